@@ -1,0 +1,68 @@
+use model::{NameError, Verb};
+
+/// Result of engine operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong in the engine. The server maps each variant to an HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The principal may not do this.
+    #[error("{principal} may not {verb:?} in namespace {namespace}")]
+    Forbidden {
+        /// Who asked.
+        principal: String,
+        /// What they asked to do.
+        verb: Verb,
+        /// Where.
+        namespace: String,
+    },
+    /// The object does not exist.
+    #[error("{kind} {name} not found")]
+    NotFound {
+        /// The kind of object, e.g. "namespace".
+        kind: &'static str,
+        /// Its name or id.
+        name: String,
+    },
+    /// The object exists already.
+    #[error("{kind} {name} already exists")]
+    AlreadyExists {
+        /// The kind of object.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// A name given by the caller is not valid.
+    #[error("invalid {field}: {source}")]
+    InvalidName {
+        /// The field that held the name.
+        field: &'static str,
+        /// Why it is invalid.
+        #[source]
+        source: NameError,
+    },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The data directory could not be prepared.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored row could not be decoded: the database was written by
+    /// something else or is damaged.
+    #[error("corrupt stored {what}: {detail}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+}

@@ -1,0 +1,24 @@
+//! Types shared by the browser and the server.
+//!
+//! Everything here compiles to `wasm32-unknown-unknown`: no I/O, no threads,
+//! only data, validation and serde.
+
+mod event;
+mod name;
+mod principal;
+
+pub use event::{Event, EventKind};
+pub use name::{NameError, ResourceName};
+pub use principal::{Principal, Verb};
+
+/// A namespace: the unit of ownership and isolation that every object lives in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Namespace {
+    /// The namespace's name, a DNS-1123 label.
+    pub name: ResourceName,
+    /// When the namespace was created (UTC).
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The namespace every installation starts with.
+pub const DEFAULT_NAMESPACE: &str = "default";
