@@ -1,0 +1,121 @@
+//! The page's one subscription to the server's event stream.
+//!
+//! [`LiveEventsProvider`] opens an `EventSource` on `/api/events?ns=...` in
+//! the browser (never on the server), reopens it when the namespace changes,
+//! and hands the events down as [`LiveEvents`] in context. Components derive
+//! what they show from it; nothing polls.
+
+use std::collections::VecDeque;
+
+use leptos::prelude::*;
+use model::Event;
+
+/// Most recent events kept for components; older ones are dropped.
+pub const KEPT_EVENTS: usize = 200;
+
+/// Events received on this page, newest last, and whether the stream is open.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveEvents {
+    /// The last [`KEPT_EVENTS`] events received.
+    pub events: RwSignal<VecDeque<Event>>,
+    /// Whether the stream is connected.
+    pub connected: RwSignal<bool>,
+}
+
+impl LiveEvents {
+    fn new() -> Self {
+        Self {
+            events: RwSignal::new(VecDeque::new()),
+            connected: RwSignal::new(false),
+        }
+    }
+
+    /// Appends an event, dropping the oldest beyond [`KEPT_EVENTS`].
+    pub fn push(&self, event: Event) {
+        self.events.update(|events| {
+            if events.back().is_some_and(|last| last.id >= event.id) {
+                return; // a replay after reconnecting: already have it
+            }
+            events.push_back(event);
+            while events.len() > KEPT_EVENTS {
+                events.pop_front();
+            }
+        });
+    }
+
+    /// How many received events match `pred`: a version number that
+    /// resources can depend on to reload when relevant objects change.
+    pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
+        self.events.with(|events| events.iter().filter(|e| pred(e)).count())
+    }
+}
+
+/// The live events of this page.
+pub fn use_live_events() -> LiveEvents {
+    expect_context::<LiveEvents>()
+}
+
+/// Provides [`LiveEvents`] to its children and keeps the stream open.
+#[component]
+pub fn LiveEventsProvider(children: Children) -> impl IntoView {
+    let live = LiveEvents::new();
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    {
+        let namespace = crate::namespace::use_namespace();
+        Effect::new(move |previous: Option<Option<browser::Stream>>| {
+            drop(previous); // closes the old namespace's stream
+            live.events.update(VecDeque::clear);
+            browser::Stream::open(namespace.get().as_str(), live)
+        });
+    }
+    children()
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::prelude::Set;
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::{EventSource, MessageEvent};
+
+    use super::LiveEvents;
+
+    /// An open `EventSource` and the callbacks it holds; closed on drop.
+    pub struct Stream {
+        source: EventSource,
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_open: Closure<dyn FnMut(web_sys::Event)>,
+        _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    }
+
+    impl Stream {
+        pub fn open(namespace: &str, live: LiveEvents) -> Option<Self> {
+            let url = format!("/api/events?ns={namespace}");
+            let source = EventSource::new(&url).ok()?;
+            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+                let Some(data) = message.data().as_string() else { return };
+                match serde_json::from_str::<model::Event>(&data) {
+                    Ok(event) => live.push(event),
+                    Err(e) => leptos::logging::warn!("ignoring malformed event: {e}"),
+                }
+            });
+            let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(true));
+            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(false));
+            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            Some(Self {
+                source,
+                _on_message: on_message,
+                _on_open: on_open,
+                _on_error: on_error,
+            })
+        }
+    }
+
+    impl Drop for Stream {
+        fn drop(&mut self) {
+            self.source.close();
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! What surrounds every page: the HTML document, navigation, header.
+
+mod document;
+mod icon;
+mod nav;
+
+use leptos::prelude::*;
+
+pub use document::shell;
+#[cfg(feature = "ssr")]
+pub use document::content_security_policy;
+pub use icon::Icon;
+
+use crate::{
+    live::use_live_events,
+    namespace::{use_invalid_namespace, NamespaceSelector},
+};
+
+/// Sidebar, header and the page in between.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <div class="app">
+            <nav::Sidebar />
+            <div class="app__main">
+                <header class="topbar">
+                    <NamespaceSelector />
+                    <LiveIndicator />
+                </header>
+                <InvalidNamespaceNotice />
+                <main class="content" id="content">
+                    <ErrorBoundary fallback=|errors| view! { <PageError errors /> }>{children()}</ErrorBoundary>
+                </main>
+            </div>
+        </div>
+    }
+}
+
+/// Whether the live event stream is connected.
+#[component]
+fn LiveIndicator() -> impl IntoView {
+    let live = use_live_events();
+    view! {
+        <span
+            class="live-indicator"
+            class:live-indicator--on=move || live.connected.get()
+            data-testid="live-indicator"
+            title=move || if live.connected.get() { "Receiving live updates" } else { "Not connected: updates will resume when the server is reachable" }
+        >
+            <span class="live-indicator__dot"></span>
+            {move || if live.connected.get() { "Live" } else { "Offline" }}
+        </span>
+    }
+}
+
+/// Says so when `?ns=` names no valid namespace, instead of silently ignoring it.
+#[component]
+fn InvalidNamespaceNotice() -> impl IntoView {
+    let invalid = use_invalid_namespace();
+    move || {
+        invalid.get().map(|ns| {
+            view! {
+                <p class="notice notice--warning" role="status">
+                    "\u{201c}" {ns} "\u{201d} is not a valid namespace name; showing the default namespace."
+                </p>
+            }
+        })
+    }
+}
+
+/// What a page shows when rendering it failed.
+#[component]
+fn PageError(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <section class="page-error" role="alert">
+            <h1>"Something went wrong"</h1>
+            <ul>
+                {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+            </ul>
+            <p>"Reload the page to try again. If it keeps failing, the server's log has the details."</p>
+        </section>
+    }
+}
+
+/// A spinner with a label, for content that is on its way.
+#[component]
+pub fn Loading(
+    /// What is on its way, e.g. "activity".
+    #[prop(into)]
+    what: String,
+) -> impl IntoView {
+    view! {
+        <p class="loading" role="status" aria-live="polite">
+            <span class="loading__spinner" aria-hidden="true"></span>
+            {format!("Loading {what}\u{2026}")}
+        </p>
+    }
+}
+
+/// What a list shows when it has nothing: what will appear and how to get it.
+#[component]
+pub fn EmptyState(
+    /// Icon name, see [`Icon`].
+    icon: &'static str,
+    /// One line: what is missing.
+    #[prop(into)]
+    title: TextProp,
+    /// What will appear here, and what to do.
+    #[prop(into)]
+    hint: String,
+) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <Icon name=icon />
+            <p class="empty-state__title">{move || title.get()}</p>
+            <p class="empty-state__hint">{hint}</p>
+        </div>
+    }
+}

@@ -1,0 +1,83 @@
+//! The `ferroflow` server: settings, the HTTP router and what it serves.
+//!
+//! [`launch`] is the whole server; `main` only parses the command line and
+//! calls it, and the integration tests call it on `127.0.0.1:0`.
+
+mod auth;
+mod error;
+mod events;
+mod health;
+mod namespaces;
+mod router;
+mod security;
+pub mod settings;
+mod site;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use error::ApiError;
+pub use settings::Settings;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The engine (database, migrations) could not be opened.
+    #[error("cannot open the engine: {0}")]
+    Engine(#[from] engine::Error),
+    /// Serving HTTP failed.
+    #[error("HTTP server failed: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The engine.
+    pub engine: engine::Engine,
+    /// Where the site is and how its files are named.
+    pub leptos: leptos::config::LeptosOptions,
+    /// Cancelled when the server shuts down; long-lived responses (SSE) end then.
+    pub shutdown: CancellationToken,
+}
+
+impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Opens the engine in `settings.data_dir`, then serves on `listener` until
+/// `shutdown` completes, finishing in-flight requests and ending event streams.
+pub async fn launch(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaunchError> {
+    let engine = engine::Engine::open(&settings.data_dir).await?;
+    let local_addr = listener.local_addr()?;
+    let site = site::Site::locate(&settings.site_dir(), local_addr);
+    let state = AppState {
+        engine,
+        leptos: site.leptos_options.clone(),
+        shutdown: CancellationToken::new(),
+    };
+    let token = state.shutdown.clone();
+    let app = router::build(state, &site);
+    tracing::info!(
+        address = %local_addr,
+        data_dir = %settings.data_dir.display(),
+        site_dir = %site.dir.display(),
+        "ferroflow is ready"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            token.cancel();
+        })
+        .await?;
+    Ok(())
+}

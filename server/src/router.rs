@@ -1,0 +1,62 @@
+//! The router, assembled in one place.
+
+use axum::{
+    http::{header, HeaderValue},
+    middleware,
+    routing::get,
+    Router,
+};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, render_app_to_stream_with_context, LeptosRoutes};
+use tower_http::{
+    compression::CompressionLayer,
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{auth, events, health, namespaces, security, site::Site, AppState};
+
+/// Every route the server answers, with its layers.
+pub fn build(state: AppState, site: &Site) -> Router {
+    let engine = state.engine.clone();
+    let stylesheet = site.stylesheet.clone();
+    let context = move || {
+        provide_context(engine.clone());
+        provide_context(app::StylesheetHref(stylesheet.clone()));
+    };
+    let pages = generate_route_list(app::App);
+    let leptos_options = state.leptos.clone();
+    let shell = move || app::shell(leptos_options.clone());
+
+    // Paths that are neither routes nor files render the app's 404 page.
+    let not_found = Router::new().fallback(get(render_app_to_stream_with_context(context.clone(), shell.clone())));
+
+    let api = Router::new()
+        .route("/api/events", get(events::stream))
+        .route("/api/namespaces", get(namespaces::list).post(namespaces::create));
+
+    let app = Router::new()
+        .leptos_routes_with_context(&state, pages, context, shell)
+        // Pages depend on the live state of the engine: never reuse a stored copy.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .merge(api)
+        .merge(site.serve(not_found))
+        .layer(middleware::from_fn(auth::single_user));
+
+    let probes = Router::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready));
+
+    security::with_headers(app.merge(probes))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,124 @@
+//! Typed settings, layered: defaults, then a TOML file, then `FERROFLOW_*`
+//! environment variables, then command-line flags.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything `ferroflow serve` can be told.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Directory for the database and everything else Ferroflow stores.
+    pub data_dir: PathBuf,
+    /// Directory with the built site (wasm, JS, CSS, static files). Defaults
+    /// to `site/` next to the executable, where `cargo xtask build` puts it.
+    pub site_dir: Option<PathBuf>,
+    /// `tracing` filter directives, e.g. `info,ferroflow=debug`.
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            site_dir: None,
+            log: "info,sqlx=warn".to_owned(),
+        }
+    }
+}
+
+/// The settings could not be assembled.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings: {0}")]
+pub struct SettingsError(#[from] Box<figment::Error>);
+
+impl Settings {
+    /// Layers defaults, the optional TOML `file` and `FERROFLOW_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("FERROFLOW_").ignore(&["config"]))
+            .extract()
+            .map_err(|e| SettingsError(Box::new(e)))
+    }
+
+    /// Where the built site is.
+    pub fn site_dir(&self) -> PathBuf {
+        self.site_dir.clone().unwrap_or_else(|| executable_dir().join("site"))
+    }
+}
+
+/// The directory holding the running executable (and `hash.txt`).
+pub fn executable_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_default()
+}
+
+/// A settings file with every default, commented: `ferroflow config default`.
+pub fn default_file() -> String {
+    let defaults = Settings::default();
+    format!(
+        "# Ferroflow settings. Every key is optional; environment variables\n\
+         # FERROFLOW_<KEY> (e.g. FERROFLOW_BIND) override this file.\n\n\
+         # Address to listen on.\nbind = \"{}\"\n\n\
+         # Directory for the SQLite database and everything else Ferroflow stores.\ndata_dir = \"{}\"\n\n\
+         # Directory with the built site; default: site/ next to the executable.\n# site_dir = \"target/release/site\"\n\n\
+         # Log filter (tracing directives).\nlog = \"{}\"\n",
+        defaults.bind,
+        defaults.data_dir.display(),
+        defaults.log
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("ferroflow.toml", "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/ff\"")?;
+            jail.set_env("FERROFLOW_DATA_DIR", "/env/ff");
+            let settings = Settings::load(Some(Path::new("ferroflow.toml"))).expect("loads");
+            assert_eq!(settings.bind, "0.0.0.0:9000".parse().unwrap());
+            assert_eq!(settings.data_dir, PathBuf::from("/env/ff"));
+            assert_eq!(settings.log, Settings::default().log);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_file_parses_back_to_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("default.toml", &default_file())?;
+            assert_eq!(Settings::load(Some(Path::new("default.toml"))).unwrap(), Settings::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn typos_are_refused_by_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "bnid = \"x\"")?;
+            let err = Settings::load(Some(Path::new("bad.toml"))).unwrap_err();
+            assert!(err.to_string().contains("bnid"), "{err}");
+            Ok(())
+        });
+    }
+}
