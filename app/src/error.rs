@@ -41,7 +41,7 @@ impl FromServerFnError for AppError {
 impl From<engine::Error> for AppError {
     fn from(error: engine::Error) -> Self {
         use engine::Error as E;
-        match error {
+        let app_error = match error {
             E::NotFound { .. } => Self::NotFound(error.to_string()),
             E::Forbidden { .. } => Self::Forbidden(error.to_string()),
             E::InvalidName { .. } => Self::Invalid(error.to_string()),
@@ -50,6 +50,25 @@ impl From<engine::Error> for AppError {
                 tracing::error!(error = %other, "server function failed");
                 Self::Internal
             }
+        };
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(app_error.status());
+        }
+        app_error
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a server function answers with when it fails so.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            Self::NotFound(_) => S::NOT_FOUND,
+            Self::Forbidden(_) => S::FORBIDDEN,
+            Self::Invalid(_) | Self::ServerFn(_) => S::BAD_REQUEST,
+            Self::Conflict(_) => S::CONFLICT,
+            Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
 }

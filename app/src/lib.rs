@@ -11,7 +11,7 @@ pub mod pages;
 pub mod shell;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
+use leptos_meta::{Link, Meta, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -26,7 +26,8 @@ pub const PKG_DIR: &str = "pkg";
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let css = use_context::<StylesheetHref>().map_or_else(|| format!("/{PKG_DIR}/ferroflow.css"), |s| s.0);
+    let css = use_context::<StylesheetHref>()
+        .map_or_else(|| format!("/{PKG_DIR}/ferroflow.css"), |s| s.0);
     view! {
         <Stylesheet id="ferroflow" href=css />
         <Link rel="icon" href="/favicon.ico" />

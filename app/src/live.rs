@@ -46,7 +46,8 @@ impl LiveEvents {
     /// How many received events match `pred`: a version number that
     /// resources can depend on to reload when relevant objects change.
     pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
-        self.events.with(|events| events.iter().filter(|e| pred(e)).count())
+        self.events
+            .with(|events| events.iter().filter(|e| pred(e)).count())
     }
 }
 
@@ -75,7 +76,7 @@ pub fn LiveEventsProvider(children: Children) -> impl IntoView {
 #[cfg(feature = "hydrate")]
 mod browser {
     use leptos::prelude::Set;
-    use wasm_bindgen::{closure::Closure, JsCast};
+    use wasm_bindgen::{JsCast, closure::Closure};
     use web_sys::{EventSource, MessageEvent};
 
     use super::LiveEvents;
@@ -92,15 +93,20 @@ mod browser {
         pub fn open(namespace: &str, live: LiveEvents) -> Option<Self> {
             let url = format!("/api/events?ns={namespace}");
             let source = EventSource::new(&url).ok()?;
-            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-                let Some(data) = message.data().as_string() else { return };
-                match serde_json::from_str::<model::Event>(&data) {
-                    Ok(event) => live.push(event),
-                    Err(e) => leptos::logging::warn!("ignoring malformed event: {e}"),
-                }
-            });
-            let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(true));
-            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(false));
+            let on_message =
+                Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+                    let Some(data) = message.data().as_string() else {
+                        return;
+                    };
+                    match serde_json::from_str::<model::Event>(&data) {
+                        Ok(event) => live.push(event),
+                        Err(e) => leptos::logging::warn!("ignoring malformed event: {e}"),
+                    }
+                });
+            let on_open =
+                Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(true));
+            let on_error =
+                Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(false));
             source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             source.set_onerror(Some(on_error.as_ref().unchecked_ref()));

@@ -54,7 +54,9 @@ mod tests {
     #[test]
     fn local_user_may_do_everything_strangers_nothing() {
         assert!(authorize(&Principal::local(), "default", Verb::Delete).is_ok());
-        let stranger = Principal { name: "mallory".into() };
+        let stranger = Principal {
+            name: "mallory".into(),
+        };
         let err = authorize(&stranger, "default", Verb::Get).unwrap_err();
         assert_eq!(err.to_string(), "mallory may not Get in namespace default");
     }
@@ -70,8 +72,17 @@ mod tests {
             kind: model::EventKind::NamespaceCreated,
         };
         assert!(may_see(&Principal::local(), &default, &event));
-        assert!(!may_see(&Principal { name: "mallory".into() }, &default, &event));
-        let other = Event { kind: model::EventKind::Unknown, ..event };
+        assert!(!may_see(
+            &Principal {
+                name: "mallory".into()
+            },
+            &default,
+            &event
+        ));
+        let other = Event {
+            kind: model::EventKind::Unknown,
+            ..event
+        };
         assert!(!may_see(&Principal::local(), &default, &other));
     }
 }

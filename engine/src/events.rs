@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, Utc};
 use model::{Event, EventKind, Principal, ResourceName, Verb};
-use sqlx::{SqliteConnection, sqlite::SqliteRow, Row};
+use sqlx::{Row, SqliteConnection, sqlite::SqliteRow};
 use tokio::sync::broadcast;
 
-use crate::{access, Engine, Error, Result};
+use crate::{Engine, Error, Result, access};
 
 /// Events a subscriber may fall behind by before it is dropped. Bounds the
 /// memory a slow client can hold: the bus is a ring of this many events.
@@ -79,7 +79,10 @@ pub(crate) async fn record(
 }
 
 fn event_from_row(row: &SqliteRow) -> Result<Event> {
-    let corrupt = |detail: String| Error::Corrupt { what: "activity row", detail };
+    let corrupt = |detail: String| Error::Corrupt {
+        what: "activity row",
+        detail,
+    };
     let namespace: String = row.try_get("namespace")?;
     let kind: String = row.try_get("kind")?;
     let at: DateTime<Utc> = row.try_get("at")?;
@@ -125,13 +128,17 @@ impl Subscription {
             match self.receiver.recv().await {
                 Ok(event) => {
                     // Already replayed from the table, or not ours to see.
-                    if event.id <= self.last_id || !access::may_see(&self.principal, &self.namespace, &event) {
+                    if event.id <= self.last_id
+                        || !access::may_see(&self.principal, &self.namespace, &event)
+                    {
                         continue;
                     }
                     self.last_id = event.id;
                     return Ok(event);
                 }
-                Err(broadcast::error::RecvError::Lagged(n)) => return Err(SubscriptionEnded::Lagged(n)),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    return Err(SubscriptionEnded::Lagged(n));
+                }
                 Err(broadcast::error::RecvError::Closed) => return Err(SubscriptionEnded::Closed),
             }
         }
@@ -140,8 +147,15 @@ impl Subscription {
 
 impl Engine {
     /// The newest events `principal` may see in `namespace`, newest first.
-    pub async fn recent_activity(&self, principal: &Principal, namespace: &str, limit: u32) -> Result<Vec<Event>> {
-        let namespace = self.existing_namespace(principal, namespace, Verb::List).await?;
+    pub async fn recent_activity(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        let namespace = self
+            .existing_namespace(principal, namespace, Verb::List)
+            .await?;
         let rows = sqlx::query(
             "SELECT id, namespace, at, actor, kind FROM activity
              WHERE namespace = ?1 OR cluster_wide = 1 ORDER BY id DESC LIMIT ?2",
@@ -150,7 +164,10 @@ impl Engine {
         .bind(limit.min(MAX_ACTIVITY_PAGE))
         .fetch_all(self.store.pool())
         .await?;
-        let events = rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(events
             .into_iter()
             .filter(|e| access::may_see(principal, &namespace, e))
@@ -160,8 +177,15 @@ impl Engine {
     /// Subscribes `principal` to `namespace`'s events. With `after`, events
     /// committed after that id are replayed first (at most
     /// [`MAX_ACTIVITY_PAGE`]; older gaps are the client's to reload).
-    pub async fn watch(&self, principal: &Principal, namespace: &str, after: Option<i64>) -> Result<Subscription> {
-        let namespace = self.existing_namespace(principal, namespace, Verb::Watch).await?;
+    pub async fn watch(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        after: Option<i64>,
+    ) -> Result<Subscription> {
+        let namespace = self
+            .existing_namespace(principal, namespace, Verb::Watch)
+            .await?;
         // Subscribe before reading the backlog so nothing committed in between is missed.
         let receiver = self.events.sender.subscribe();
         let mut backlog = Vec::new();

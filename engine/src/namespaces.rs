@@ -1,10 +1,10 @@
 //! Namespaces: created by an administrator, the default one on first start.
 
 use chrono::{DateTime, Utc};
-use model::{EventKind, Namespace, Principal, ResourceName, Verb, DEFAULT_NAMESPACE};
+use model::{DEFAULT_NAMESPACE, EventKind, Namespace, Principal, ResourceName, Verb};
 use sqlx::Row;
 
-use crate::{access, events, store, Engine, Error, Result};
+use crate::{Engine, Error, Result, access, events, store};
 
 /// Actor recorded for changes the engine makes by itself.
 pub const SYSTEM_ACTOR: &str = "system";
@@ -12,7 +12,8 @@ pub const SYSTEM_ACTOR: &str = "system";
 impl Engine {
     /// Creates the default namespace if it does not exist yet.
     pub(crate) async fn bootstrap(&self) -> Result<()> {
-        let default = ResourceName::parse(DEFAULT_NAMESPACE).expect("the default namespace name is valid");
+        let default =
+            ResourceName::parse(DEFAULT_NAMESPACE).expect("the default namespace name is valid");
         match self.insert_namespace(&default, SYSTEM_ACTOR).await {
             Ok(_) | Err(Error::AlreadyExists { .. }) => Ok(()),
             Err(e) => Err(e),
@@ -21,7 +22,10 @@ impl Engine {
 
     /// Creates namespace `name`.
     pub async fn create_namespace(&self, principal: &Principal, name: &str) -> Result<Namespace> {
-        let name = ResourceName::parse(name).map_err(|source| Error::InvalidName { field: "name", source })?;
+        let name = ResourceName::parse(name).map_err(|source| Error::InvalidName {
+            field: "name",
+            source,
+        })?;
         access::authorize(principal, name.as_str(), Verb::Create)?;
         self.insert_namespace(&name, &principal.name).await
     }
@@ -29,12 +33,14 @@ impl Engine {
     async fn insert_namespace(&self, name: &ResourceName, actor: &str) -> Result<Namespace> {
         let created_at = Utc::now();
         let mut tx = self.store.pool().begin().await?;
-        let inserted = sqlx::query("INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .bind(name.as_str())
-            .bind(created_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let inserted = sqlx::query(
+            "INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(name.as_str())
+        .bind(created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if inserted == 0 {
             return Err(Error::AlreadyExists {
                 kind: "namespace",
@@ -123,7 +129,10 @@ mod tests {
         let engine = engine().await;
         let me = Principal::local();
         let err = engine.create_namespace(&me, "Team A").await.unwrap_err();
-        assert!(matches!(err, Error::InvalidName { field: "name", .. }), "{err}");
+        assert!(
+            matches!(err, Error::InvalidName { field: "name", .. }),
+            "{err}"
+        );
         let err = engine.create_namespace(&me, "default").await.unwrap_err();
         assert_eq!(err.to_string(), "namespace default already exists");
         let activity = engine.recent_activity(&me, "default", 50).await.unwrap();
@@ -133,7 +142,9 @@ mod tests {
     #[tokio::test]
     async fn strangers_cannot_create_or_watch() {
         let engine = engine().await;
-        let mallory = Principal { name: "mallory".into() };
+        let mallory = Principal {
+            name: "mallory".into(),
+        };
         assert!(matches!(
             engine.create_namespace(&mallory, "team-a").await,
             Err(Error::Forbidden { .. })
@@ -169,8 +180,14 @@ mod tests {
         let me = Principal::local();
         let mut slow = engine.watch(&me, "default", None).await.unwrap();
         for i in 0..=events::BUS_CAPACITY {
-            engine.create_namespace(&me, &format!("ns-{i}")).await.unwrap();
+            engine
+                .create_namespace(&me, &format!("ns-{i}"))
+                .await
+                .unwrap();
         }
-        assert!(matches!(slow.next().await, Err(SubscriptionEnded::Lagged(_))));
+        assert!(matches!(
+            slow.next().await,
+            Err(SubscriptionEnded::Lagged(_))
+        ));
     }
 }

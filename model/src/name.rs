@@ -21,7 +21,9 @@ pub enum NameError {
         len: usize,
     },
     /// A character other than `a-z`, `0-9` and `-` was found.
-    #[error("name may contain only lowercase letters, digits and '-'; found {found:?} at position {at}")]
+    #[error(
+        "name may contain only lowercase letters, digits and '-'; found {found:?} at position {at}"
+    )]
     InvalidChar {
         /// The offending character.
         found: char,
@@ -34,7 +36,9 @@ pub enum NameError {
 }
 
 /// A validated DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 bytes.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct ResourceName(String);
 

@@ -1,9 +1,9 @@
 //! The one error type of the HTTP layer, in the JSON shape KFP clients read.
 
 use axum::{
+    Json,
     http::StatusCode,
     response::{IntoResponse, Response},
-    Json,
 };
 use serde::Serialize;
 
@@ -32,7 +32,9 @@ impl ApiError {
     fn status_and_grpc_code(&self) -> (StatusCode, u16) {
         use engine::Error as E;
         match self {
-            Self::BadRequest(_) | Self::Engine(E::InvalidName { .. }) => (StatusCode::BAD_REQUEST, 3),
+            Self::BadRequest(_) | Self::Engine(E::InvalidName { .. }) => {
+                (StatusCode::BAD_REQUEST, 3)
+            }
             Self::Engine(E::NotFound { .. }) => (StatusCode::NOT_FOUND, 5),
             Self::Engine(E::AlreadyExists { .. }) => (StatusCode::CONFLICT, 6),
             Self::Engine(E::Forbidden { .. }) => (StatusCode::FORBIDDEN, 7),

@@ -9,15 +9,15 @@
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
+    Extension,
     extract::{Query, State},
     http::HeaderMap,
     response::{
-        sse::{Event as SseEvent, KeepAlive, Sse},
         IntoResponse,
+        sse::{Event as SseEvent, KeepAlive, Sse},
     },
-    Extension,
 };
-use futures::{stream, Stream, StreamExt};
+use futures::{Stream, StreamExt, stream};
 use model::Principal;
 use serde::Deserialize;
 
@@ -46,7 +46,9 @@ pub async fn stream(
                 .to_str()
                 .ok()
                 .and_then(|v| v.parse::<i64>().ok())
-                .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be an event id".to_owned()))?,
+                .ok_or_else(|| {
+                    ApiError::BadRequest("Last-Event-ID must be an event id".to_owned())
+                })?,
         ),
     };
     let subscription = state.engine.watch(&principal, &query.ns, after).await?;
@@ -58,7 +60,9 @@ pub async fn stream(
     ))
 }
 
-fn to_sse(subscription: engine::events::Subscription) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+fn to_sse(
+    subscription: engine::events::Subscription,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     stream::unfold(subscription, |mut subscription| async move {
         match subscription.next().await {
             Ok(event) => {

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use server::{settings, Settings};
+use server::{Settings, settings};
 use tracing_subscriber::EnvFilter;
 
 /// Ferroflow: notebooks, pipelines, run logs and GPU utilization in one binary.
@@ -52,7 +52,11 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", settings::default_file());
             Ok(())
         }
-        Command::Serve { bind, data_dir, config } => {
+        Command::Serve {
+            bind,
+            data_dir,
+            config,
+        } => {
             let mut settings = Settings::load(config.as_deref())?;
             settings.bind = bind.unwrap_or(settings.bind);
             settings.data_dir = data_dir.unwrap_or(settings.data_dir);

@@ -1,6 +1,6 @@
 //! `/api/namespaces`: list and create namespaces.
 
-use axum::{extract::State, http::StatusCode, Extension, Json};
+use axum::{Extension, Json, extract::State, http::StatusCode};
 use model::{Namespace, Principal};
 use serde::Deserialize;
 
@@ -27,6 +27,9 @@ pub async fn create(
     Extension(principal): Extension<Principal>,
     Json(body): Json<CreateNamespace>,
 ) -> Result<(StatusCode, Json<Namespace>), ApiError> {
-    let namespace = state.engine.create_namespace(&principal, &body.name).await?;
+    let namespace = state
+        .engine
+        .create_namespace(&principal, &body.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(namespace)))
 }

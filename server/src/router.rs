@@ -1,13 +1,13 @@
 //! The router, assembled in one place.
 
 use axum::{
-    http::{header, HeaderValue},
+    Router,
+    http::{HeaderValue, header},
     middleware,
     routing::get,
-    Router,
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, render_app_to_stream_with_context, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_with_context};
 use tower_http::{
     compression::CompressionLayer,
     set_header::SetResponseHeaderLayer,
@@ -15,7 +15,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{auth, events, health, namespaces, security, site::Site, AppState};
+use crate::{AppState, auth, events, health, namespaces, security, site::Site};
 
 /// Every route the server answers, with its layers.
 pub fn build(state: AppState, site: &Site) -> Router {
@@ -30,11 +30,17 @@ pub fn build(state: AppState, site: &Site) -> Router {
     let shell = move || app::shell(leptos_options.clone());
 
     // Paths that are neither routes nor files render the app's 404 page.
-    let not_found = Router::new().fallback(get(render_app_to_stream_with_context(context.clone(), shell.clone())));
+    let not_found = Router::new().fallback(get(render_app_to_stream_with_context(
+        context.clone(),
+        shell.clone(),
+    )));
 
     let api = Router::new()
         .route("/api/events", get(events::stream))
-        .route("/api/namespaces", get(namespaces::list).post(namespaces::create));
+        .route(
+            "/api/namespaces",
+            get(namespaces::list).post(namespaces::create),
+        );
 
     let app = Router::new()
         .leptos_routes_with_context(&state, pages, context, shell)

@@ -7,8 +7,8 @@ use std::{
 };
 
 use figment::{
-    providers::{Env, Format, Serialized, Toml},
     Figment,
+    providers::{Env, Format, Serialized, Toml},
 };
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +58,9 @@ impl Settings {
 
     /// Where the built site is.
     pub fn site_dir(&self) -> PathBuf {
-        self.site_dir.clone().unwrap_or_else(|| executable_dir().join("site"))
+        self.site_dir
+            .clone()
+            .unwrap_or_else(|| executable_dir().join("site"))
     }
 }
 
@@ -88,12 +90,20 @@ pub fn default_file() -> String {
 
 #[cfg(test)]
 mod tests {
+    #![expect(
+        clippy::result_large_err,
+        reason = "figment::Jail's closures return figment::Error"
+    )]
+
     use super::*;
 
     #[test]
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("ferroflow.toml", "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/ff\"")?;
+            jail.create_file(
+                "ferroflow.toml",
+                "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/ff\"",
+            )?;
             jail.set_env("FERROFLOW_DATA_DIR", "/env/ff");
             let settings = Settings::load(Some(Path::new("ferroflow.toml"))).expect("loads");
             assert_eq!(settings.bind, "0.0.0.0:9000".parse().unwrap());
@@ -107,7 +117,10 @@ mod tests {
     fn default_file_parses_back_to_the_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("default.toml", &default_file())?;
-            assert_eq!(Settings::load(Some(Path::new("default.toml"))).unwrap(), Settings::default());
+            assert_eq!(
+                Settings::load(Some(Path::new("default.toml"))).unwrap(),
+                Settings::default()
+            );
             Ok(())
         });
     }

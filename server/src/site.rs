@@ -7,14 +7,14 @@ use std::{
 };
 
 use axum::{
-    http::{header, HeaderValue},
     Router,
+    http::{HeaderValue, header},
 };
 use leptos::config::LeptosOptions;
 use tower::ServiceBuilder;
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
-use crate::{settings::executable_dir, AppState};
+use crate::{AppState, settings::executable_dir};
 
 /// Name of the wasm, JS glue and CSS files (before any hash).
 pub const OUTPUT_NAME: &str = "ferroflow";

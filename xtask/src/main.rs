@@ -14,7 +14,9 @@ use std::{
     process::Command,
 };
 
-use anyhow::{bail, Context, Result};
+mod bench;
+
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
 
@@ -42,6 +44,8 @@ enum Task {
         #[arg(long)]
         release: bool,
     },
+    /// Measure the release build: SSR latency, idle RSS, wasm size.
+    Bench,
 }
 
 fn main() -> Result<()> {
@@ -52,6 +56,7 @@ fn main() -> Result<()> {
             build_server(&paths)
         }
         Task::Site { release } => build_site(&Paths::new(release)?),
+        Task::Bench => bench::run(&Paths::new(true)?.profile_dir),
     }
 }
 
@@ -71,7 +76,13 @@ impl Paths {
             .to_owned();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .map(|t| if t.is_relative() { workspace.join(t) } else { t })
+            .map(|t| {
+                if t.is_relative() {
+                    workspace.join(t)
+                } else {
+                    t
+                }
+            })
             .unwrap_or_else(|| workspace.join("target"));
         let profile_dir = target.join(if release { "release" } else { "debug" });
         Ok(Self {
@@ -88,9 +99,20 @@ fn build_site(paths: &Paths) -> Result<()> {
     let wasm_profile = if paths.release { "wasm-release" } else { "dev" };
     run(Command::new(env!("CARGO"))
         .current_dir(&paths.workspace)
-        .args(["build", "--package", "frontend", "--lib", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--package",
+            "frontend",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .args(["--profile", wasm_profile]))?;
-    let wasm_dir = if paths.release { "wasm-release" } else { "debug" };
+    let wasm_dir = if paths.release {
+        "wasm-release"
+    } else {
+        "debug"
+    };
     let wasm = paths
         .target
         .join("wasm32-unknown-unknown")
@@ -100,7 +122,14 @@ fn build_site(paths: &Paths) -> Result<()> {
     let bindgen_out = paths.target.join("xtask-bindgen");
     let _ = fs::remove_dir_all(&bindgen_out);
     run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-name", OUTPUT_NAME, "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            OUTPUT_NAME,
+            "--out-dir",
+        ])
         .arg(&bindgen_out)
         .arg(&wasm))?;
     let js_file = bindgen_out.join(format!("{OUTPUT_NAME}.js"));
@@ -108,10 +137,18 @@ fn build_site(paths: &Paths) -> Result<()> {
     if paths.release {
         let wasm_opt = paths.workspace.join("node_modules/.bin/wasm-opt");
         if !wasm_opt.exists() {
-            bail!("{} is missing: run scripts/setup.sh (npm's binaryen; Debian's wasm-opt breaks hydration)", wasm_opt.display());
+            bail!(
+                "{} is missing: run scripts/setup.sh (npm's binaryen; Debian's wasm-opt breaks hydration)",
+                wasm_opt.display()
+            );
         }
         run(Command::new(wasm_opt)
-            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "-o",
+            ])
             .arg(&wasm_file)
             .arg(&wasm_file))?;
     }
@@ -143,9 +180,13 @@ fn build_site(paths: &Paths) -> Result<()> {
 
 fn build_server(paths: &Paths) -> Result<()> {
     let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .current_dir(&paths.workspace)
-        .args(["build", "--package", "server", "--bin", "ferroflow"]);
+    cargo.current_dir(&paths.workspace).args([
+        "build",
+        "--package",
+        "server",
+        "--bin",
+        "ferroflow",
+    ]);
     if paths.release {
         cargo.arg("--release");
     }
@@ -161,7 +202,9 @@ fn check_wasm_bindgen() -> Result<()> {
         .context("wasm-bindgen is not installed: run scripts/setup.sh")?;
     let version = String::from_utf8_lossy(&output.stdout);
     if !version.contains(WASM_BINDGEN_VERSION) {
-        bail!("wasm-bindgen {WASM_BINDGEN_VERSION} is needed, found {version:?}: run scripts/setup.sh");
+        bail!(
+            "wasm-bindgen {WASM_BINDGEN_VERSION} is needed, found {version:?}: run scripts/setup.sh"
+        );
     }
     Ok(())
 }
@@ -196,22 +239,28 @@ fn copy_public(from: &Path, to: &Path) -> Result<()> {
         let path = entry?.path();
         if path.is_file() {
             let bytes = fs::read(&path)?;
-            write_compressed(&to.join(path.file_name().context("file has a name")?), &bytes)?;
+            write_compressed(
+                &to.join(path.file_name().context("file has a name")?),
+                &bytes,
+            )?;
         }
     }
     Ok(())
 }
 
 fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)[..10].iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)[..10]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes `path`, and `.gz`/`.br` beside it for files that shrink.
 fn write_compressed(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::write(path, bytes)?;
-    let compressible = path
-        .extension()
-        .is_some_and(|e| ["js", "wasm", "css", "svg", "ico", "txt", "json"].contains(&e.to_str().unwrap_or("")));
+    let compressible = path.extension().is_some_and(|e| {
+        ["js", "wasm", "css", "svg", "ico", "txt", "json"].contains(&e.to_str().unwrap_or(""))
+    });
     if !compressible || bytes.len() < 256 {
         return Ok(());
     }

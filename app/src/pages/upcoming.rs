@@ -7,7 +7,12 @@ use leptos_meta::Title;
 use crate::{namespace::use_namespace, shell::EmptyState};
 
 #[component]
-fn ListPage(title: &'static str, icon: &'static str, empty: &'static str, hint: &'static str) -> impl IntoView {
+fn ListPage(
+    title: &'static str,
+    icon: &'static str,
+    empty: &'static str,
+    hint: &'static str,
+) -> impl IntoView {
     let namespace = use_namespace();
     view! {
         <Title text=title />
@@ -22,47 +27,47 @@ fn ListPage(title: &'static str, icon: &'static str, empty: &'static str, hint: 
 #[component]
 pub fn NotebooksPage() -> impl IntoView {
     view! { <ListPage title="Notebooks" icon="notebook" empty="No notebook servers"
-        hint="Notebook servers (JupyterLab, VS Code, RStudio) of this namespace are listed here with live status." /> }
+    hint="Notebook servers (JupyterLab, VS Code, RStudio) of this namespace are listed here with live status." /> }
 }
 
 /// Pipelines of the namespace.
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
     view! { <ListPage title="Pipelines" icon="pipeline" empty="No pipelines"
-        hint="Pipelines compiled with kfp or written as Argo Workflows are listed here with their versions." /> }
+    hint="Pipelines compiled with kfp or written as Argo Workflows are listed here with their versions." /> }
 }
 
 /// Experiments of the namespace.
 #[component]
 pub fn ExperimentsPage() -> impl IntoView {
     view! { <ListPage title="Experiments" icon="experiment" empty="No experiments"
-        hint="Experiments group runs. Runs started without one go to the namespace's default experiment." /> }
+    hint="Experiments group runs. Runs started without one go to the namespace's default experiment." /> }
 }
 
 /// Runs of the namespace.
 #[component]
 pub fn RunsPage() -> impl IntoView {
     view! { <ListPage title="Runs" icon="run" empty="No runs"
-        hint="Pipeline runs are listed here and update live as their tasks progress." /> }
+    hint="Pipeline runs are listed here and update live as their tasks progress." /> }
 }
 
 /// Recurring runs of the namespace.
 #[component]
 pub fn RecurringRunsPage() -> impl IntoView {
     view! { <ListPage title="Recurring runs" icon="recurring" empty="No recurring runs"
-        hint="Pipelines scheduled by cron expression or interval are listed here." /> }
+    hint="Pipelines scheduled by cron expression or interval are listed here." /> }
 }
 
 /// Artifacts of the namespace.
 #[component]
 pub fn ArtifactsPage() -> impl IntoView {
     view! { <ListPage title="Artifacts" icon="artifact" empty="No artifacts"
-        hint="Datasets, models and metrics written by pipeline runs are listed here for download." /> }
+    hint="Datasets, models and metrics written by pipeline runs are listed here for download." /> }
 }
 
 /// Resource and GPU utilization.
 #[component]
 pub fn UtilizationPage() -> impl IntoView {
     view! { <ListPage title="Utilization" icon="gauge" empty="No utilization samples"
-        hint="CPU, memory and GPU use of notebooks and runs are charted here, allocated against used." /> }
+    hint="CPU, memory and GPU use of notebooks and runs are charted here, allocated against used." /> }
 }

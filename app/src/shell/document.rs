@@ -14,7 +14,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     ) {
         response.insert_header(
             http::header::CONTENT_SECURITY_POLICY,
-            http::HeaderValue::from_str(&content_security_policy(&nonce)).expect("a nonce is base64url"),
+            http::HeaderValue::from_str(&content_security_policy(&nonce))
+                .expect("a nonce is base64url"),
         );
     }
     view! {

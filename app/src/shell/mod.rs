@@ -6,14 +6,14 @@ mod nav;
 
 use leptos::prelude::*;
 
-pub use document::shell;
 #[cfg(feature = "ssr")]
 pub use document::content_security_policy;
+pub use document::shell;
 pub use icon::Icon;
 
 use crate::{
     live::use_live_events,
-    namespace::{use_invalid_namespace, NamespaceSelector},
+    namespace::{NamespaceSelector, use_invalid_namespace},
 };
 
 /// Sidebar, header and the page in between.

@@ -1,0 +1,68 @@
+// Starts a real `ferroflow serve` (release build) on a free port with a fresh
+// data dir, and a headless Debian Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+export const outputDir = path.join(root, 'end2end', 'output');
+mkdirSync(outputDir, { recursive: true });
+
+/** Starts the server; resolves once it logs the address it listens on. */
+export async function startServer() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ferroflow-e2e-'));
+  const child = spawn(path.join(targetDir, 'release', 'ferroflow'), ['serve', '--bind', '127.0.0.1:0', '--data-dir', dataDir], {
+    env: { ...process.env, NO_COLOR: '1', FERROFLOW_LOG: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = [];
+  const url = await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      const text = chunk.toString();
+      log.push(text);
+      const match = /ferroflow is ready address=(\S+)/.exec(text);
+      if (match) resolve(`http://${match[1]}`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`ferroflow exited with ${code}:\n${log.join('')}`)));
+  });
+  return {
+    url,
+    log,
+    async stop() {
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Launches Chromium with the flags this machine needs (no network beyond loopback). */
+export async function launchBrowser() {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'ferroflow-chromium-'));
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1360, height: 860 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A page that records console errors, CSP violations and uncaught exceptions. */
+export async function openPage(context) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  return { page, problems };
+}
+
+/** Waits until the page is hydrated and its event stream is connected. */
+export async function waitLive(page) {
+  await page.locator('[data-testid=live-indicator].live-indicator--on').waitFor();
+}

@@ -1,0 +1,54 @@
+//! A real `ferroflow` server on 127.0.0.1:0 with a temporary data dir.
+
+use std::net::SocketAddr;
+
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+/// A running server; shut down gracefully by [`TestServer::stop`].
+pub struct TestServer {
+    pub addr: SocketAddr,
+    #[allow(
+        dead_code,
+        reason = "read by some test files, and keeps the directory alive"
+    )]
+    pub data_dir: tempfile::TempDir,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), server::LaunchError>>,
+}
+
+impl TestServer {
+    /// Binds first, so requests made right away wait in the listen backlog
+    /// until the server accepts them: no readiness polling needed.
+    pub async fn start() -> Self {
+        let data_dir = tempfile::tempdir().expect("temporary data dir");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
+        let settings = server::Settings {
+            data_dir: data_dir.path().to_owned(),
+            site_dir: Some(data_dir.path().join("no-site")),
+            ..server::Settings::default()
+        };
+        let (shutdown, signal) = oneshot::channel();
+        let task = tokio::spawn(server::launch(settings, listener, async {
+            let _ = signal.await;
+        }));
+        Self {
+            addr,
+            data_dir,
+            shutdown,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Signals shutdown and waits for the server to finish.
+    pub async fn stop(self) -> Result<(), server::LaunchError> {
+        let _ = self.shutdown.send(());
+        self.task.await.expect("server task panicked")
+    }
+}
