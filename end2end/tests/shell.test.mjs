@@ -94,3 +94,13 @@ test('an invalid ?ns= is named on the page and the default namespace is shown', 
   assert.equal(await page.locator('script:has-text("alert(1)")').count(), 0, 'hostile text is escaped');
   await page.close();
 });
+
+test('hashed assets are cached forever and served brotli-compressed', async () => {
+  const html = await (await fetch(`${server.url}/`)).text();
+  const href = /href="(\/pkg\/ferroflow\.[0-9a-f]+\.css)"/.exec(html)?.[1];
+  assert.ok(href, 'stylesheet link with a content hash');
+  const res = await fetch(`${server.url}${href}`, { headers: { 'accept-encoding': 'br' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal(res.headers.get('content-encoding'), 'br');
+});

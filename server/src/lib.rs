@@ -13,13 +13,19 @@ mod security;
 pub mod settings;
 mod site;
 
-use std::future::Future;
+use std::{
+    future::{Future, IntoFuture},
+    time::Duration,
+};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
 pub use settings::Settings;
+
+/// How long shutdown waits for open connections to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +78,24 @@ pub async fn launch(
         site_dir = %site.dir.display(),
         "ferroflow is ready"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            token.cancel();
+    let serve = axum::serve(listener, app)
+        .with_graceful_shutdown({
+            let token = token.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                token.cancel();
+            }
         })
-        .await?;
+        .into_future();
+    // A client that keeps a response open must not keep the process alive.
+    let deadline = async {
+        token.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serve => served?,
+        () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them"),
+    }
     Ok(())
 }

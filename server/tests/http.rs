@@ -149,3 +149,46 @@ async fn server_functions_answer_with_typed_errors() {
     assert_eq!(error["NotFound"], "namespace nope not found");
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn static_files_are_served_precompressed_with_cache_headers() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let gz = client
+        .get(server.url("/pkg/ferroflow.css"))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.status(), StatusCode::OK);
+    assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+    // Without hash.txt next to the binary, names carry no hash: revalidate.
+    assert_eq!(gz.headers()[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(gz.bytes().await.unwrap().as_ref(), b"precompressed");
+
+    let plain = client
+        .get(server.url("/pkg/ferroflow.css"))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.text().await.unwrap(), "body { color: red }");
+
+    let missing = client.get(server.url("/pkg/nope.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn pages_are_compressed_for_clients_that_accept_it() {
+    let server = TestServer::start().await;
+    let response = reqwest::Client::new()
+        .get(server.url("/"))
+        .header(header::ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    assert!(!response.bytes().await.unwrap().is_empty());
+    server.stop().await.unwrap();
+}

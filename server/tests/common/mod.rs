@@ -25,9 +25,13 @@ impl TestServer {
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().unwrap();
+        let site = data_dir.path().join("site");
+        std::fs::create_dir_all(site.join("pkg")).unwrap();
+        std::fs::write(site.join("pkg/ferroflow.css"), "body { color: red }").unwrap();
+        std::fs::write(site.join("pkg/ferroflow.css.gz"), b"precompressed").unwrap();
         let settings = server::Settings {
             data_dir: data_dir.path().to_owned(),
-            site_dir: Some(data_dir.path().join("no-site")),
+            site_dir: Some(site),
             ..server::Settings::default()
         };
         let (shutdown, signal) = oneshot::channel();
