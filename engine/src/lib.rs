@@ -9,6 +9,7 @@ pub mod access;
 mod error;
 pub mod events;
 pub mod namespaces;
+pub mod spec;
 pub mod store;
 
 use std::path::Path;

@@ -1,0 +1,815 @@
+//! KFP v2 IR -> [`Plan`], with validation that names the task and field.
+
+mod ir;
+mod placeholders;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{
+    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource,
+    Iterator, ParameterDef, ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy,
+    SpecError, Task, Trigger, graph, quantity,
+};
+
+/// Name the root DAG gets among the components.
+pub const ROOT: &str = "root";
+
+/// Compiles the IR document (and ignores an optional platform-spec document).
+pub fn compile(documents: &[Value]) -> Result<Plan, SpecError> {
+    let spec: ir::PipelineSpec = SpecError::typed(&documents[0])?;
+    check_pipeline_name(&spec.pipeline_info.name)?;
+    let mut components = BTreeMap::new();
+    for (name, component) in &spec.components {
+        if name == ROOT {
+            return Err(SpecError::component(
+                name,
+                "name",
+                "\"root\" is reserved for the pipeline's DAG",
+            ));
+        }
+        components.insert(
+            name.clone(),
+            convert_component(name, component, &spec.deployment_spec)?,
+        );
+    }
+    let root = convert_component(ROOT, &spec.root, &spec.deployment_spec)?;
+    if !matches!(root.body, Body::Dag(_)) {
+        return Err(SpecError::component(
+            ROOT,
+            "dag",
+            "the pipeline root must be a DAG",
+        ));
+    }
+    let inputs = root.input_parameters.clone();
+    components.insert(ROOT.to_owned(), root);
+    let plan = Plan {
+        name: spec.pipeline_info.name.clone(),
+        description: spec.pipeline_info.description.clone(),
+        inputs,
+        components,
+        root: ROOT.to_owned(),
+        on_exit: None,
+    };
+    validate(&plan)?;
+    Ok(plan)
+}
+
+fn check_pipeline_name(name: &str) -> Result<(), SpecError> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !name.starts_with(['-', '.']);
+    if valid {
+        Ok(())
+    } else {
+        Err(SpecError::Shape {
+            path: "pipelineInfo.name".into(),
+            message: format!(
+                "{name:?} is not a valid pipeline name (lowercase letters, digits, '-' and '.', at most 128)"
+            ),
+        })
+    }
+}
+
+fn parameter_type(component: &str, field: &str, raw: &str) -> Result<ParameterType, SpecError> {
+    Ok(match raw {
+        "STRING" => ParameterType::String,
+        "NUMBER_INTEGER" => ParameterType::NumberInteger,
+        "NUMBER_DOUBLE" => ParameterType::NumberDouble,
+        "BOOLEAN" => ParameterType::Boolean,
+        "LIST" => ParameterType::List,
+        "STRUCT" => ParameterType::Struct,
+        "TASK_FINAL_STATUS" => ParameterType::TaskFinalStatus,
+        other => {
+            return Err(SpecError::component(
+                component,
+                field,
+                format!("unknown parameter type {other:?}"),
+            ));
+        }
+    })
+}
+
+/// Parameters and artifacts of one side of a component's interface.
+type Interface = (BTreeMap<String, ParameterDef>, BTreeMap<String, ArtifactDef>);
+
+fn convert_interface(
+    component: &str,
+    side: &str,
+    interface: &ir::Interface,
+) -> Result<Interface, SpecError> {
+    let mut parameters = BTreeMap::new();
+    for (name, p) in &interface.parameters {
+        let field = format!("{side}.parameters.{name}");
+        let kind = parameter_type(component, &field, &p.parameter_type)?;
+        if let Some(default) = p.default_value.as_ref().filter(|d| !kind.admits(d)) {
+            return Err(SpecError::component(
+                component,
+                format!("{field}.defaultValue"),
+                format!("{default} is not a {}", p.parameter_type),
+            ));
+        }
+        parameters.insert(
+            name.clone(),
+            ParameterDef {
+                kind,
+                default: p.default_value.clone(),
+                optional: p.is_optional,
+            },
+        );
+    }
+    let artifacts = interface
+        .artifacts
+        .iter()
+        .map(|(name, a)| {
+            (
+                name.clone(),
+                ArtifactDef {
+                    schema: a
+                        .artifact_type
+                        .schema_title
+                        .clone()
+                        .unwrap_or_else(|| "system.Artifact".into()),
+                    is_list: a.is_artifact_list,
+                    optional: a.is_optional,
+                },
+            )
+        })
+        .collect();
+    Ok((parameters, artifacts))
+}
+
+fn convert_component(
+    name: &str,
+    spec: &ir::ComponentSpec,
+    deployment: &ir::DeploymentSpec,
+) -> Result<Component, SpecError> {
+    let (input_parameters, input_artifacts) =
+        convert_interface(name, "inputDefinitions", &spec.input_definitions)?;
+    let (output_parameters, output_artifacts) =
+        convert_interface(name, "outputDefinitions", &spec.output_definitions)?;
+    let body = match (&spec.dag, &spec.executor_label) {
+        (Some(dag), None) => Body::Dag(convert_dag(name, dag)?),
+        (None, Some(label)) => {
+            let executor = deployment.executors.get(label).ok_or_else(|| {
+                SpecError::component(
+                    name,
+                    "executorLabel",
+                    format!("no executor {label:?} in deploymentSpec.executors"),
+                )
+            })?;
+            let container = executor.container.as_ref().ok_or_else(|| {
+                let what = if executor.importer.is_some() {
+                    "importer executors are not supported yet"
+                } else {
+                    "executor has no container"
+                };
+                SpecError::component(name, "executorLabel", format!("{label}: {what}"))
+            })?;
+            Body::Container(convert_container(name, container)?)
+        }
+        (Some(_), Some(_)) => {
+            return Err(SpecError::component(
+                name,
+                "dag",
+                "a component has either a dag or an executorLabel, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(SpecError::component(
+                name,
+                "executorLabel",
+                "a component needs a dag or an executorLabel",
+            ));
+        }
+    };
+    Ok(Component {
+        input_parameters,
+        input_artifacts,
+        output_parameters,
+        output_artifacts,
+        body,
+    })
+}
+
+fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Container, SpecError> {
+    let argv = spec
+        .command
+        .iter()
+        .map(|a| ("command", a))
+        .chain(spec.args.iter().map(|a| ("args", a)))
+        .map(|(field, raw)| {
+            placeholders::parse_arg(raw).map_err(|e| SpecError::component(component, field, e))
+        })
+        .collect::<Result<Vec<Arg>, _>>()?;
+    let mut env = BTreeMap::new();
+    for var in &spec.env {
+        let pieces = placeholders::parse_pieces(&var.value)
+            .map_err(|e| SpecError::component(component, format!("env.{}", var.name), e))?;
+        env.insert(var.name.clone(), pieces);
+    }
+    let resources = spec
+        .resources
+        .as_ref()
+        .map(|r| convert_resources(component, r))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Container {
+        image: spec.image.clone(),
+        argv,
+        env,
+        resources,
+        script: None,
+    })
+}
+
+fn convert_resources(component: &str, r: &ir::ResourceSpec) -> Result<Resources, SpecError> {
+    let cpu = r
+        .resource_cpu_request
+        .as_ref()
+        .or(r.resource_cpu_limit.as_ref());
+    let memory = r
+        .resource_memory_request
+        .as_ref()
+        .or(r.resource_memory_limit.as_ref());
+    let gpus = r
+        .accelerator
+        .as_ref()
+        .and_then(|a| a.resource_count.as_ref().or(a.count.as_ref()));
+    Ok(Resources {
+        cpu_milli: cpu
+            .map(|c| {
+                quantity::cpu_milli(c).ok_or_else(|| {
+                    SpecError::component(
+                        component,
+                        "resources.cpu",
+                        format!("{c:?} is not a CPU quantity"),
+                    )
+                })
+            })
+            .transpose()?,
+        memory_bytes: memory
+            .map(|m| {
+                quantity::bytes(m).ok_or_else(|| {
+                    SpecError::component(
+                        component,
+                        "resources.memory",
+                        format!("{m:?} is not a memory quantity"),
+                    )
+                })
+            })
+            .transpose()?,
+        gpus: gpus
+            .map(|g| {
+                g.parse().map_err(|_| {
+                    SpecError::component(
+                        component,
+                        "resources.accelerator.count",
+                        format!("{g:?} is not a count"),
+                    )
+                })
+            })
+            .transpose()?
+            .unwrap_or(0),
+    })
+}
+
+fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
+    let mut tasks = BTreeMap::new();
+    for (name, task) in &dag.tasks {
+        check_task_name(component, name)?;
+        tasks.insert(
+            name.clone(),
+            convert_task(&qualified(component, name), task)?,
+        );
+    }
+    let output_parameters = dag
+        .outputs
+        .parameters
+        .iter()
+        .map(|(name, o)| {
+            let from = o.value_from_parameter.as_ref().ok_or_else(|| {
+                SpecError::component(
+                    component,
+                    format!("dag.outputs.parameters.{name}"),
+                    "only valueFromParameter is supported",
+                )
+            })?;
+            Ok((
+                name.clone(),
+                (
+                    from.producer_subtask.clone(),
+                    from.output_parameter_key.clone(),
+                ),
+            ))
+        })
+        .collect::<Result<_, SpecError>>()?;
+    let output_artifacts = dag
+        .outputs
+        .artifacts
+        .iter()
+        .map(|(name, o)| {
+            let from = o.artifact_selectors.first().ok_or_else(|| {
+                SpecError::component(
+                    component,
+                    format!("dag.outputs.artifacts.{name}"),
+                    "needs an artifactSelector",
+                )
+            })?;
+            Ok((
+                name.clone(),
+                (
+                    from.producer_subtask.clone(),
+                    from.output_artifact_key.clone(),
+                ),
+            ))
+        })
+        .collect::<Result<_, SpecError>>()?;
+    Ok(Dag {
+        tasks,
+        output_parameters,
+        output_artifacts,
+        parallelism: None,
+    })
+}
+
+fn qualified(component: &str, task: &str) -> String {
+    if component == ROOT {
+        task.to_owned()
+    } else {
+        format!("{component}/{task}")
+    }
+}
+
+fn check_task_name(component: &str, name: &str) -> Result<(), SpecError> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if valid {
+        Ok(())
+    } else {
+        Err(SpecError::task(
+            &qualified(component, name),
+            "name",
+            "task names may contain only letters, digits, '-', '_' and '.' (at most 128)",
+        ))
+    }
+}
+
+fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
+    let mut parameters = BTreeMap::new();
+    for (name, input) in &spec.inputs.parameters {
+        let field = format!("inputs.parameters.{name}");
+        let source = match (
+            &input.component_input_parameter,
+            &input.task_output_parameter,
+            &input.runtime_value,
+            &input.task_final_status,
+        ) {
+            (Some(c), None, None, None) => ParameterSource::ComponentInput(c.clone()),
+            (None, Some(t), None, None) => ParameterSource::TaskOutput {
+                task: t.producer_task.clone(),
+                output: t.output_parameter_key.clone(),
+            },
+            (None, None, Some(v), None) => ParameterSource::Constant(v.constant.clone()),
+            (None, None, None, Some(s)) => {
+                ParameterSource::TaskFinalStatus(s.producer_task.clone())
+            }
+            _ => {
+                return Err(SpecError::task(
+                    task,
+                    field,
+                    "needs exactly one of componentInputParameter, taskOutputParameter, runtimeValue, taskFinalStatus",
+                ));
+            }
+        };
+        let source = match (&input.parameter_expression_selector, source) {
+            (None, source) => source,
+            (Some(selector), ParameterSource::ComponentInput(_)) => ParameterSource::LoopItem {
+                field: Some(selector_field(selector).ok_or_else(|| {
+                    SpecError::task(
+                        task,
+                        format!("{field}.parameterExpressionSelector"),
+                        format!("unsupported selector {selector:?}"),
+                    )
+                })?),
+            },
+            (Some(_), _) => {
+                return Err(SpecError::task(
+                    task,
+                    field,
+                    "parameterExpressionSelector needs componentInputParameter",
+                ));
+            }
+        };
+        parameters.insert(name.clone(), source);
+    }
+    let mut artifacts = BTreeMap::new();
+    for (name, input) in &spec.inputs.artifacts {
+        let source = match (&input.component_input_artifact, &input.task_output_artifact) {
+            (Some(c), None) => ArtifactSource::ComponentInput(c.clone()),
+            (None, Some(t)) => ArtifactSource::TaskOutput {
+                task: t.producer_task.clone(),
+                output: t.output_artifact_key.clone(),
+            },
+            _ => {
+                return Err(SpecError::task(
+                    task,
+                    format!("inputs.artifacts.{name}"),
+                    "needs exactly one of componentInputArtifact, taskOutputArtifact",
+                ));
+            }
+        };
+        artifacts.insert(name.clone(), source);
+    }
+    let trigger = Trigger {
+        after_failures: spec
+            .trigger_policy
+            .as_ref()
+            .and_then(|t| t.strategy.as_deref())
+            == Some("ALL_UPSTREAM_TASKS_COMPLETED"),
+        condition: spec
+            .trigger_policy
+            .as_ref()
+            .and_then(|t| t.condition.clone())
+            .filter(|c| !c.is_empty())
+            .map(Condition::Cel),
+    };
+    let iterator = spec
+        .parameter_iterator
+        .as_ref()
+        .map(|it| {
+            let items = match (&it.items.raw, &it.items.input_parameter) {
+                (Some(raw), None) => {
+                    ItemsSource::Raw(serde_json::from_str::<Vec<Value>>(raw).map_err(|e| {
+                        SpecError::task(
+                            task,
+                            "parameterIterator.items.raw",
+                            format!("not a JSON list: {e}"),
+                        )
+                    })?)
+                }
+                (None, Some(input)) => {
+                    ItemsSource::Parameter(ParameterSource::ComponentInput(input.clone()))
+                }
+                _ => {
+                    return Err(SpecError::task(
+                        task,
+                        "parameterIterator.items",
+                        "needs exactly one of raw, inputParameter",
+                    ));
+                }
+            };
+            Ok(Iterator {
+                items,
+                item_input: it.item_input.clone(),
+                parallelism: spec
+                    .iterator_policy
+                    .as_ref()
+                    .map_or(0, |p| p.parallelism_limit),
+            })
+        })
+        .transpose()?;
+    let retry = spec
+        .retry_policy
+        .as_ref()
+        .filter(|r| r.max_retry_count > 0)
+        .map(|r| {
+            let seconds = |field: &str, raw: &Option<String>, default: f64| match raw {
+                None => Ok(default),
+                Some(raw) => duration_seconds(raw).ok_or_else(|| {
+                    SpecError::task(
+                        task,
+                        format!("retryPolicy.{field}"),
+                        format!("{raw:?} is not a duration like \"30s\""),
+                    )
+                }),
+            };
+            Ok::<_, SpecError>(RetryPolicy {
+                max_retries: r.max_retry_count,
+                backoff_seconds: seconds("backoffDuration", &r.backoff_duration, 0.0)?,
+                backoff_factor: r.backoff_factor.unwrap_or(2.0),
+                backoff_max_seconds: seconds(
+                    "backoffMaxDuration",
+                    &r.backoff_max_duration,
+                    3600.0,
+                )?,
+            })
+        })
+        .transpose()?;
+    Ok(Task {
+        component: spec.component_ref.name.clone(),
+        depends_on: spec.dependent_tasks.clone(),
+        trigger,
+        parameters,
+        artifacts,
+        iterator,
+        retry,
+        cache: spec
+            .caching_options
+            .as_ref()
+            .is_some_and(|c| c.enable_cache),
+        timeout_seconds: None,
+    })
+}
+
+/// `parseJson(string_value)["a"]` -> `a`.
+fn selector_field(selector: &str) -> Option<String> {
+    let rest = selector.trim().strip_prefix("parseJson(string_value)[")?;
+    let rest = rest.strip_suffix(']')?;
+    serde_json::from_str::<String>(rest).ok()
+}
+
+/// Protobuf duration text: `"30s"`, `"1.5s"`.
+fn duration_seconds(raw: &str) -> Option<f64> {
+    raw.trim()
+        .strip_suffix('s')?
+        .parse()
+        .ok()
+        .filter(|s: &f64| *s >= 0.0)
+}
+
+/// Cross-references: components, producers, inputs, placeholders, cycles.
+fn validate(plan: &Plan) -> Result<(), SpecError> {
+    for (component_name, component) in &plan.components {
+        match &component.body {
+            Body::Container(container) => {
+                validate_placeholders(component_name, component, container)?
+            }
+            Body::Dag(dag) => validate_dag(plan, component_name, component, dag)?,
+        }
+    }
+    Ok(())
+}
+
+fn validate_placeholders(
+    name: &str,
+    component: &Component,
+    container: &Container,
+) -> Result<(), SpecError> {
+    fn pieces<'a>(args: &'a [Arg], out: &mut Vec<&'a Piece>, if_present: &mut Vec<&'a str>) {
+        for arg in args {
+            match arg {
+                Arg::Concat(p) => out.extend(p),
+                Arg::IfPresent {
+                    input,
+                    then,
+                    otherwise,
+                } => {
+                    if_present.push(input);
+                    pieces(then, out, if_present);
+                    pieces(otherwise, out, if_present);
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    let mut if_present = Vec::new();
+    pieces(&container.argv, &mut all, &mut if_present);
+    all.extend(container.env.values().flatten());
+    let known = |set: bool, what: &str, n: &str| {
+        if set {
+            Ok(())
+        } else {
+            Err(SpecError::component(
+                name,
+                "container",
+                format!("placeholder refers to unknown {what} {n:?}"),
+            ))
+        }
+    };
+    for input in if_present {
+        known(
+            component.input_parameters.contains_key(input)
+                || component.input_artifacts.contains_key(input),
+            "input",
+            input,
+        )?;
+    }
+    for piece in all {
+        match piece {
+            Piece::InputValue(n) => known(
+                component.input_parameters.contains_key(n),
+                "input parameter",
+                n,
+            )?,
+            Piece::InputArtifactPath(n)
+            | Piece::InputArtifactUri(n)
+            | Piece::InputArtifactMetadata(n) => known(
+                component.input_artifacts.contains_key(n),
+                "input artifact",
+                n,
+            )?,
+            Piece::OutputParameterFile(n) => known(
+                component.output_parameters.contains_key(n),
+                "output parameter",
+                n,
+            )?,
+            Piece::OutputArtifactPath(n) | Piece::OutputArtifactUri(n) => known(
+                component.output_artifacts.contains_key(n),
+                "output artifact",
+                n,
+            )?,
+            Piece::Literal(_) | Piece::ExecutorInput | Piece::Run(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn validate_dag(
+    plan: &Plan,
+    dag_name: &str,
+    dag_component: &Component,
+    dag: &Dag,
+) -> Result<(), SpecError> {
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (task_name, task) in &dag.tasks {
+        let task_id = qualified(dag_name, task_name);
+        let component = plan
+            .components
+            .get(&task.component)
+            .filter(|_| task.component != ROOT)
+            .ok_or_else(|| {
+                SpecError::task(
+                    &task_id,
+                    "componentRef.name",
+                    format!("unknown component {:?}", task.component),
+                )
+            })?;
+        let mut deps: BTreeSet<String> = task.depends_on.iter().cloned().collect();
+        for dep in &task.depends_on {
+            if !dag.tasks.contains_key(dep) {
+                return Err(SpecError::task(
+                    &task_id,
+                    "dependentTasks",
+                    format!("unknown task {dep:?}"),
+                ));
+            }
+        }
+        let item_input = task.iterator.as_ref().map(|it| it.item_input.as_str());
+        for (input, source) in &task.parameters {
+            let field = format!("inputs.parameters.{input}");
+            let def = component.input_parameters.get(input);
+            if def.is_none() {
+                return Err(SpecError::task(
+                    &task_id,
+                    field,
+                    format!(
+                        "component {:?} has no input parameter {input:?}",
+                        task.component
+                    ),
+                ));
+            }
+            match source {
+                ParameterSource::Constant(value) => {
+                    let kind = def.expect("checked").kind;
+                    if !kind.admits(value) {
+                        return Err(SpecError::task(
+                            &task_id,
+                            field,
+                            format!("constant {value} does not match type {kind:?}"),
+                        ));
+                    }
+                }
+                ParameterSource::ComponentInput(from) => {
+                    if !dag_component.input_parameters.contains_key(from) {
+                        return Err(SpecError::task(
+                            &task_id,
+                            field,
+                            format!("the enclosing DAG has no input parameter {from:?}"),
+                        ));
+                    }
+                }
+                ParameterSource::TaskOutput {
+                    task: producer,
+                    output,
+                } => {
+                    let producer_task = dag.tasks.get(producer).ok_or_else(|| {
+                        SpecError::task(
+                            &task_id,
+                            format!("{field}.producerTask"),
+                            format!("unknown task {producer:?}"),
+                        )
+                    })?;
+                    if plan
+                        .components
+                        .get(&producer_task.component)
+                        .is_some_and(|c| !c.output_parameters.contains_key(output))
+                    {
+                        return Err(SpecError::task(
+                            &task_id,
+                            field,
+                            format!("task {producer:?} has no output parameter {output:?}"),
+                        ));
+                    }
+                    deps.insert(producer.clone());
+                }
+                ParameterSource::TaskFinalStatus(producer) => {
+                    if !dag.tasks.contains_key(producer) {
+                        return Err(SpecError::task(
+                            &task_id,
+                            format!("{field}.taskFinalStatus"),
+                            format!("unknown task {producer:?}"),
+                        ));
+                    }
+                    deps.insert(producer.clone());
+                }
+                ParameterSource::LoopItem { .. } | ParameterSource::Template(_) => {}
+            }
+        }
+        for (input, source) in &task.artifacts {
+            let field = format!("inputs.artifacts.{input}");
+            if !component.input_artifacts.contains_key(input) {
+                return Err(SpecError::task(
+                    &task_id,
+                    field,
+                    format!(
+                        "component {:?} has no input artifact {input:?}",
+                        task.component
+                    ),
+                ));
+            }
+            match source {
+                ArtifactSource::ComponentInput(from) => {
+                    if !dag_component.input_artifacts.contains_key(from) {
+                        return Err(SpecError::task(
+                            &task_id,
+                            field,
+                            format!("the enclosing DAG has no input artifact {from:?}"),
+                        ));
+                    }
+                }
+                ArtifactSource::TaskOutput {
+                    task: producer,
+                    output,
+                } => {
+                    let producer_task = dag.tasks.get(producer).ok_or_else(|| {
+                        SpecError::task(
+                            &task_id,
+                            format!("{field}.producerTask"),
+                            format!("unknown task {producer:?}"),
+                        )
+                    })?;
+                    if plan
+                        .components
+                        .get(&producer_task.component)
+                        .is_some_and(|c| !c.output_artifacts.contains_key(output))
+                    {
+                        return Err(SpecError::task(
+                            &task_id,
+                            field,
+                            format!("task {producer:?} has no output artifact {output:?}"),
+                        ));
+                    }
+                    deps.insert(producer.clone());
+                }
+            }
+        }
+        for (input, def) in &component.input_parameters {
+            let given = task.parameters.contains_key(input) || item_input == Some(input.as_str());
+            if !given
+                && !def.optional
+                && def.default.is_none()
+                && def.kind != ParameterType::TaskFinalStatus
+            {
+                return Err(SpecError::task(
+                    &task_id,
+                    format!("inputs.parameters.{input}"),
+                    "required input is missing",
+                ));
+            }
+        }
+        for (input, def) in &component.input_artifacts {
+            if !task.artifacts.contains_key(input) && !def.optional {
+                return Err(SpecError::task(
+                    &task_id,
+                    format!("inputs.artifacts.{input}"),
+                    "required input is missing",
+                ));
+            }
+        }
+        edges.insert(task_name.clone(), deps.into_iter().collect());
+    }
+    for (output, (producer, key)) in &dag.output_parameters {
+        if !dag.tasks.contains_key(producer) {
+            return Err(SpecError::component(
+                dag_name,
+                format!("dag.outputs.parameters.{output}"),
+                format!("unknown task {producer:?} (output {key:?})"),
+            ));
+        }
+    }
+    if let Some(cycle) = graph::find_cycle(&edges) {
+        return Err(SpecError::Cycle {
+            dag: dag_name.to_owned(),
+            cycle,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! Pipeline specs: KFP v2 IR YAML and Argo Workflow YAML, parsed within
+//! bounds and compiled to one [`Plan`] that nothing downstream needs to
+//! know the origin of.
+//!
+//! ```
+//! let yaml = br#"
+//! apiVersion: argoproj.io/v1alpha1
+//! kind: Workflow
+//! metadata: {generateName: hello-}
+//! spec:
+//!   entrypoint: main
+//!   templates:
+//!   - name: main
+//!     container: {image: alpine, command: [echo, hi]}
+//! "#;
+//! let plan = engine::spec::parse(yaml).unwrap();
+//! assert_eq!(plan.name, "hello");
+//! ```
+
+mod error;
+mod graph;
+mod kfp;
+mod plan;
+mod quantity;
+mod yaml;
+
+pub use error::SpecError;
+pub use graph::find_cycle;
+pub use plan::*;
+pub use yaml::{MAX_DEPTH, MAX_SPEC_BYTES};
+
+/// Which language a spec is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecFormat {
+    /// KFP v2 pipeline IR, as `kfp.compiler` writes it.
+    KfpIr,
+    /// An Argo `Workflow` or `WorkflowTemplate`.
+    ArgoWorkflow,
+}
+
+/// Parses and validates a spec, in either format.
+pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
+    let documents = yaml::load(bytes)?;
+    let first = documents.first().ok_or(SpecError::Empty)?;
+    match detect(first)? {
+        SpecFormat::KfpIr => kfp::compile(&documents),
+        SpecFormat::ArgoWorkflow => Err(SpecError::UnknownFormat),
+    }
+}
+
+fn detect(document: &serde_json::Value) -> Result<SpecFormat, SpecError> {
+    let api_version = document
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    if api_version.starts_with("argoproj.io/") {
+        return Ok(SpecFormat::ArgoWorkflow);
+    }
+    if document.get("pipelineInfo").is_some() || document.get("schemaVersion").is_some() {
+        return Ok(SpecFormat::KfpIr);
+    }
+    Err(SpecError::UnknownFormat)
+}

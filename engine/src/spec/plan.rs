@@ -1,0 +1,361 @@
+//! The normalized pipeline: what the scheduler runs, whatever the source.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A validated pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The pipeline's name.
+    pub name: String,
+    /// Its description, if any.
+    pub description: Option<String>,
+    /// Parameters the run is started with.
+    pub inputs: BTreeMap<String, ParameterDef>,
+    /// Components by name: executables and DAGs. `root` names the DAG to run.
+    pub components: BTreeMap<String, Component>,
+    /// The component run as the pipeline.
+    pub root: String,
+    /// Task run after the root DAG finishes, whatever its outcome (Argo `onExit`).
+    pub on_exit: Option<Task>,
+}
+
+/// The type of a parameter, in KFP's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ParameterType {
+    /// Text.
+    String,
+    /// A whole number.
+    NumberInteger,
+    /// A floating-point number.
+    NumberDouble,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON array.
+    List,
+    /// A JSON object.
+    Struct,
+    /// A task's final status (`PipelineTaskFinalStatus`), set by the engine.
+    TaskFinalStatus,
+}
+
+impl ParameterType {
+    /// Whether `value` is of this type. Integers written as `2.0` (as the
+    /// KFP compiler writes them) count as integers.
+    pub fn admits(self, value: &Value) -> bool {
+        match self {
+            Self::String => value.is_string(),
+            Self::NumberInteger => value.as_f64().is_some_and(|f| f.fract() == 0.0),
+            Self::NumberDouble => value.is_number(),
+            Self::Boolean => value.is_boolean(),
+            Self::List => value.is_array(),
+            Self::Struct | Self::TaskFinalStatus => value.is_object(),
+        }
+    }
+}
+
+/// A declared input or output parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParameterDef {
+    /// Its type.
+    pub kind: ParameterType,
+    /// Value used when none is given.
+    pub default: Option<Value>,
+    /// Whether it may be left out.
+    pub optional: bool,
+}
+
+/// A declared artifact input or output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactDef {
+    /// Schema title, e.g. `system.Dataset`.
+    pub schema: String,
+    /// Whether it is a list of artifacts.
+    pub is_list: bool,
+    /// Whether it may be left out.
+    pub optional: bool,
+}
+
+/// A component: its interface and what it does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// Input parameters.
+    pub input_parameters: BTreeMap<String, ParameterDef>,
+    /// Input artifacts.
+    pub input_artifacts: BTreeMap<String, ArtifactDef>,
+    /// Output parameters.
+    pub output_parameters: BTreeMap<String, ParameterDef>,
+    /// Output artifacts.
+    pub output_artifacts: BTreeMap<String, ArtifactDef>,
+    /// A process to run, or a DAG of tasks.
+    pub body: Body,
+}
+
+/// What a component does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    /// Runs one process.
+    Container(Container),
+    /// Runs tasks.
+    Dag(Dag),
+}
+
+/// A process: image, command line with placeholders, environment, resources.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Container {
+    /// The image, mapped to a local runtime by the local backend.
+    pub image: String,
+    /// `command` then `args`, as one argv template.
+    pub argv: Vec<Arg>,
+    /// Environment variables (values may hold placeholders).
+    pub env: BTreeMap<String, Vec<Piece>>,
+    /// Resource requests.
+    pub resources: Resources,
+    /// Script text fed as a file (Argo `script` templates).
+    pub script: Option<String>,
+}
+
+/// Requested resources.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    /// CPU cores, in thousandths.
+    pub cpu_milli: Option<u64>,
+    /// Memory in bytes.
+    pub memory_bytes: Option<u64>,
+    /// Number of GPUs.
+    pub gpus: u32,
+}
+
+/// One argument of an argv template.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arg {
+    /// Text and placeholders concatenated into one argument.
+    Concat(Vec<Piece>),
+    /// Arguments present only when an input is given (KFP `IfPresent`).
+    IfPresent {
+        /// The input whose presence decides.
+        input: String,
+        /// Arguments when it is present.
+        then: Vec<Arg>,
+        /// Arguments when it is not.
+        otherwise: Vec<Arg>,
+    },
+}
+
+/// A piece of an argument: literal text or a value filled in at launch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Piece {
+    /// Text as written.
+    Literal(String),
+    /// The whole executor input as JSON (KFP `{{$}}`).
+    ExecutorInput,
+    /// The value of an input parameter.
+    InputValue(String),
+    /// Local path of an input artifact.
+    InputArtifactPath(String),
+    /// URI of an input artifact.
+    InputArtifactUri(String),
+    /// Metadata of an input artifact, as JSON.
+    InputArtifactMetadata(String),
+    /// File the process writes an output parameter to.
+    OutputParameterFile(String),
+    /// Local path to write an output artifact to.
+    OutputArtifactPath(String),
+    /// URI of an output artifact.
+    OutputArtifactUri(String),
+    /// A run-level value: `job_name`, `job_uuid`, `task_name`, `task_uuid`, `pipeline_root`, ...
+    Run(String),
+}
+
+/// Tasks and how they connect.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dag {
+    /// Tasks by name.
+    pub tasks: BTreeMap<String, Task>,
+    /// Where the DAG's output parameters come from: (task, output).
+    pub output_parameters: BTreeMap<String, (String, String)>,
+    /// Where the DAG's output artifacts come from: (task, output).
+    pub output_artifacts: BTreeMap<String, (String, String)>,
+    /// Most tasks of this DAG running at once (Argo `parallelism`).
+    pub parallelism: Option<u32>,
+}
+
+/// One node of a DAG.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// The component it runs.
+    pub component: String,
+    /// Tasks that must finish first.
+    pub depends_on: Vec<String>,
+    /// When it may start.
+    pub trigger: Trigger,
+    /// Where each input parameter comes from.
+    pub parameters: BTreeMap<String, ParameterSource>,
+    /// Where each input artifact comes from.
+    pub artifacts: BTreeMap<String, ArtifactSource>,
+    /// Run once per item (KFP `ParallelFor`, Argo `withItems`/`withParam`).
+    pub iterator: Option<Iterator>,
+    /// Retries after failure.
+    pub retry: Option<RetryPolicy>,
+    /// Whether results may come from the cache.
+    pub cache: bool,
+    /// Seconds after which the attempt is stopped.
+    pub timeout_seconds: Option<u64>,
+}
+
+/// When a task may start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// Run once all upstream tasks completed, even failed (exit handlers).
+    pub after_failures: bool,
+    /// A condition over inputs; the task is skipped when false.
+    pub condition: Option<Condition>,
+}
+
+/// A condition that decides whether a task runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// KFP's CEL subset, over `inputs.parameter_values[...]`.
+    Cel(String),
+    /// Argo's `when` expression, after placeholder substitution.
+    ArgoWhen(Vec<Piece>),
+    /// Argo `depends` logic over upstream task results.
+    ArgoDepends(String),
+}
+
+/// Where a parameter value comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterSource {
+    /// A constant.
+    Constant(Value),
+    /// An input parameter of the enclosing component (or the pipeline).
+    ComponentInput(String),
+    /// An output parameter of a sibling task.
+    TaskOutput {
+        /// The producing task.
+        task: String,
+        /// Its output.
+        output: String,
+    },
+    /// The current item of the iterator.
+    LoopItem {
+        /// Key within the item, for items that are objects.
+        field: Option<String>,
+    },
+    /// The final status of a task (exit handlers).
+    TaskFinalStatus(String),
+    /// A text template with placeholders (Argo).
+    Template(Vec<Piece>),
+}
+
+/// Where an artifact comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactSource {
+    /// An input artifact of the enclosing component.
+    ComponentInput(String),
+    /// An output artifact of a sibling task.
+    TaskOutput {
+        /// The producing task.
+        task: String,
+        /// Its output.
+        output: String,
+    },
+}
+
+/// Fan-out of a task over items.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Iterator {
+    /// The items.
+    pub items: ItemsSource,
+    /// Input of the task that receives each item.
+    pub item_input: String,
+    /// Most iterations running at once; 0 = no limit.
+    pub parallelism: u32,
+}
+
+/// Where a loop's items come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemsSource {
+    /// Items written in the spec.
+    Raw(Vec<Value>),
+    /// Items from a parameter (a JSON list).
+    Parameter(ParameterSource),
+}
+
+/// How often and how soon to retry a failed task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Wait before the first retry, in seconds.
+    pub backoff_seconds: f64,
+    /// Factor the wait grows by on each retry.
+    pub backoff_factor: f64,
+    /// Longest wait, in seconds.
+    pub backoff_max_seconds: f64,
+}
+
+impl RetryPolicy {
+    /// Seconds to wait before retry number `retry` (1-based).
+    pub fn backoff(&self, retry: u32) -> f64 {
+        let exp = self.backoff_factor.powi(retry.saturating_sub(1) as i32);
+        (self.backoff_seconds * exp).min(self.backoff_max_seconds)
+    }
+}
+
+impl Plan {
+    /// The root DAG.
+    pub fn root_dag(&self) -> &Dag {
+        match &self.components[&self.root].body {
+            Body::Dag(dag) => dag,
+            Body::Container(_) => unreachable!("validation makes the root a DAG"),
+        }
+    }
+
+    /// Number of tasks over all DAGs (iterations not expanded).
+    pub fn task_count(&self) -> usize {
+        self.components
+            .values()
+            .map(|c| match &c.body {
+                Body::Dag(d) => d.tasks.len(),
+                Body::Container(_) => 0,
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integers_written_as_floats_are_integers() {
+        assert!(ParameterType::NumberInteger.admits(&json!(2.0)));
+        assert!(!ParameterType::NumberInteger.admits(&json!(2.5)));
+        assert!(!ParameterType::NumberInteger.admits(&json!("2")));
+        assert!(ParameterType::List.admits(&json!([1])));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy {
+            max_retries: 5,
+            backoff_seconds: 1.0,
+            backoff_factor: 2.0,
+            backoff_max_seconds: 5.0,
+        };
+        let waits: Vec<f64> = (1..=5).map(|r| policy.backoff(r)).collect();
+        assert_eq!(waits, [1.0, 2.0, 4.0, 5.0, 5.0]);
+    }
+}
