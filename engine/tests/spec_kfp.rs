@@ -89,7 +89,7 @@ fn loops_conditions_exit_handlers_and_retries() {
         panic!("dag")
     };
     assert!(
-        matches!(&branches.tasks["condition-5"].trigger.condition, Some(Condition::Cel(c)) if c.starts_with("!("))
+        matches!(&branches.tasks["condition-5"].trigger.conditions[..], [Condition::Cel(c)] if c.starts_with("!("))
     );
 }
 

@@ -30,6 +30,11 @@ enum Command {
         #[arg(long, env = "FERROFLOW_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Check a pipeline spec (KFP IR or Argo Workflow YAML) and print what is wrong.
+    Validate {
+        /// The YAML file.
+        file: PathBuf,
+    },
     /// Settings files.
     Config {
         #[command(subcommand)]
@@ -52,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", settings::default_file());
             Ok(())
         }
+        Command::Validate { file } => validate(&file),
         Command::Serve {
             bind,
             data_dir,
@@ -68,6 +74,37 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
             server::launch(settings, listener, shutdown_signal()).await?;
             Ok(())
+        }
+    }
+}
+
+/// Prints the plan's summary, or the first problem found, naming the task
+/// and field; exits non-zero on a problem.
+fn validate(file: &std::path::Path) -> anyhow::Result<()> {
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let bytes = if size > engine::spec::MAX_SPEC_BYTES as u64 {
+        Err(engine::spec::SpecError::TooLarge {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            limit: engine::spec::MAX_SPEC_BYTES,
+        })
+    } else {
+        Ok(std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?)
+    };
+    match bytes.and_then(|b| engine::spec::parse(&b)) {
+        Ok(plan) => {
+            println!(
+                "{}: valid pipeline {:?} with {} tasks",
+                file.display(),
+                plan.name,
+                plan.task_count()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            std::process::exit(1);
         }
     }
 }

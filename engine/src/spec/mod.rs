@@ -17,6 +17,7 @@
 //! assert_eq!(plan.name, "hello");
 //! ```
 
+mod argo;
 mod error;
 mod graph;
 mod kfp;
@@ -44,7 +45,7 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
     let first = documents.first().ok_or(SpecError::Empty)?;
     match detect(first)? {
         SpecFormat::KfpIr => kfp::compile(&documents),
-        SpecFormat::ArgoWorkflow => Err(SpecError::UnknownFormat),
+        SpecFormat::ArgoWorkflow => argo::compile(first),
     }
 }
 

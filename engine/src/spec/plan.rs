@@ -66,6 +66,9 @@ pub struct ParameterDef {
     pub default: Option<Value>,
     /// Whether it may be left out.
     pub optional: bool,
+    /// For outputs: the file the process writes the value to, when the spec
+    /// fixes it (Argo `valueFrom.path`).
+    pub path: Option<String>,
 }
 
 /// A declared artifact input or output.
@@ -77,6 +80,8 @@ pub struct ArtifactDef {
     pub is_list: bool,
     /// Whether it may be left out.
     pub optional: bool,
+    /// Where the process reads or writes it, when the spec fixes it (Argo `path`).
+    pub path: Option<String>,
 }
 
 /// A component: its interface and what it does.
@@ -171,6 +176,18 @@ pub enum Piece {
     OutputArtifactUri(String),
     /// A run-level value: `job_name`, `job_uuid`, `task_name`, `task_uuid`, `pipeline_root`, ...
     Run(String),
+    /// A parameter the run was started with (Argo `workflow.parameters.x`).
+    PipelineInput(String),
+    /// An output parameter of a sibling task (Argo `tasks.t.outputs.parameters.p`,
+    /// `outputs.result` as output `result`).
+    TaskOutput {
+        /// The producing task.
+        task: String,
+        /// Its output.
+        output: String,
+    },
+    /// The current loop item, or one field of it (Argo `item`, `item.key`).
+    Item(Option<String>),
 }
 
 /// Tasks and how they connect.
@@ -214,8 +231,8 @@ pub struct Task {
 pub struct Trigger {
     /// Run once all upstream tasks completed, even failed (exit handlers).
     pub after_failures: bool,
-    /// A condition over inputs; the task is skipped when false.
-    pub condition: Option<Condition>,
+    /// Conditions that must all hold; the task is skipped otherwise.
+    pub conditions: Vec<Condition>,
 }
 
 /// A condition that decides whether a task runs.
@@ -276,8 +293,9 @@ pub enum ArtifactSource {
 pub struct Iterator {
     /// The items.
     pub items: ItemsSource,
-    /// Input of the task that receives each item.
-    pub item_input: String,
+    /// Input of the task's component that receives each item (KFP); Argo
+    /// tasks read the item through [`Piece::Item`] instead.
+    pub item_input: Option<String>,
     /// Most iterations running at once; 0 = no limit.
     pub parallelism: u32,
 }

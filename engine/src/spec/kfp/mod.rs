@@ -95,7 +95,10 @@ fn parameter_type(component: &str, field: &str, raw: &str) -> Result<ParameterTy
 }
 
 /// Parameters and artifacts of one side of a component's interface.
-type Interface = (BTreeMap<String, ParameterDef>, BTreeMap<String, ArtifactDef>);
+type Interface = (
+    BTreeMap<String, ParameterDef>,
+    BTreeMap<String, ArtifactDef>,
+);
 
 fn convert_interface(
     component: &str,
@@ -119,6 +122,7 @@ fn convert_interface(
                 kind,
                 default: p.default_value.clone(),
                 optional: p.is_optional,
+                path: None,
             },
         );
     }
@@ -136,6 +140,7 @@ fn convert_interface(
                         .unwrap_or_else(|| "system.Artifact".into()),
                     is_list: a.is_artifact_list,
                     optional: a.is_optional,
+                    path: None,
                 },
             )
         })
@@ -434,12 +439,14 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             .as_ref()
             .and_then(|t| t.strategy.as_deref())
             == Some("ALL_UPSTREAM_TASKS_COMPLETED"),
-        condition: spec
+        conditions: spec
             .trigger_policy
             .as_ref()
             .and_then(|t| t.condition.clone())
             .filter(|c| !c.is_empty())
-            .map(Condition::Cel),
+            .map(Condition::Cel)
+            .into_iter()
+            .collect(),
     };
     let iterator = spec
         .parameter_iterator
@@ -468,7 +475,7 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             };
             Ok(Iterator {
                 items,
-                item_input: it.item_input.clone(),
+                item_input: Some(it.item_input.clone()),
                 parallelism: spec
                     .iterator_policy
                     .as_ref()
@@ -616,7 +623,12 @@ fn validate_placeholders(
                 "output artifact",
                 n,
             )?,
-            Piece::Literal(_) | Piece::ExecutorInput | Piece::Run(_) => {}
+            Piece::Literal(_)
+            | Piece::ExecutorInput
+            | Piece::Run(_)
+            | Piece::PipelineInput(_)
+            | Piece::TaskOutput { .. }
+            | Piece::Item(_) => {}
         }
     }
     Ok(())
@@ -652,7 +664,10 @@ fn validate_dag(
                 ));
             }
         }
-        let item_input = task.iterator.as_ref().map(|it| it.item_input.as_str());
+        let item_input = task
+            .iterator
+            .as_ref()
+            .and_then(|it| it.item_input.as_deref());
         for (input, source) in &task.parameters {
             let field = format!("inputs.parameters.{input}");
             let def = component.input_parameters.get(input);

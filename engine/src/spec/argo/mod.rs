@@ -1,0 +1,826 @@
+//! Argo Workflow -> [`Plan`]: templates become components, `dag` and
+//! `steps` become DAGs, `{{...}}` tags become placeholders.
+
+mod placeholders;
+mod workflow;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{
+    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource,
+    Iterator, ParameterDef, ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy,
+    SpecError, Task, Trigger, graph, quantity,
+};
+
+/// Component that runs the entrypoint with the workflow's arguments.
+pub const ROOT: &str = "(root)";
+
+/// Compiles a Workflow or WorkflowTemplate document.
+pub fn compile(document: &Value) -> Result<Plan, SpecError> {
+    let workflow: workflow::Workflow = SpecError::typed(document)?;
+    let spec = &workflow.spec;
+    let name = workflow
+        .metadata
+        .name
+        .clone()
+        .or_else(|| {
+            workflow
+                .metadata
+                .generate_name
+                .as_deref()
+                .map(|g| g.trim_end_matches('-').to_owned())
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "workflow".to_owned());
+
+    let mut templates = BTreeMap::new();
+    for template in &spec.templates {
+        check_name(&template.name).map_err(|m| SpecError::component(&template.name, "name", m))?;
+        if templates.insert(template.name.as_str(), template).is_some() {
+            return Err(SpecError::component(
+                &template.name,
+                "name",
+                "duplicate template name",
+            ));
+        }
+    }
+    let mut components = BTreeMap::new();
+    for template in &spec.templates {
+        components.insert(
+            template.name.clone(),
+            convert_template(template, &templates)?,
+        );
+    }
+
+    let inputs: BTreeMap<String, ParameterDef> = spec
+        .arguments
+        .parameters
+        .iter()
+        .map(|p| {
+            let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
+            (
+                p.name.clone(),
+                ParameterDef {
+                    kind: ParameterType::String,
+                    default,
+                    optional: false,
+                    path: None,
+                },
+            )
+        })
+        .collect();
+    let entry = templates
+        .get(spec.entrypoint.as_str())
+        .ok_or_else(|| SpecError::Shape {
+            path: "spec.entrypoint".into(),
+            message: format!("no template named {:?}", spec.entrypoint),
+        })?;
+    let entry_task = Task {
+        parameters: entry
+            .inputs
+            .parameters
+            .iter()
+            .filter(|p| inputs.contains_key(&p.name))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    ParameterSource::ComponentInput(p.name.clone()),
+                )
+            })
+            .collect(),
+        ..plain_task(&entry.name)
+    };
+    let mut root_dag = Dag {
+        parallelism: spec.parallelism,
+        ..Dag::default()
+    };
+    root_dag.tasks.insert(entry.name.clone(), entry_task);
+    components.insert(
+        ROOT.to_owned(),
+        Component {
+            input_parameters: inputs.clone(),
+            input_artifacts: BTreeMap::new(),
+            output_parameters: BTreeMap::new(),
+            output_artifacts: BTreeMap::new(),
+            body: Body::Dag(root_dag),
+        },
+    );
+    let on_exit = spec
+        .on_exit
+        .as_ref()
+        .map(|exit| {
+            if !templates.contains_key(exit.as_str()) {
+                return Err(SpecError::Shape {
+                    path: "spec.onExit".into(),
+                    message: format!("no template named {exit:?}"),
+                });
+            }
+            Ok(Task {
+                trigger: Trigger {
+                    after_failures: true,
+                    conditions: vec![],
+                },
+                ..plain_task(exit)
+            })
+        })
+        .transpose()?;
+    let plan = Plan {
+        name,
+        description: None,
+        inputs,
+        components,
+        root: ROOT.to_owned(),
+        on_exit,
+    };
+    validate(&plan)?;
+    Ok(plan)
+}
+
+fn plain_task(template: &str) -> Task {
+    Task {
+        component: template.to_owned(),
+        depends_on: vec![],
+        trigger: Trigger {
+            after_failures: false,
+            conditions: vec![],
+        },
+        parameters: BTreeMap::new(),
+        artifacts: BTreeMap::new(),
+        iterator: None,
+        retry: None,
+        cache: false,
+        timeout_seconds: None,
+    }
+}
+
+/// Argo passes parameters as text; numbers and booleans in YAML become their text.
+fn as_text(value: Value) -> Value {
+    match value {
+        Value::String(_) => value,
+        other => Value::String(other.to_string()),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid name (letters, digits, '-', '_', '.', at most 128)"
+        ))
+    }
+}
+
+fn convert_template(
+    t: &workflow::Template,
+    templates: &BTreeMap<&str, &workflow::Template>,
+) -> Result<Component, SpecError> {
+    let here = |field: &str, message: String| SpecError::component(&t.name, field, message);
+    let input_parameters = t
+        .inputs
+        .parameters
+        .iter()
+        .map(|p| {
+            let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
+            (
+                p.name.clone(),
+                ParameterDef {
+                    kind: ParameterType::String,
+                    default,
+                    optional: false,
+                    path: None,
+                },
+            )
+        })
+        .collect();
+    let artifact = |a: &workflow::Artifact| {
+        (
+            a.name.clone(),
+            ArtifactDef {
+                schema: "system.Artifact".into(),
+                is_list: false,
+                optional: a.optional,
+                path: a.path.clone(),
+            },
+        )
+    };
+    let input_artifacts = t.inputs.artifacts.iter().map(artifact).collect();
+    let mut output_parameters: BTreeMap<String, ParameterDef> = BTreeMap::new();
+    for p in &t.outputs.parameters {
+        let path = p.value_from.as_ref().and_then(|v| v.path.clone());
+        if path.is_none() {
+            return Err(here(
+                &format!("outputs.parameters.{}", p.name),
+                "only valueFrom.path is supported".into(),
+            ));
+        }
+        output_parameters.insert(
+            p.name.clone(),
+            ParameterDef {
+                kind: ParameterType::String,
+                default: None,
+                optional: false,
+                path,
+            },
+        );
+    }
+    let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
+
+    let kinds = [
+        t.container.is_some(),
+        t.script.is_some(),
+        t.dag.is_some(),
+        t.steps.is_some(),
+    ];
+    let body = match kinds {
+        [true, false, false, false] => {
+            let c = t.container.as_ref().expect("checked");
+            Body::Container(container(
+                &t.name,
+                &c.image,
+                &c.command,
+                &c.args,
+                &c.env,
+                &c.resources,
+                None,
+            )?)
+        }
+        [false, true, false, false] => {
+            let s = t.script.as_ref().expect("checked");
+            Body::Container(container(
+                &t.name,
+                &s.image,
+                &s.command,
+                &s.args,
+                &s.env,
+                &s.resources,
+                Some(s.source.clone()),
+            )?)
+        }
+        [false, false, true, false] => Body::Dag(convert_tasks(
+            t,
+            &t.dag.as_ref().expect("checked").tasks,
+            |_| vec![],
+            templates,
+        )?),
+        [false, false, false, true] => {
+            let groups = t.steps.as_ref().expect("checked");
+            let flat: Vec<&workflow::TaskTemplate> = groups.iter().flatten().collect();
+            let mut previous: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            let mut index = 0;
+            for (g, group) in groups.iter().enumerate() {
+                let before: Vec<String> = if g == 0 {
+                    vec![]
+                } else {
+                    groups[g - 1].iter().map(|s| s.name.clone()).collect()
+                };
+                for _ in group {
+                    previous.insert(index, before.clone());
+                    index += 1;
+                }
+            }
+            Body::Dag(convert_task_refs(
+                t,
+                &flat,
+                |i| previous[&i].clone(),
+                templates,
+            )?)
+        }
+        _ => {
+            let unsupported = [
+                ("resource", t.resource.is_some()),
+                ("suspend", t.suspend.is_some()),
+                ("http", t.http.is_some()),
+            ]
+            .into_iter()
+            .find(|(_, present)| *present)
+            .map(|(kind, _)| format!("{kind} templates are not supported"));
+            return Err(here(
+                "template",
+                unsupported
+                    .unwrap_or_else(|| "needs exactly one of container, script, dag, steps".into()),
+            ));
+        }
+    };
+    Ok(Component {
+        input_parameters,
+        input_artifacts,
+        output_parameters,
+        output_artifacts,
+        body,
+    })
+}
+
+fn container(
+    template: &str,
+    image: &str,
+    command: &[String],
+    args: &[String],
+    env: &[workflow::EnvVar],
+    resources: &workflow::Resources,
+    script: Option<String>,
+) -> Result<Container, SpecError> {
+    let argv = command
+        .iter()
+        .map(|a| ("command", a))
+        .chain(args.iter().map(|a| ("args", a)))
+        .map(|(field, raw)| {
+            placeholders::parse_pieces(raw)
+                .map(Arg::Concat)
+                .map_err(|e| SpecError::component(template, field, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = env
+        .iter()
+        .map(|v| {
+            placeholders::parse_pieces(&v.value)
+                .map(|p| (v.name.clone(), p))
+                .map_err(|e| SpecError::component(template, format!("env.{}", v.name), e))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Container {
+        image: image.to_owned(),
+        argv,
+        env,
+        resources: convert_resources(template, resources)?,
+        script,
+    })
+}
+
+fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resources, SpecError> {
+    let get = |key: &str| {
+        r.requests.get(key).or_else(|| r.limits.get(key)).map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string())
+        })
+    };
+    let bad = |field: &str, v: &str| {
+        SpecError::component(
+            template,
+            format!("resources.{field}"),
+            format!("{v:?} is not a quantity"),
+        )
+    };
+    Ok(Resources {
+        cpu_milli: get("cpu")
+            .map(|c| quantity::cpu_milli(&c).ok_or_else(|| bad("cpu", &c)))
+            .transpose()?,
+        memory_bytes: get("memory")
+            .map(|m| quantity::bytes(&m).ok_or_else(|| bad("memory", &m)))
+            .transpose()?,
+        gpus: get("nvidia.com/gpu")
+            .or_else(|| get("amd.com/gpu"))
+            .map(|g| g.parse().map_err(|_| bad("gpu", &g)))
+            .transpose()?
+            .unwrap_or(0),
+    })
+}
+
+fn convert_tasks(
+    t: &workflow::Template,
+    tasks: &[workflow::TaskTemplate],
+    implicit: impl Fn(usize) -> Vec<String>,
+    templates: &BTreeMap<&str, &workflow::Template>,
+) -> Result<Dag, SpecError> {
+    let refs: Vec<&workflow::TaskTemplate> = tasks.iter().collect();
+    convert_task_refs(t, &refs, implicit, templates)
+}
+
+fn convert_task_refs(
+    t: &workflow::Template,
+    tasks: &[&workflow::TaskTemplate],
+    implicit: impl Fn(usize) -> Vec<String>,
+    templates: &BTreeMap<&str, &workflow::Template>,
+) -> Result<Dag, SpecError> {
+    let mut dag = Dag {
+        parallelism: t.parallelism,
+        ..Dag::default()
+    };
+    for (i, task) in tasks.iter().enumerate() {
+        let id = format!("{}/{}", t.name, task.name);
+        check_name(&task.name).map_err(|m| SpecError::task(&id, "name", m))?;
+        let converted = convert_task(&id, task, implicit(i), templates)?;
+        if dag.tasks.insert(task.name.clone(), converted).is_some() {
+            return Err(SpecError::task(&id, "name", "duplicate task name"));
+        }
+    }
+    Ok(dag)
+}
+
+fn convert_task(
+    id: &str,
+    task: &workflow::TaskTemplate,
+    mut depends_on: Vec<String>,
+    templates: &BTreeMap<&str, &workflow::Template>,
+) -> Result<Task, SpecError> {
+    let target = templates.get(task.template.as_str()).ok_or_else(|| {
+        SpecError::task(
+            id,
+            "template",
+            format!("unknown template {:?}", task.template),
+        )
+    })?;
+    depends_on.extend(task.dependencies.iter().cloned());
+    let mut conditions = Vec::new();
+    if let Some(expr) = &task.depends {
+        depends_on.extend(depends_names(expr).map_err(|m| SpecError::task(id, "depends", m))?);
+        if expr.contains(['.', '|', '!']) {
+            conditions.push(Condition::ArgoDepends(expr.clone()));
+        }
+    }
+    if let Some(when) = &task.when {
+        conditions.push(Condition::ArgoWhen(
+            placeholders::parse_pieces(when).map_err(|e| SpecError::task(id, "when", e))?,
+        ));
+    }
+    let mut parameters = BTreeMap::new();
+    for p in &task.arguments.parameters {
+        let field = format!("arguments.parameters.{}", p.name);
+        let source = match &p.value {
+            Some(Value::String(text)) => {
+                let pieces =
+                    placeholders::parse_pieces(text).map_err(|e| SpecError::task(id, &field, e))?;
+                for piece in &pieces {
+                    if let Piece::TaskOutput { task: producer, .. } = piece {
+                        depends_on.push(producer.clone());
+                    }
+                }
+                source_of(pieces)
+            }
+            Some(other) => ParameterSource::Constant(as_text(other.clone())),
+            None => return Err(SpecError::task(id, field, "needs a value")),
+        };
+        parameters.insert(p.name.clone(), source);
+    }
+    let mut artifacts = BTreeMap::new();
+    for a in &task.arguments.artifacts {
+        let field = format!("arguments.artifacts.{}", a.name);
+        let from = a
+            .from
+            .as_deref()
+            .ok_or_else(|| SpecError::task(id, &field, "needs from"))?;
+        let source = match placeholders::artifact_ref(from) {
+            Some((Some(producer), output)) => {
+                depends_on.push(producer.clone());
+                ArtifactSource::TaskOutput {
+                    task: producer,
+                    output,
+                }
+            }
+            Some((None, input)) => ArtifactSource::ComponentInput(input),
+            None => {
+                return Err(SpecError::task(
+                    id,
+                    field,
+                    format!("unsupported artifact reference {from:?}"),
+                ));
+            }
+        };
+        artifacts.insert(a.name.clone(), source);
+    }
+    let iterator = match (&task.with_items, &task.with_param) {
+        (Some(items), None) => Some(Iterator {
+            items: ItemsSource::Raw(items.clone()),
+            item_input: None,
+            parallelism: 0,
+        }),
+        (None, Some(param)) => {
+            let pieces = placeholders::parse_pieces(param)
+                .map_err(|e| SpecError::task(id, "withParam", e))?;
+            for piece in &pieces {
+                if let Piece::TaskOutput { task: producer, .. } = piece {
+                    depends_on.push(producer.clone());
+                }
+            }
+            Some(Iterator {
+                items: ItemsSource::Parameter(source_of(pieces)),
+                item_input: None,
+                parallelism: 0,
+            })
+        }
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(SpecError::task(
+                id,
+                "withItems",
+                "withItems and withParam exclude each other",
+            ));
+        }
+    };
+    let retry = target
+        .retry_strategy
+        .as_ref()
+        .map(|r| retry_policy(&target.name, r))
+        .transpose()?;
+    let timeout_seconds = target
+        .active_deadline_seconds
+        .as_ref()
+        .map(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| {
+                    SpecError::component(
+                        &target.name,
+                        "activeDeadlineSeconds",
+                        format!("{v} is not a number of seconds"),
+                    )
+                })
+        })
+        .transpose()?;
+    let mut seen = BTreeSet::new();
+    depends_on.retain(|d| seen.insert(d.clone()));
+    Ok(Task {
+        component: task.template.clone(),
+        depends_on,
+        trigger: Trigger {
+            after_failures: false,
+            conditions,
+        },
+        parameters,
+        artifacts,
+        iterator,
+        retry,
+        cache: false,
+        timeout_seconds,
+    })
+}
+
+/// One placeholder alone becomes a direct reference; anything else a template.
+fn source_of(pieces: Vec<Piece>) -> ParameterSource {
+    match pieces.as_slice() {
+        [] => ParameterSource::Constant(Value::String(String::new())),
+        [Piece::Literal(text)] => ParameterSource::Constant(Value::String(text.clone())),
+        [Piece::InputValue(name)] => ParameterSource::ComponentInput(name.clone()),
+        [Piece::TaskOutput { task, output }] => ParameterSource::TaskOutput {
+            task: task.clone(),
+            output: output.clone(),
+        },
+        [Piece::Item(field)] => ParameterSource::LoopItem {
+            field: field.clone(),
+        },
+        _ => ParameterSource::Template(pieces),
+    }
+}
+
+/// Task names in a `depends` expression: `a && (b.Succeeded || !c.Failed)`.
+fn depends_names(expr: &str) -> Result<Vec<String>, String> {
+    const RESULTS: [&str; 7] = [
+        "Succeeded",
+        "Failed",
+        "Errored",
+        "Skipped",
+        "Omitted",
+        "Daemoned",
+        "AnySucceeded",
+    ];
+    let mut names = Vec::new();
+    for token in expr
+        .split(|c: char| c.is_whitespace() || "()&|!".contains(c))
+        .filter(|t| !t.is_empty())
+    {
+        let (name, result) = token.split_once('.').unwrap_or((token, ""));
+        if !result.is_empty() && !RESULTS.contains(&result) && result != "AllFailed" {
+            return Err(format!("unknown task result {result:?} in {expr:?}"));
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+fn retry_policy(template: &str, r: &workflow::RetryStrategy) -> Result<RetryPolicy, SpecError> {
+    let bad = |field: &str, v: &Value| {
+        SpecError::component(
+            template,
+            format!("retryStrategy.{field}"),
+            format!("{v} is not valid"),
+        )
+    };
+    let number = |v: &Value| {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    };
+    let max_retries = match &r.limit {
+        None => 0,
+        Some(v) => number(v)
+            .filter(|n| *n >= 0.0)
+            .ok_or_else(|| bad("limit", v))? as u32,
+    };
+    let backoff = r.backoff.as_ref();
+    let seconds = |field: &str, v: Option<&Value>, default: f64| -> Result<f64, SpecError> {
+        match v {
+            None => Ok(default),
+            Some(v) => number(v)
+                .or_else(|| v.as_str().and_then(duration_seconds))
+                .ok_or_else(|| bad(field, v)),
+        }
+    };
+    Ok(RetryPolicy {
+        max_retries,
+        backoff_seconds: seconds(
+            "backoff.duration",
+            backoff.and_then(|b| b.duration.as_ref()),
+            0.0,
+        )?,
+        backoff_factor: seconds(
+            "backoff.factor",
+            backoff.and_then(|b| b.factor.as_ref()),
+            1.0,
+        )?,
+        backoff_max_seconds: seconds(
+            "backoff.maxDuration",
+            backoff.and_then(|b| b.max_duration.as_ref()),
+            3600.0,
+        )?,
+    })
+}
+
+/// `"10s"`, `"2m"`, `"1h"`.
+fn duration_seconds(raw: &str) -> Option<f64> {
+    let raw = raw.trim();
+    let (number, factor) = [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)]
+        .iter()
+        .find_map(|(suffix, f)| raw.strip_suffix(suffix).map(|n| (n, *f)))?;
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| *n >= 0.0)
+        .map(|n| n * factor)
+}
+
+/// References between tasks, inputs and outputs; cycles.
+fn validate(plan: &Plan) -> Result<(), SpecError> {
+    for (name, component) in &plan.components {
+        match &component.body {
+            Body::Container(c) => {
+                let pieces = c.argv.iter().flat_map(|a| match a {
+                    Arg::Concat(p) => p.iter(),
+                    Arg::IfPresent { .. } => [].iter(),
+                });
+                for piece in pieces.chain(c.env.values().flatten()) {
+                    let missing = match piece {
+                        Piece::InputValue(n) => (!component.input_parameters.contains_key(n))
+                            .then(|| format!("input parameter {n:?}")),
+                        Piece::InputArtifactPath(n) => (!component.input_artifacts.contains_key(n))
+                            .then(|| format!("input artifact {n:?}")),
+                        Piece::OutputParameterFile(n) => {
+                            (!component.output_parameters.contains_key(n))
+                                .then(|| format!("output parameter {n:?}"))
+                        }
+                        Piece::OutputArtifactPath(n) => {
+                            (!component.output_artifacts.contains_key(n))
+                                .then(|| format!("output artifact {n:?}"))
+                        }
+                        Piece::PipelineInput(n) => (!plan.inputs.contains_key(n))
+                            .then(|| format!("workflow parameter {n:?}")),
+                        Piece::TaskOutput { .. } | Piece::Item(_) => {
+                            Some("task outputs or loop items (only tasks may use them)".to_owned())
+                        }
+                        _ => None,
+                    };
+                    if let Some(what) = missing {
+                        return Err(SpecError::component(
+                            name,
+                            "container",
+                            format!("placeholder refers to unknown {what}"),
+                        ));
+                    }
+                }
+            }
+            Body::Dag(dag) => validate_dag(plan, name, component, dag)?,
+        }
+    }
+    Ok(())
+}
+
+fn validate_dag(
+    plan: &Plan,
+    name: &str,
+    component: &Component,
+    dag: &Dag,
+) -> Result<(), SpecError> {
+    let mut edges = BTreeMap::new();
+    for (task_name, task) in &dag.tasks {
+        let id = if name == ROOT {
+            task_name.clone()
+        } else {
+            format!("{name}/{task_name}")
+        };
+        let target = &plan.components[&task.component];
+        for dep in &task.depends_on {
+            if !dag.tasks.contains_key(dep) {
+                return Err(SpecError::task(
+                    &id,
+                    "dependencies",
+                    format!("unknown task {dep:?}"),
+                ));
+            }
+        }
+        for (input, source) in &task.parameters {
+            let field = format!("arguments.parameters.{input}");
+            if !target.input_parameters.contains_key(input) {
+                return Err(SpecError::task(
+                    &id,
+                    field,
+                    format!(
+                        "template {:?} has no input parameter {input:?}",
+                        task.component
+                    ),
+                ));
+            }
+            let pieces: Vec<Piece> = match source {
+                ParameterSource::ComponentInput(n) => vec![Piece::InputValue(n.clone())],
+                ParameterSource::TaskOutput { task, output } => vec![Piece::TaskOutput {
+                    task: task.clone(),
+                    output: output.clone(),
+                }],
+                ParameterSource::Template(p) => p.clone(),
+                _ => vec![],
+            };
+            for piece in pieces {
+                match piece {
+                    Piece::InputValue(n) if !component.input_parameters.contains_key(&n) => {
+                        return Err(SpecError::task(
+                            &id,
+                            field,
+                            format!("template {name:?} has no input parameter {n:?}"),
+                        ));
+                    }
+                    Piece::TaskOutput {
+                        task: producer,
+                        output,
+                    } => {
+                        let producer_task = dag.tasks.get(&producer).ok_or_else(|| {
+                            SpecError::task(&id, &field, format!("unknown task {producer:?}"))
+                        })?;
+                        let outputs = &plan.components[&producer_task.component].output_parameters;
+                        if output != "result" && !outputs.contains_key(&output) {
+                            return Err(SpecError::task(
+                                &id,
+                                field,
+                                format!("task {producer:?} has no output parameter {output:?}"),
+                            ));
+                        }
+                    }
+                    Piece::Item(_) if task.iterator.is_none() => {
+                        return Err(SpecError::task(
+                            &id,
+                            field,
+                            "{{item}} outside withItems/withParam",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (input, def) in &target.input_parameters {
+            if def.default.is_none() && !task.parameters.contains_key(input) {
+                return Err(SpecError::task(
+                    &id,
+                    format!("arguments.parameters.{input}"),
+                    "required input is missing",
+                ));
+            }
+        }
+        for (input, source) in &task.artifacts {
+            if let ArtifactSource::TaskOutput {
+                task: producer,
+                output,
+            } = source
+            {
+                let producer_task = dag.tasks.get(producer).ok_or_else(|| {
+                    SpecError::task(
+                        &id,
+                        format!("arguments.artifacts.{input}"),
+                        format!("unknown task {producer:?}"),
+                    )
+                })?;
+                if !plan.components[&producer_task.component]
+                    .output_artifacts
+                    .contains_key(output)
+                {
+                    return Err(SpecError::task(
+                        &id,
+                        format!("arguments.artifacts.{input}"),
+                        format!("task {producer:?} has no output artifact {output:?}"),
+                    ));
+                }
+            }
+        }
+        edges.insert(task_name.clone(), task.depends_on.clone());
+    }
+    if let Some(cycle) = graph::find_cycle(&edges) {
+        return Err(SpecError::Cycle {
+            dag: name.to_owned(),
+            cycle,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Argo's `{{...}}` template tags -> [`Piece`]s.
+
+use crate::spec::Piece;
+
+/// Splits text into literals and placeholders; names any it does not know.
+pub fn parse_pieces(raw: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = raw;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            pieces.push(Piece::Literal(rest[..start].to_owned()));
+        }
+        let end = rest[start..]
+            .find("}}")
+            .ok_or_else(|| format!("unterminated placeholder in {raw:?}"))?;
+        pieces.push(tag(rest[start + 2..start + end].trim())?);
+        rest = &rest[start + end + 2..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Literal(rest.to_owned()));
+    }
+    Ok(pieces)
+}
+
+fn tag(tag: &str) -> Result<Piece, String> {
+    if tag.starts_with('=') {
+        return Err(format!(
+            "expression placeholders are not supported: {{{{{tag}}}}}"
+        ));
+    }
+    let parts: Vec<&str> = tag.split('.').collect();
+    let piece = match parts.as_slice() {
+        ["inputs", "parameters", name] => Piece::InputValue((*name).to_owned()),
+        ["inputs", "artifacts", name, "path"] => Piece::InputArtifactPath((*name).to_owned()),
+        ["outputs", "parameters", name, "path"] => Piece::OutputParameterFile((*name).to_owned()),
+        ["outputs", "artifacts", name, "path"] => Piece::OutputArtifactPath((*name).to_owned()),
+        ["workflow", "parameters", name] => Piece::PipelineInput((*name).to_owned()),
+        ["workflow", "name"] => Piece::Run("job_name".into()),
+        ["workflow", "uid"] => Piece::Run("job_uuid".into()),
+        ["workflow", "namespace"] => Piece::Run("namespace".into()),
+        ["workflow", "status"] => Piece::Run("status".into()),
+        ["pod", "name"] => Piece::Run("task_name".into()),
+        ["tasks" | "steps", task, "outputs", "parameters", output] => Piece::TaskOutput {
+            task: (*task).to_owned(),
+            output: (*output).to_owned(),
+        },
+        ["tasks" | "steps", task, "outputs", "result"] => Piece::TaskOutput {
+            task: (*task).to_owned(),
+            output: "result".into(),
+        },
+        ["item"] => Piece::Item(None),
+        ["item", field] => Piece::Item(Some((*field).to_owned())),
+        _ => return Err(format!("unknown placeholder {{{{{tag}}}}}")),
+    };
+    Ok(piece)
+}
+
+/// `{{tasks.t.outputs.artifacts.a}}` -> (`t`, `a`); `{{inputs.artifacts.a}}` -> (None, `a`).
+pub fn artifact_ref(raw: &str) -> Option<(Option<String>, String)> {
+    let inner = raw.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    match inner.split('.').collect::<Vec<_>>().as_slice() {
+        ["tasks" | "steps", task, "outputs", "artifacts", name] => {
+            Some((Some((*task).to_owned()), (*name).to_owned()))
+        }
+        ["inputs", "artifacts", name] => Some((None, (*name).to_owned())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_argo_tags() {
+        assert_eq!(
+            parse_pieces("x={{ inputs.parameters.a }}, {{tasks.gen.outputs.result}}").unwrap(),
+            vec![
+                Piece::Literal("x=".into()),
+                Piece::InputValue("a".into()),
+                Piece::Literal(", ".into()),
+                Piece::TaskOutput {
+                    task: "gen".into(),
+                    output: "result".into()
+                },
+            ]
+        );
+        assert_eq!(
+            parse_pieces("{{item.k}}").unwrap(),
+            vec![Piece::Item(Some("k".into()))]
+        );
+        assert_eq!(
+            parse_pieces("{{inputs.secret}}").unwrap_err(),
+            "unknown placeholder {{inputs.secret}}"
+        );
+        assert!(
+            parse_pieces("{{=1+1}}")
+                .unwrap_err()
+                .starts_with("expression placeholders")
+        );
+        assert_eq!(
+            artifact_ref("{{tasks.a.outputs.artifacts.data}}"),
+            Some((Some("a".into()), "data".into()))
+        );
+    }
+}
