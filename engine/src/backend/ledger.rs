@@ -1,0 +1,277 @@
+//! Admission by resources: an attempt starts only when its CPU, memory and
+//! GPU requests fit in what is free; the rest wait in arrival order.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+/// What an attempt asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    /// Thousandths of a core.
+    pub cpu_milli: u64,
+    /// Bytes.
+    pub memory_bytes: u64,
+    /// Whole GPUs.
+    pub gpus: u32,
+}
+
+#[derive(Debug)]
+struct Free {
+    cpu_milli: u64,
+    memory_bytes: u64,
+    gpus: Vec<u32>,
+    /// Tickets in arrival order; only the head may take resources (FIFO, no starvation).
+    next_ticket: u64,
+    serving: u64,
+    /// Tickets whose waiter went away before being served.
+    abandoned: std::collections::BTreeSet<u64>,
+}
+
+impl Free {
+    fn skip_abandoned(&mut self) {
+        while self.abandoned.remove(&self.serving) {
+            self.serving += 1;
+        }
+    }
+}
+
+/// Gives up a ticket whose waiter is dropped before it was served.
+struct Waiting<'a> {
+    ledger: &'a Ledger,
+    ticket: u64,
+    served: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.served {
+            let mut free = self.ledger.free.lock().expect("ledger lock");
+            free.abandoned.insert(self.ticket);
+            free.skip_abandoned();
+            drop(free);
+            self.ledger.changed.notify_waiters();
+        }
+    }
+}
+
+/// The machine's capacity and what is in use.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    capacity: Request,
+    free: Arc<Mutex<Free>>,
+    changed: Arc<Notify>,
+}
+
+/// Resources held by a running attempt; returned on drop.
+#[derive(Debug)]
+pub struct Grant {
+    ledger: Ledger,
+    request: Request,
+    /// GPU indices given to the attempt.
+    pub gpus: Vec<u32>,
+}
+
+/// A request bigger than the whole machine.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("requests {wanted} but this machine has {capacity}")]
+pub struct DoesNotFit {
+    /// What was asked, in words.
+    pub wanted: String,
+    /// What exists, in words.
+    pub capacity: String,
+}
+
+impl Ledger {
+    /// A ledger over `capacity`, with GPUs numbered `0..capacity.gpus`.
+    pub fn new(capacity: Request) -> Self {
+        Self {
+            capacity,
+            free: Arc::new(Mutex::new(Free {
+                cpu_milli: capacity.cpu_milli,
+                memory_bytes: capacity.memory_bytes,
+                gpus: (0..capacity.gpus).collect(),
+                next_ticket: 0,
+                serving: 0,
+                abandoned: Default::default(),
+            })),
+            changed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// This machine: all its cores and memory, no GPUs unless told.
+    pub fn detect(gpus: u32) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let memory = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find(|l| l.starts_with("MemTotal:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            })
+            .map_or(u64::MAX, |kib| kib * 1024);
+        Self::new(Request {
+            cpu_milli: cores * 1000,
+            memory_bytes: memory,
+            gpus,
+        })
+    }
+
+    /// Waits until `request` fits, then holds it until the grant is dropped.
+    pub async fn acquire(&self, request: Request) -> Result<Grant, DoesNotFit> {
+        if request.cpu_milli > self.capacity.cpu_milli
+            || request.memory_bytes > self.capacity.memory_bytes
+            || request.gpus > self.capacity.gpus
+        {
+            return Err(DoesNotFit {
+                wanted: format!(
+                    "{}m CPU, {} bytes memory, {} GPUs",
+                    request.cpu_milli, request.memory_bytes, request.gpus
+                ),
+                capacity: format!(
+                    "{}m CPU, {} bytes memory, {} GPUs",
+                    self.capacity.cpu_milli, self.capacity.memory_bytes, self.capacity.gpus
+                ),
+            });
+        }
+        let ticket = {
+            let mut free = self.free.lock().expect("ledger lock");
+            free.next_ticket += 1;
+            free.next_ticket - 1
+        };
+        let mut waiting = Waiting {
+            ledger: self,
+            ticket,
+            served: false,
+        };
+        loop {
+            let notified = self.changed.notified();
+            {
+                let mut free = self.free.lock().expect("ledger lock");
+                let fits = free.cpu_milli >= request.cpu_milli
+                    && free.memory_bytes >= request.memory_bytes
+                    && free.gpus.len() >= request.gpus as usize;
+                if free.serving == ticket && fits {
+                    free.cpu_milli -= request.cpu_milli;
+                    free.memory_bytes -= request.memory_bytes;
+                    let gpus = free.gpus.drain(..request.gpus as usize).collect();
+                    free.serving += 1;
+                    free.skip_abandoned();
+                    drop(free);
+                    waiting.served = true;
+                    self.changed.notify_waiters();
+                    return Ok(Grant {
+                        ledger: self.clone(),
+                        request,
+                        gpus,
+                    });
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Grant {
+    fn drop(&mut self) {
+        let mut free = self.ledger.free.lock().expect("ledger lock");
+        free.cpu_milli += self.request.cpu_milli;
+        free.memory_bytes += self.request.memory_bytes;
+        free.gpus.append(&mut self.gpus);
+        free.gpus.sort_unstable();
+        drop(free);
+        self.ledger.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn waits_until_resources_are_returned_and_hands_out_gpus() {
+        let ledger = Ledger::new(Request {
+            cpu_milli: 1000,
+            memory_bytes: 100,
+            gpus: 2,
+        });
+        let a = ledger
+            .acquire(Request {
+                cpu_milli: 600,
+                memory_bytes: 10,
+                gpus: 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(a.gpus, [0]);
+        let waiting = tokio::spawn({
+            let ledger = ledger.clone();
+            async move {
+                ledger
+                    .acquire(Request {
+                        cpu_milli: 600,
+                        memory_bytes: 10,
+                        gpus: 1,
+                    })
+                    .await
+                    .unwrap()
+                    .gpus
+                    .clone()
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        drop(a);
+        assert_eq!(waiting.await.unwrap(), [0]);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_gives_up_does_not_block_the_queue() {
+        let ledger = Ledger::new(Request {
+            cpu_milli: 1000,
+            memory_bytes: 100,
+            gpus: 0,
+        });
+        let held = ledger
+            .acquire(Request {
+                cpu_milli: 1000,
+                ..Request::default()
+            })
+            .await
+            .unwrap();
+        let gave_up = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            ledger.acquire(Request {
+                cpu_milli: 1000,
+                ..Request::default()
+            }),
+        )
+        .await;
+        assert!(gave_up.is_err());
+        drop(held);
+        ledger
+            .acquire(Request {
+                cpu_milli: 500,
+                ..Request::default()
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_request_bigger_than_the_machine_is_refused() {
+        let ledger = Ledger::new(Request {
+            cpu_milli: 2000,
+            memory_bytes: 100,
+            gpus: 0,
+        });
+        let err = ledger
+            .acquire(Request {
+                cpu_milli: 64000,
+                ..Request::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("requests 64000m CPU"), "{err}");
+    }
+}

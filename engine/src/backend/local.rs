@@ -1,0 +1,261 @@
+//! Attempts as child processes of this server.
+//!
+//! Each attempt runs in its own process group with stdin closed, stdout and
+//! stderr written straight to files in its log directory, and the argv the
+//! spec gave (no shell is added). An image maps to a local runtime: a
+//! directory put first on `PATH` (e.g. a virtualenv's `bin`).
+
+use std::{collections::BTreeMap, path::PathBuf, process::Stdio};
+
+use futures::{FutureExt, future::BoxFuture};
+use nix::{
+    sys::signal::{Signal, killpg},
+    unistd::Pid,
+};
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use super::{Backend, BackendError, Exit, LaunchSpec, TERMINATION_GRACE};
+
+/// Runs attempts as local processes.
+#[derive(Clone, Debug, Default)]
+pub struct LocalBackend {
+    /// Image -> directory prepended to `PATH`.
+    runtimes: BTreeMap<String, PathBuf>,
+    /// Directory prepended to `PATH` for images without a runtime of their own.
+    default_runtime: Option<PathBuf>,
+}
+
+impl LocalBackend {
+    /// A backend with no runtimes: every image runs with the host's `PATH`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs `image` with `bin_dir` first on `PATH`.
+    pub fn with_runtime(mut self, image: impl Into<String>, bin_dir: impl Into<PathBuf>) -> Self {
+        self.runtimes.insert(image.into(), bin_dir.into());
+        self
+    }
+
+    /// Runs images without a runtime of their own with `bin_dir` first on `PATH`.
+    pub fn with_default_runtime(mut self, bin_dir: impl Into<PathBuf>) -> Self {
+        self.default_runtime = Some(bin_dir.into());
+        self
+    }
+
+    fn path_for(&self, image: &str) -> String {
+        let host = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        match self.runtimes.get(image).or(self.default_runtime.as_ref()) {
+            Some(dir) => format!("{}:{host}", dir.display()),
+            None => host,
+        }
+    }
+}
+
+impl Backend for LocalBackend {
+    fn launch(
+        &self,
+        spec: LaunchSpec,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'static, Result<Exit, BackendError>> {
+        let path = self.path_for(&spec.image);
+        run(spec, path, cancel).boxed()
+    }
+}
+
+async fn run(
+    mut spec: LaunchSpec,
+    path: String,
+    cancel: CancellationToken,
+) -> Result<Exit, BackendError> {
+    for dir in [&spec.workdir, &spec.log_dir] {
+        std::fs::create_dir_all(dir).map_err(|source| BackendError::Prepare {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let open = |name: &str| {
+        let path = spec.log_dir.join(name);
+        std::fs::File::create(&path).map_err(|source| BackendError::Prepare { path, source })
+    };
+    let (stdout, stderr) = (open("stdout")?, open("stderr")?);
+    let Some((program, args)) = spec.argv.split_first() else {
+        return Ok(Exit {
+            code: None,
+            reason: Some("empty command line".into()),
+        });
+    };
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(&spec.workdir)
+        .env_clear()
+        .env("PATH", path)
+        .env(
+            "HOME",
+            std::env::var("HOME").unwrap_or_else(|_| spec.workdir.display().to_string()),
+        )
+        .env("LANG", "C.UTF-8")
+        .env("TMPDIR", &spec.workdir)
+        .env(
+            "CUDA_VISIBLE_DEVICES",
+            spec.gpus
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .kill_on_drop(false);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return Ok(Exit {
+                code: None,
+                reason: Some(format!("cannot start {program:?}: {e}")),
+            });
+        }
+    };
+    let pid = child.id().expect("a just-spawned child has a pid");
+    if let Some(started) = spec.started.take() {
+        let _ = started.send(pid);
+    }
+    let timeout = async {
+        match spec.timeout {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
+        }
+    };
+    let stopped_because = tokio::select! {
+        status = child.wait() => {
+            kill_group(pid, Signal::SIGKILL); // stragglers the leader left behind
+            return Ok(exit_of(status));
+        }
+        () = cancel.cancelled() => "canceled",
+        () = timeout => "timed out",
+    };
+    kill_group(pid, Signal::SIGTERM);
+    let status = match tokio::time::timeout(TERMINATION_GRACE, child.wait()).await {
+        Ok(status) => status,
+        Err(_) => {
+            kill_group(pid, Signal::SIGKILL);
+            child.wait().await
+        }
+    };
+    kill_group(pid, Signal::SIGKILL);
+    let mut exit = exit_of(status);
+    exit.reason = Some(stopped_because.to_owned());
+    Ok(exit)
+}
+
+fn exit_of(status: std::io::Result<std::process::ExitStatus>) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(status) => Exit {
+            code: status.code(),
+            reason: status.signal().map(|s| format!("killed by signal {s}")),
+        },
+        Err(e) => Exit {
+            code: None,
+            reason: Some(format!("cannot wait for the process: {e}")),
+        },
+    }
+}
+
+fn kill_group(pid: u32, signal: Signal) {
+    // ESRCH (group already gone) is the normal case after a clean exit.
+    let _ = killpg(Pid::from_raw(pid as i32), signal);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn spec(dir: &std::path::Path, argv: &[&str]) -> LaunchSpec {
+        LaunchSpec {
+            name: "t-1".into(),
+            image: "alpine".into(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            env: vec![("GREETING".into(), "hello; rm -rf /".into())],
+            workdir: dir.join("work"),
+            log_dir: dir.join("logs"),
+            timeout: None,
+            gpus: vec![],
+            started: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_argv_without_a_shell_and_captures_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let exit = LocalBackend::new()
+            .launch(
+                spec(dir.path(), &["printenv", "GREETING"]),
+                CancellationToken::new(),
+            )
+            .await
+            .unwrap();
+        assert!(exit.success(), "{exit:?}");
+        let out = std::fs::read_to_string(dir.path().join("logs/stdout")).unwrap();
+        assert_eq!(out, "hello; rm -rf /\n");
+    }
+
+    #[tokio::test]
+    async fn failures_and_missing_programs_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = LocalBackend::new();
+        let exit = backend
+            .launch(spec(dir.path(), &["false"]), CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(exit.code, Some(1));
+        let exit = backend
+            .launch(
+                spec(dir.path(), &["no-such-program-here"]),
+                CancellationToken::new(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            exit.reason
+                .unwrap()
+                .starts_with("cannot start \"no-such-program-here\"")
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_the_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = CancellationToken::new();
+        let (started, pid) = tokio::sync::oneshot::channel();
+        let mut s = spec(dir.path(), &["sh", "-c", "sleep 300 & sleep 300"]);
+        s.started = Some(started);
+        let running = tokio::spawn(LocalBackend::new().launch(s, cancel.clone()));
+        let pid = pid.await.unwrap();
+        cancel.cancel();
+        let exit = running.await.unwrap().unwrap();
+        assert_eq!(exit.reason.as_deref(), Some("canceled"));
+        // Nothing of the group is left.
+        assert!(killpg(Pid::from_raw(pid as i32), None::<Signal>).is_err());
+    }
+
+    #[tokio::test]
+    async fn timeouts_stop_the_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = spec(dir.path(), &["sleep", "300"]);
+        s.timeout = Some(Duration::from_millis(50));
+        let exit = LocalBackend::new()
+            .launch(s, CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(exit.reason.as_deref(), Some("timed out"));
+        assert!(!exit.success());
+    }
+}
