@@ -46,6 +46,13 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] 
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  # The real kfp SDK runs the lightweight Python components of the example
+  # pipelines (kfp.dsl.executor_main); the version they were compiled with.
+  if ! .venv/bin/python -c 'import kfp, sys; sys.exit(kfp.__version__ != "2.17.3")' 2>/dev/null; then
+    step "installing kfp 2.17.3 into .venv"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check 'kfp==2.17.3'
+  fi
   if [ ! -x /usr/bin/chromium ]; then
     step "installing Debian's chromium for the end2end tests"
     as_root apt-get update -qq

@@ -41,6 +41,12 @@ pub enum Error {
         #[source]
         source: NameError,
     },
+    /// Run parameters do not fit the pipeline.
+    #[error("invalid parameters: {message}")]
+    InvalidParameters {
+        /// What is wrong, naming the parameter.
+        message: String,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -10,6 +10,7 @@ pub mod backend;
 mod error;
 pub mod events;
 pub mod namespaces;
+pub mod runs;
 pub mod spec;
 pub mod store;
 

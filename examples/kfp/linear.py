@@ -13,10 +13,10 @@ def greet(name: str, times: int) -> str:
 
 
 @dsl.pipeline(name="linear", description="Adds numbers, then greets.")
-def linear(name: str = "world", x: int = 1):
+def linear(name: str = "world", x: int = 1) -> str:
     first = add(a=x, b=2)
     second = add(a=first.output, b=3)
-    greet(name=name, times=second.output)
+    return greet(name=name, times=second.output).output
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ def inner(x: int) -> int:
 
 
 @dsl.pipeline(name="nested")
-def nested(x: int = 3):
+def nested(x: int = 3) -> int:
     first = inner(x=x)
-    double(x=first.output)
+    return double(x=first.output).output
 
 
 if __name__ == "__main__":

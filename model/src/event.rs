@@ -29,6 +29,22 @@ pub enum EventKind {
     /// A namespace was created. Published in the new namespace and seen by
     /// everyone who may list namespaces, so namespace selectors update live.
     NamespaceCreated,
+    /// A pipeline run started.
+    RunStarted {
+        /// The run's id.
+        run_id: String,
+        /// The run's name.
+        name: String,
+    },
+    /// A pipeline run ended.
+    RunFinished {
+        /// The run's id.
+        run_id: String,
+        /// The run's name.
+        name: String,
+        /// Its final state, as KFP names it (`SUCCEEDED`, `FAILED`, ...).
+        state: String,
+    },
     /// A kind this build does not know, sent by a newer server.
     #[serde(other)]
     Unknown,
@@ -39,6 +55,10 @@ impl Event {
     pub fn summary(&self) -> String {
         match &self.kind {
             EventKind::NamespaceCreated => format!("Namespace {} created", self.namespace),
+            EventKind::RunStarted { name, .. } => format!("Run {name} started"),
+            EventKind::RunFinished { name, state, .. } => {
+                format!("Run {name} finished: {}", state.to_lowercase())
+            }
             EventKind::Unknown => "Unrecognised change".to_owned(),
         }
     }

@@ -11,7 +11,8 @@ use super::State;
 /// Evaluates a KFP trigger condition, e.g.
 /// `int(inputs.parameter_values['n']) > 2`, over the task's input values.
 pub fn cel(expression: &str, parameter_values: &BTreeMap<String, Value>) -> Result<bool, String> {
-    let program = cel_interpreter::Program::compile(expression).map_err(|e| format!("invalid condition {expression:?}: {e}"))?;
+    let program = cel_interpreter::Program::compile(expression)
+        .map_err(|e| format!("invalid condition {expression:?}: {e}"))?;
     let mut context = cel_interpreter::Context::default();
     let inputs = serde_json::json!({ "parameter_values": parameter_values });
     context
@@ -19,7 +20,9 @@ pub fn cel(expression: &str, parameter_values: &BTreeMap<String, Value>) -> Resu
         .map_err(|e| format!("cannot bind condition inputs: {e}"))?;
     match program.execute(&context) {
         Ok(cel_interpreter::Value::Bool(b)) => Ok(b),
-        Ok(other) => Err(format!("condition {expression:?} gave {other:?}, not a boolean")),
+        Ok(other) => Err(format!(
+            "condition {expression:?} gave {other:?}, not a boolean"
+        )),
         Err(e) => Err(format!("condition {expression:?} failed: {e}")),
     }
 }
@@ -29,7 +32,9 @@ pub fn cel(expression: &str, parameter_values: &BTreeMap<String, Value>) -> Resu
 pub fn depends(expression: &str, results: &BTreeMap<String, State>) -> Result<bool, String> {
     let mut parser = Parser::new(expression, |atom: &str| {
         let (task, result) = atom.split_once('.').unwrap_or((atom, ""));
-        let state = *results.get(task).ok_or_else(|| format!("unknown task {task:?}"))?;
+        let state = *results
+            .get(task)
+            .ok_or_else(|| format!("unknown task {task:?}"))?;
         Ok(match result {
             "" => matches!(state, State::Succeeded | State::Cached | State::Skipped),
             "Succeeded" => matches!(state, State::Succeeded | State::Cached),
@@ -52,7 +57,10 @@ pub fn when(expression: &str) -> Result<bool, String> {
 /// a lone `true`/`false` is itself.
 fn comparison(atom: &str) -> Result<bool, String> {
     const OPERATORS: [&str; 6] = ["==", "!=", "<=", ">=", "<", ">"];
-    let Some((op, at)) = OPERATORS.iter().find_map(|op| atom.find(op).map(|at| (*op, at))) else {
+    let Some((op, at)) = OPERATORS
+        .iter()
+        .find_map(|op| atom.find(op).map(|at| (*op, at)))
+    else {
         return match unquote(atom) {
             "true" => Ok(true),
             "false" => Ok(false),
@@ -95,7 +103,11 @@ impl<'a, F: FnMut(&str) -> Result<bool, String>> Parser<'a, F> {
 
     fn expression(&mut self) -> Result<bool, String> {
         let value = self.or()?;
-        if self.rest.trim().is_empty() { Ok(value) } else { Err(format!("unexpected {:?}", self.rest.trim())) }
+        if self.rest.trim().is_empty() {
+            Ok(value)
+        } else {
+            Err(format!("unexpected {:?}", self.rest.trim()))
+        }
     }
 
     fn eat(&mut self, token: &str) -> bool {
@@ -160,21 +172,34 @@ mod tests {
 
     #[test]
     fn kfp_conditions_as_the_compiler_writes_them() {
-        let values: BTreeMap<String, Value> =
-            [("pipelinechannel--total-Output".to_owned(), json!(14)), ("pipelinechannel--threshold".to_owned(), json!(10))].into();
+        let values: BTreeMap<String, Value> = [
+            ("pipelinechannel--total-Output".to_owned(), json!(14)),
+            ("pipelinechannel--threshold".to_owned(), json!(10)),
+        ]
+        .into();
         let gt = "int(inputs.parameter_values['pipelinechannel--total-Output']) > int(inputs.parameter_values['pipelinechannel--threshold'])";
         assert_eq!(cel(gt, &values), Ok(true));
         assert_eq!(cel(&format!("!({gt})"), &values), Ok(false));
         let coin: BTreeMap<String, Value> = [("c".to_owned(), json!("heads"))].into();
-        assert_eq!(cel("inputs.parameter_values['c'] == 'heads'", &coin), Ok(true));
+        assert_eq!(
+            cel("inputs.parameter_values['c'] == 'heads'", &coin),
+            Ok(true)
+        );
         assert!(cel("inputs.parameter_values['c'] +", &coin).is_err());
     }
 
     #[test]
     fn argo_depends_logic() {
-        let results: BTreeMap<String, State> =
-            [("a".to_owned(), State::Succeeded), ("b".to_owned(), State::Failed), ("c".to_owned(), State::Skipped)].into();
-        assert_eq!(depends("a && (b.Succeeded || b.Failed)", &results), Ok(true));
+        let results: BTreeMap<String, State> = [
+            ("a".to_owned(), State::Succeeded),
+            ("b".to_owned(), State::Failed),
+            ("c".to_owned(), State::Skipped),
+        ]
+        .into();
+        assert_eq!(
+            depends("a && (b.Succeeded || b.Failed)", &results),
+            Ok(true)
+        );
         assert_eq!(depends("a && b", &results), Ok(false));
         assert_eq!(depends("!b.Succeeded && c", &results), Ok(true));
         assert!(depends("a && z", &results).is_err());

@@ -122,6 +122,8 @@ pub struct Container {
     pub resources: Resources,
     /// Script text fed as a file (Argo `script` templates).
     pub script: Option<String>,
+    /// Whether stdout becomes the output `result` (Argo).
+    pub stdout_result: bool,
 }
 
 /// Requested resources.

@@ -351,6 +351,7 @@ fn container(
         env,
         resources: convert_resources(template, resources)?,
         script,
+        stdout_result: true,
     })
 }
 

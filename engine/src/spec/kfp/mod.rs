@@ -229,6 +229,7 @@ fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Contai
         env,
         resources,
         script: None,
+        stdout_result: false,
     })
 }
 

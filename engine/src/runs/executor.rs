@@ -1,0 +1,561 @@
+//! Drives one run: walks DAGs, decides what may start, fans out loops,
+//! and hands containers to [`super::container`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesUnordered};
+use serde_json::{Value, json};
+
+use super::{
+    Progress, RunContext, State, conditions, container,
+    values::{ArtifactValue, Fill, Values, coerce, item_field},
+};
+use crate::spec::{
+    ArtifactSource, Body, Component, Condition, Dag, ItemsSource, ParameterSource, Task,
+};
+
+/// How a task or DAG ended and what it produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Final state.
+    pub state: State,
+    /// Outputs, when it succeeded.
+    pub outputs: Values,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    pub(super) fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            state: State::Failed,
+            outputs: Values::default(),
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// The inputs in scope inside a DAG.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// The DAG component's input values.
+    pub inputs: Values,
+    /// The loop item of the innermost iteration.
+    pub item: Option<Value>,
+}
+
+/// Runs a DAG to its end.
+pub fn run_dag<'a>(
+    ctx: &'a RunContext,
+    dag: &'a Dag,
+    scope: Scope,
+    path: String,
+) -> BoxFuture<'a, Outcome> {
+    async move {
+        let mut results: BTreeMap<String, Outcome> = BTreeMap::new();
+        let mut waiting: BTreeSet<&str> = dag.tasks.keys().map(String::as_str).collect();
+        let mut running = FuturesUnordered::new();
+        let limit = dag
+            .parallelism
+            .filter(|p| *p > 0)
+            .map_or(usize::MAX, |p| p as usize);
+        loop {
+            let ready: Vec<&str> = waiting
+                .iter()
+                .copied()
+                .filter(|name| {
+                    dag.tasks[*name]
+                        .depends_on
+                        .iter()
+                        .all(|d| results.contains_key(d))
+                })
+                .collect();
+            for name in ready {
+                if running.len() >= limit {
+                    break;
+                }
+                waiting.remove(name);
+                let task = &dag.tasks[name];
+                let task_path = format!("{path}/{name}");
+                let snapshot = results.clone();
+                let scope = scope.clone();
+                running.push(async move {
+                    (
+                        name,
+                        run_task(ctx, name, task, &snapshot, &scope, task_path).await,
+                    )
+                });
+            }
+            match running.next().await {
+                Some((name, outcome)) => {
+                    results.insert(name.to_owned(), outcome);
+                }
+                None => break,
+            }
+        }
+        dag_outcome(dag, results)
+    }
+    .boxed()
+}
+
+fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
+    let failed: Vec<&String> = results
+        .iter()
+        .filter(|(_, o)| o.state == State::Failed)
+        .map(|(n, _)| n)
+        .collect();
+    let canceled = results.values().any(|o| o.state == State::Canceled);
+    let state = if canceled {
+        State::Canceled
+    } else if failed.is_empty() {
+        State::Succeeded
+    } else {
+        State::Failed
+    };
+    let mut outputs = Values::default();
+    for (name, (task, output)) in &dag.output_parameters {
+        if let Some(value) = results
+            .get(task)
+            .and_then(|o| o.outputs.parameters.get(output))
+        {
+            outputs.parameters.insert(name.clone(), value.clone());
+        }
+    }
+    for (name, (task, output)) in &dag.output_artifacts {
+        if let Some(value) = results
+            .get(task)
+            .and_then(|o| o.outputs.artifacts.get(output))
+        {
+            outputs.artifacts.insert(name.clone(), value.clone());
+        }
+    }
+    let reason = (!failed.is_empty()).then(|| {
+        format!(
+            "failed tasks: {}",
+            failed
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    Outcome {
+        state,
+        outputs,
+        reason,
+    }
+}
+
+/// Runs one task of a DAG (all its iterations), once its dependencies ended.
+pub fn run_task<'a>(
+    ctx: &'a RunContext,
+    name: &'a str,
+    task: &'a Task,
+    upstream: &'a BTreeMap<String, Outcome>,
+    scope: &'a Scope,
+    path: String,
+) -> BoxFuture<'a, Outcome> {
+    async move {
+        if ctx.cancel.is_cancelled() {
+            return skip(ctx, name, &path, State::Canceled, "run canceled").await;
+        }
+        let argo_depends = task
+            .trigger
+            .conditions
+            .iter()
+            .any(|c| matches!(c, Condition::ArgoDepends(_)));
+        let blocked: Vec<&String> = task
+            .depends_on
+            .iter()
+            .filter(|d| matches!(upstream[*d].state, State::Failed | State::Canceled))
+            .collect();
+        if !blocked.is_empty() && !task.trigger.after_failures && !argo_depends {
+            let reason = format!("upstream task {} did not succeed", blocked[0]);
+            return skip(ctx, name, &path, State::Skipped, &reason).await;
+        }
+        let Some(iterator) = &task.iterator else {
+            return run_once(ctx, name, task, upstream, scope, None, path).await;
+        };
+        let items = match resolve_items(ctx, &iterator.items, upstream, scope) {
+            Ok(items) => items,
+            Err(e) => return fail(ctx, name, &path, &e).await,
+        };
+        let limit = if iterator.parallelism == 0 {
+            usize::MAX
+        } else {
+            iterator.parallelism as usize
+        };
+        let mut pending = items.into_iter().enumerate();
+        let mut running = FuturesUnordered::new();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
+        loop {
+            while running.len() < limit {
+                let Some((i, item)) = pending.next() else {
+                    break;
+                };
+                let path = format!("{path}[{i}]");
+                let scope = scope.clone();
+                running.push(async move {
+                    (
+                        i,
+                        run_once(
+                            ctx,
+                            name,
+                            task,
+                            upstream,
+                            &scope_with(scope, &item),
+                            Some(item.clone()),
+                            path,
+                        )
+                        .await,
+                    )
+                });
+            }
+            match running.next().await {
+                Some((i, outcome)) => outcomes[i] = Some(outcome),
+                None => break,
+            }
+        }
+        collect_iterations(outcomes.into_iter().flatten().collect())
+    }
+    .boxed()
+}
+
+fn scope_with(mut scope: Scope, item: &Value) -> Scope {
+    scope.item = Some(item.clone());
+    scope
+}
+
+/// Fan-in: each output becomes the list of the iterations' values (KFP `Collected`).
+fn collect_iterations(outcomes: Vec<Outcome>) -> Outcome {
+    let state = if outcomes.iter().any(|o| o.state == State::Failed) {
+        State::Failed
+    } else if outcomes.iter().any(|o| o.state == State::Canceled) {
+        State::Canceled
+    } else {
+        State::Succeeded
+    };
+    let mut parameters: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut artifacts: BTreeMap<String, Vec<ArtifactValue>> = BTreeMap::new();
+    for outcome in &outcomes {
+        for (name, value) in &outcome.outputs.parameters {
+            parameters
+                .entry(name.clone())
+                .or_default()
+                .push(value.clone());
+        }
+        for (name, list) in &outcome.outputs.artifacts {
+            artifacts
+                .entry(name.clone())
+                .or_default()
+                .extend(list.iter().cloned());
+        }
+    }
+    let outputs = Values {
+        parameters: parameters
+            .into_iter()
+            .map(|(k, v)| (k, Value::Array(v)))
+            .collect(),
+        artifacts,
+    };
+    let reason = outcomes
+        .iter()
+        .find_map(|o| o.reason.clone())
+        .filter(|_| state != State::Succeeded);
+    Outcome {
+        state,
+        outputs,
+        reason,
+    }
+}
+
+fn run_once<'a>(
+    ctx: &'a RunContext,
+    name: &'a str,
+    task: &'a Task,
+    upstream: &'a BTreeMap<String, Outcome>,
+    scope: &'a Scope,
+    item: Option<Value>,
+    path: String,
+) -> BoxFuture<'a, Outcome> {
+    async move {
+        let component = &ctx.plan.components[&task.component];
+        let mut inputs = match resolve_inputs(ctx, task, component, upstream, scope, item.as_ref())
+        {
+            Ok(inputs) => inputs,
+            Err(e) => return fail(ctx, name, &path, &e).await,
+        };
+        if let (Some(input), Some(item)) = (
+            task.iterator.as_ref().and_then(|i| i.item_input.as_ref()),
+            &item,
+        ) {
+            inputs.parameters.insert(input.clone(), item.clone());
+        }
+        match conditions_hold(ctx, task, &inputs, upstream, scope, item.as_ref()) {
+            Ok(true) => {}
+            Ok(false) => {
+                return skip(ctx, name, &path, State::Skipped, "condition was false").await;
+            }
+            Err(e) => return fail(ctx, name, &path, &e).await,
+        }
+        match &component.body {
+            Body::Dag(dag) => {
+                let task_id = match super::record::task_started(
+                    &ctx.store,
+                    &ctx.run_id,
+                    &path,
+                    name,
+                    &json!(inputs),
+                )
+                .await
+                {
+                    Ok(id) => id,
+                    Err(e) => return Outcome::failed(format!("cannot record task: {e}")),
+                };
+                let inner = Scope {
+                    inputs,
+                    item: item.or_else(|| scope.item.clone()),
+                };
+                let outcome = run_dag(ctx, dag, inner, path.clone()).await;
+                let _ = super::record::task_finished(
+                    &ctx.store,
+                    &task_id,
+                    outcome.state,
+                    &json!(outcome.outputs),
+                    None,
+                    outcome.reason.as_deref(),
+                )
+                .await;
+                ctx.report(Progress {
+                    path: &path,
+                    state: outcome.state,
+                    attempts: 0,
+                    cached: false,
+                });
+                outcome
+            }
+            Body::Container(spec) => {
+                container::run(
+                    ctx,
+                    name,
+                    task,
+                    component,
+                    spec,
+                    inputs,
+                    item.as_ref(),
+                    path,
+                )
+                .await
+            }
+        }
+    }
+    .boxed()
+}
+
+async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &str) -> Outcome {
+    let _ = super::record::task_skipped(&ctx.store, &ctx.run_id, path, name, reason).await;
+    ctx.report(Progress {
+        path,
+        state,
+        attempts: 0,
+        cached: false,
+    });
+    Outcome {
+        state,
+        outputs: Values::default(),
+        reason: Some(reason.to_owned()),
+    }
+}
+
+async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
+    if let Ok(id) =
+        super::record::task_started(&ctx.store, &ctx.run_id, path, name, &Value::Null).await
+    {
+        let _ = super::record::task_finished(
+            &ctx.store,
+            &id,
+            State::Failed,
+            &Value::Null,
+            None,
+            Some(reason),
+        )
+        .await;
+    }
+    ctx.report(Progress {
+        path,
+        state: State::Failed,
+        attempts: 0,
+        cached: false,
+    });
+    Outcome::failed(format!("{path}: {reason}"))
+}
+
+fn parameter_value(
+    ctx: &RunContext,
+    source: &ParameterSource,
+    upstream: &BTreeMap<String, Outcome>,
+    scope: &Scope,
+    item: Option<&Value>,
+) -> Result<Option<Value>, String> {
+    Ok(match source {
+        ParameterSource::Constant(value) => Some(value.clone()),
+        ParameterSource::ComponentInput(name) => scope.inputs.parameters.get(name).cloned(),
+        ParameterSource::TaskOutput { task, output } => Some(
+            upstream
+                .get(task)
+                .and_then(|o| o.outputs.parameters.get(output))
+                .cloned()
+                .ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
+        ),
+        ParameterSource::LoopItem { field } => {
+            let item = item
+                .or(scope.item.as_ref())
+                .ok_or("loop item used outside a loop")?;
+            Some(
+                item_field(item, field.as_deref())
+                    .ok_or_else(|| format!("loop item has no field {field:?}"))?,
+            )
+        }
+        ParameterSource::TaskFinalStatus(task) => {
+            let outcome = upstream
+                .get(task)
+                .ok_or_else(|| format!("no status of task {task:?}"))?;
+            Some(json!({
+                "state": outcome.state.as_str(),
+                "pipelineJobResourceName": ctx.run_name,
+                "pipelineTaskName": task,
+                "error": { "message": outcome.reason.clone().unwrap_or_default() },
+            }))
+        }
+        ParameterSource::Template(pieces) => {
+            let mut text = String::new();
+            for piece in pieces {
+                use crate::spec::Piece;
+                let part = match piece {
+                    Piece::TaskOutput { task, output } => super::values::as_argument(
+                        upstream
+                            .get(task)
+                            .and_then(|o| o.outputs.parameters.get(output))
+                            .ok_or_else(|| {
+                                format!("task {task:?} produced no output {output:?}")
+                            })?,
+                    ),
+                    other => Fill {
+                        inputs: &scope.inputs,
+                        output_parameter_files: &BTreeMap::new(),
+                        output_artifacts: &BTreeMap::new(),
+                        executor_input: &Value::Null,
+                        run: &ctx.run_values,
+                        pipeline_inputs: &ctx.parameters,
+                        item: item.or(scope.item.as_ref()),
+                    }
+                    .text(std::slice::from_ref(other))?,
+                };
+                text.push_str(&part);
+            }
+            Some(Value::String(text))
+        }
+    })
+}
+
+fn resolve_inputs(
+    ctx: &RunContext,
+    task: &Task,
+    component: &Component,
+    upstream: &BTreeMap<String, Outcome>,
+    scope: &Scope,
+    item: Option<&Value>,
+) -> Result<Values, String> {
+    let mut inputs = Values::default();
+    for (name, source) in &task.parameters {
+        if let Some(value) = parameter_value(ctx, source, upstream, scope, item)? {
+            let value = component
+                .input_parameters
+                .get(name)
+                .map_or(value.clone(), |def| coerce(def.kind, value));
+            inputs.parameters.insert(name.clone(), value);
+        }
+    }
+    for (name, def) in &component.input_parameters {
+        if !inputs.parameters.contains_key(name) {
+            if let Some(default) = &def.default {
+                inputs
+                    .parameters
+                    .insert(name.clone(), coerce(def.kind, default.clone()));
+            } else if !def.optional
+                && def.kind != crate::spec::ParameterType::TaskFinalStatus
+                && task.iterator.as_ref().and_then(|i| i.item_input.as_ref()) != Some(name)
+            {
+                return Err(format!("input parameter {name:?} has no value"));
+            }
+        }
+    }
+    for (name, source) in &task.artifacts {
+        let list = match source {
+            ArtifactSource::ComponentInput(from) => scope.inputs.artifacts.get(from).cloned(),
+            ArtifactSource::TaskOutput { task, output } => upstream
+                .get(task)
+                .and_then(|o| o.outputs.artifacts.get(output))
+                .cloned(),
+        };
+        if let Some(list) = list {
+            inputs.artifacts.insert(name.clone(), list);
+        }
+    }
+    Ok(inputs)
+}
+
+fn conditions_hold(
+    ctx: &RunContext,
+    task: &Task,
+    inputs: &Values,
+    upstream: &BTreeMap<String, Outcome>,
+    scope: &Scope,
+    item: Option<&Value>,
+) -> Result<bool, String> {
+    for condition in &task.trigger.conditions {
+        let holds = match condition {
+            Condition::Cel(expression) => conditions::cel(expression, &inputs.parameters)?,
+            Condition::ArgoDepends(expression) => {
+                let states = upstream.iter().map(|(k, o)| (k.clone(), o.state)).collect();
+                conditions::depends(expression, &states)?
+            }
+            Condition::ArgoWhen(pieces) => {
+                let text = match parameter_value(
+                    ctx,
+                    &ParameterSource::Template(pieces.clone()),
+                    upstream,
+                    scope,
+                    item,
+                )? {
+                    Some(Value::String(text)) => text,
+                    _ => String::new(),
+                };
+                conditions::when(&text)?
+            }
+        };
+        if !holds {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn resolve_items(
+    ctx: &RunContext,
+    items: &ItemsSource,
+    upstream: &BTreeMap<String, Outcome>,
+    scope: &Scope,
+) -> Result<Vec<Value>, String> {
+    match items {
+        ItemsSource::Raw(items) => Ok(items.clone()),
+        ItemsSource::Parameter(source) => {
+            match parameter_value(ctx, source, upstream, scope, None)? {
+                Some(Value::Array(items)) => Ok(items),
+                Some(Value::String(text)) => serde_json::from_str(text.trim())
+                    .map_err(|e| format!("loop items {text:?} are not a JSON list: {e}")),
+                other => Err(format!("loop items must be a list, got {other:?}")),
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Pipeline runs: created from a [`Plan`](crate::spec::Plan), committed,
+//! then driven to the end by the [`Runner`] on a [`Backend`].
+
+pub mod conditions;
+mod container;
+mod executor;
+mod record;
+mod state;
+pub mod values;
+
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use chrono::Utc;
+use model::{EventKind, Principal, Verb};
+use serde::Serialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use state::State;
+
+use crate::{
+    Engine, Error, Result,
+    backend::{Backend, Ledger},
+    events,
+    spec::{Body, ParameterType, Plan},
+    store::Store,
+};
+
+/// One task's progress, reported as it happens.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    /// Position of the task in the run, e.g. `root/for-loop-2[0]/square`.
+    pub path: &'a str,
+    /// Its new state.
+    pub state: State,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Whether its outputs came from the cache.
+    pub cached: bool,
+}
+
+/// Called with every task's progress (the CLI prints it).
+pub type ProgressFn = Arc<dyn Fn(Progress<'_>) + Send + Sync>;
+
+/// Runs pipelines on a backend.
+#[derive(Clone)]
+pub struct Runner {
+    engine: Engine,
+    backend: Arc<dyn Backend>,
+    ledger: Ledger,
+    data_dir: PathBuf,
+    progress: Option<ProgressFn>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// The run's id.
+    pub run_id: String,
+    /// Final state.
+    pub state: State,
+    /// Pipeline outputs.
+    pub outputs: BTreeMap<String, Value>,
+    /// Every task, in path order.
+    pub tasks: Vec<TaskReport>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// One task of a finished run.
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskReport {
+    /// Its path in the run.
+    pub name: String,
+    /// Final state.
+    pub state: State,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Whether its outputs came from the cache.
+    pub cached: bool,
+}
+
+/// What the executor needs while a run is going.
+pub(crate) struct RunContext {
+    pub store: Store,
+    pub backend: Arc<dyn Backend>,
+    pub ledger: Ledger,
+    pub plan: Arc<Plan>,
+    pub run_id: String,
+    pub run_name: String,
+    pub run_dir: PathBuf,
+    pub artifacts_dir: PathBuf,
+    pub parameters: BTreeMap<String, Value>,
+    pub run_values: BTreeMap<String, String>,
+    pub cancel: CancellationToken,
+    pub progress: Option<ProgressFn>,
+}
+
+impl RunContext {
+    fn report(&self, progress: Progress<'_>) {
+        if let Some(f) = &self.progress {
+            f(progress);
+        }
+    }
+}
+
+impl Runner {
+    /// A runner that keeps run files under `data_dir` and admits attempts through `ledger`.
+    pub fn new(
+        engine: Engine,
+        backend: Arc<dyn Backend>,
+        ledger: Ledger,
+        data_dir: PathBuf,
+    ) -> Self {
+        Self {
+            engine,
+            backend,
+            ledger,
+            data_dir,
+            progress: None,
+        }
+    }
+
+    /// Reports every task's progress to `progress`.
+    pub fn with_progress(mut self, progress: ProgressFn) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Checks `parameters` against the plan, commits the run, and drives it
+    /// to its end. Cancelling `cancel` stops it.
+    pub async fn run(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        plan: Plan,
+        parameters: BTreeMap<String, Value>,
+        cancel: CancellationToken,
+    ) -> Result<RunReport> {
+        let namespace = self
+            .engine
+            .existing_namespace(principal, namespace, Verb::Create)
+            .await?;
+        let parameters = check_parameters(&plan, parameters)?;
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let run_name = format!("{}-{}", plan.name, &run_id[..8]);
+        let store = self.engine.store().clone();
+
+        let mut tx = store.pool().begin().await?;
+        sqlx::query("INSERT INTO runs (id, namespace, name, state, plan, parameters, created_at) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?)")
+            .bind(&run_id)
+            .bind(namespace.as_str())
+            .bind(&run_name)
+            .bind(serde_json::to_string(&plan).expect("plans serialize"))
+            .bind(Value::Object(parameters.clone().into_iter().collect()).to_string())
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+        let started = events::record(
+            &mut tx,
+            &namespace,
+            &principal.name,
+            EventKind::RunStarted {
+                run_id: run_id.clone(),
+                name: run_name.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.engine.events.publish(started);
+        tracing::info!(run.id = %run_id, run.name = %run_name, "run started");
+
+        let ctx = RunContext {
+            store: store.clone(),
+            backend: self.backend.clone(),
+            ledger: self.ledger.clone(),
+            plan: Arc::new(plan),
+            run_id: run_id.clone(),
+            run_name: run_name.clone(),
+            run_dir: self.data_dir.join("runs").join(&run_id),
+            artifacts_dir: self.data_dir.join("artifacts"),
+            parameters: parameters.clone(),
+            run_values: BTreeMap::from([
+                ("job_name".to_owned(), run_name.clone()),
+                ("job_uuid".to_owned(), run_id.clone()),
+                ("namespace".to_owned(), namespace.to_string()),
+                (
+                    "root".to_owned(),
+                    self.data_dir.join("artifacts").display().to_string(),
+                ),
+            ]),
+            cancel,
+            progress: self.progress.clone(),
+        };
+        let outcome = drive(&ctx).await;
+        let state = outcome.state;
+        let mut tx = store.pool().begin().await?;
+        sqlx::query("UPDATE runs SET state = ?2, error = ?3, finished_at = ?4 WHERE id = ?1")
+            .bind(&run_id)
+            .bind(state.as_str())
+            .bind(&outcome.reason)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+        let finished = events::record(
+            &mut tx,
+            &namespace,
+            &principal.name,
+            EventKind::RunFinished {
+                run_id: run_id.clone(),
+                name: run_name,
+                state: state.as_str().to_owned(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.engine.events.publish(finished);
+        tracing::info!(run.id = %run_id, state = state.as_str(), "run finished");
+        Ok(RunReport {
+            tasks: task_reports(&store, &run_id).await?,
+            run_id,
+            state,
+            outputs: outcome.outputs.parameters,
+            error: outcome.reason,
+        })
+    }
+}
+
+/// Runs the root DAG, then the exit handler, if any.
+async fn drive(ctx: &RunContext) -> executor::Outcome {
+    let root = &ctx.plan.components[&ctx.plan.root];
+    let Body::Dag(dag) = &root.body else {
+        return executor::Outcome::failed("the root component is not a DAG");
+    };
+    let scope = executor::Scope {
+        inputs: values::Values {
+            parameters: ctx.parameters.clone(),
+            artifacts: BTreeMap::new(),
+        },
+        item: None,
+    };
+    let mut outcome = executor::run_dag(ctx, dag, scope.clone(), ctx.plan.root.clone()).await;
+    if let Some(exit) = &ctx.plan.on_exit {
+        let upstream = BTreeMap::new();
+        let handler = executor::run_task(
+            ctx,
+            "on-exit",
+            exit,
+            &upstream,
+            &scope,
+            format!("{}/on-exit", ctx.plan.root),
+        )
+        .await;
+        if handler.state == State::Failed && outcome.state == State::Succeeded {
+            outcome.state = State::Failed;
+            outcome.reason = handler.reason;
+        }
+    }
+    outcome
+}
+
+/// Fills defaults, refuses unknown and mistyped parameters, names missing ones.
+fn check_parameters(
+    plan: &Plan,
+    mut given: BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, Value>> {
+    let invalid = |message: String| Error::InvalidParameters { message };
+    if let Some(unknown) = given.keys().find(|k| !plan.inputs.contains_key(*k)) {
+        return Err(invalid(format!(
+            "pipeline {:?} has no parameter {unknown:?}",
+            plan.name
+        )));
+    }
+    for (name, def) in &plan.inputs {
+        match given.remove(name) {
+            Some(value) => {
+                let value = values::coerce(def.kind, value);
+                if !def.kind.admits(&value) {
+                    return Err(invalid(format!(
+                        "parameter {name:?}: {value} is not a {:?}",
+                        def.kind
+                    )));
+                }
+                given.insert(name.clone(), value);
+            }
+            None => match &def.default {
+                Some(default) => {
+                    given.insert(name.clone(), values::coerce(def.kind, default.clone()));
+                }
+                None if def.optional => {}
+                None => return Err(invalid(format!("parameter {name:?} is required"))),
+            },
+        }
+    }
+    Ok(given)
+}
+
+/// Turns command-line text into a value of the parameter's type.
+pub fn parse_parameter(plan: &Plan, name: &str, text: &str) -> Result<Value> {
+    let def = plan
+        .inputs
+        .get(name)
+        .ok_or_else(|| Error::InvalidParameters {
+            message: format!("pipeline {:?} has no parameter {name:?}", plan.name),
+        })?;
+    Ok(match def.kind {
+        ParameterType::String => Value::String(text.to_owned()),
+        kind => {
+            let value: Value =
+                serde_json::from_str(text).map_err(|e| Error::InvalidParameters {
+                    message: format!("parameter {name:?}: {text:?} is not a {kind:?}: {e}"),
+                })?;
+            value
+        }
+    })
+}
+
+async fn task_reports(store: &Store, run_id: &str) -> Result<Vec<TaskReport>> {
+    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT t.path, t.state, t.cached_from, (SELECT COUNT(*) FROM attempts a WHERE a.task_id = t.id)
+         FROM tasks t WHERE t.run_id = ? ORDER BY t.path",
+    )
+    .bind(run_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(path, state, cached_from, attempts)| TaskReport {
+            state: serde_json::from_value(Value::String(state)).unwrap_or(State::Failed),
+            name: path,
+            attempts: attempts as u32,
+            cached: cached_from.is_some(),
+        })
+        .collect())
+}

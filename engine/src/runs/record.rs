@@ -1,0 +1,157 @@
+//! Writing runs, tasks and attempts to the store. Every state change is
+//! committed before the next step acts on it.
+
+use chrono::Utc;
+use serde_json::Value;
+
+use super::State;
+use crate::{Result, store::Store};
+
+/// Inserts a task row (or finds the existing one on a retry of the run)
+/// and marks it running; returns its id.
+pub async fn task_started(
+    store: &Store,
+    run_id: &str,
+    path: &str,
+    name: &str,
+    inputs: &Value,
+) -> Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    let id: String = sqlx::query_scalar(
+        "INSERT INTO tasks (id, run_id, path, name, state, inputs, created_at, started_at)
+         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?6)
+         ON CONFLICT (run_id, path) DO UPDATE SET state = 'RUNNING', inputs = ?5, started_at = ?6
+         RETURNING id",
+    )
+    .bind(&id)
+    .bind(run_id)
+    .bind(path)
+    .bind(name)
+    .bind(inputs.to_string())
+    .bind(now)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Records a task that ends without starting (skipped).
+pub async fn task_skipped(
+    store: &Store,
+    run_id: &str,
+    path: &str,
+    name: &str,
+    reason: &str,
+) -> Result<()> {
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO tasks (id, run_id, path, name, state, reason, created_at, finished_at)
+         VALUES (?1, ?2, ?3, ?4, 'SKIPPED', ?5, ?6, ?6)
+         ON CONFLICT (run_id, path) DO UPDATE SET state = 'SKIPPED', reason = ?5, finished_at = ?6",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(run_id)
+    .bind(path)
+    .bind(name)
+    .bind(reason)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records how a task ended.
+pub async fn task_finished(
+    store: &Store,
+    task_id: &str,
+    state: State,
+    outputs: &Value,
+    cached_from: Option<&str>,
+    reason: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE tasks SET state = ?2, outputs = ?3, cached_from = ?4, reason = ?5, finished_at = ?6 WHERE id = ?1")
+        .bind(task_id)
+        .bind(state.as_str())
+        .bind(outputs.to_string())
+        .bind(cached_from)
+        .bind(reason)
+        .bind(Utc::now())
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records an attempt about to be launched.
+pub async fn attempt_started(store: &Store, name: &str, task_id: &str, number: u32) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attempts (name, task_id, number, state, started_at) VALUES (?1, ?2, ?3, 'RUNNING', ?4)",
+    )
+    .bind(name)
+    .bind(task_id)
+    .bind(number)
+    .bind(Utc::now())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records the process id of a running attempt.
+pub async fn attempt_pid(store: &Store, name: &str, pid: u32) -> Result<()> {
+    sqlx::query("UPDATE attempts SET pid = ?2 WHERE name = ?1")
+        .bind(name)
+        .bind(pid)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records how an attempt ended.
+pub async fn attempt_finished(
+    store: &Store,
+    name: &str,
+    state: State,
+    exit_code: Option<i32>,
+    reason: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE attempts SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5 WHERE name = ?1")
+        .bind(name)
+        .bind(state.as_str())
+        .bind(exit_code)
+        .bind(reason)
+        .bind(Utc::now())
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Outputs cached under `key`, with the task that produced them.
+pub async fn cached(store: &Store, key: &str) -> Result<Option<(String, Value)>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT task_id, outputs FROM task_cache WHERE key = ?")
+            .bind(key)
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(row.and_then(|(task, outputs)| serde_json::from_str(&outputs).ok().map(|o| (task, o))))
+}
+
+/// Stores the outputs of a succeeded cacheable task.
+pub async fn cache(
+    store: &Store,
+    key: &str,
+    task_id: &str,
+    run_id: &str,
+    outputs: &Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO task_cache (key, task_id, run_id, outputs, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (key) DO UPDATE SET task_id = ?2, run_id = ?3, outputs = ?4, created_at = ?5",
+    )
+    .bind(key)
+    .bind(task_id)
+    .bind(run_id)
+    .bind(outputs.to_string())
+    .bind(Utc::now())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
