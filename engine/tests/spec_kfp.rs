@@ -237,3 +237,10 @@ fn not_a_pipeline_is_named() {
     );
     assert_eq!(refusal(""), "spec is empty");
 }
+
+#[test]
+fn malformed_conditions_are_refused_at_upload() {
+    let yaml = example("control").replace("!(int(inputs", "!((int(inputs");
+    let err = refusal(&yaml);
+    assert!(err.starts_with("task \"comp-condition-branches-3/condition-5\": triggerPolicy.condition: invalid condition"), "{err}");
+}

@@ -242,8 +242,25 @@ mod tests {
         cancel.cancel();
         let exit = running.await.unwrap().unwrap();
         assert_eq!(exit.reason.as_deref(), Some("canceled"));
-        // Nothing of the group is left.
-        assert!(killpg(Pid::from_raw(pid as i32), None::<Signal>).is_err());
+        // Nothing of the group is left running (zombies wait for init to reap them).
+        assert_eq!(live_members_of_group(pid), Vec::<u32>::new());
+    }
+
+    /// Processes in process group `pgid` that are not zombies, from /proc.
+    fn live_members_of_group(pgid: u32) -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                    return false;
+                };
+                // Fields after the parenthesised command: state, ppid, pgrp, ...
+                let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+                let fields: Vec<&str> = after.split_whitespace().collect();
+                fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
+            })
+            .collect()
     }
 
     #[tokio::test]

@@ -11,19 +11,33 @@ use super::State;
 /// Evaluates a KFP trigger condition, e.g.
 /// `int(inputs.parameter_values['n']) > 2`, over the task's input values.
 pub fn cel(expression: &str, parameter_values: &BTreeMap<String, Value>) -> Result<bool, String> {
-    let program = cel_interpreter::Program::compile(expression)
-        .map_err(|e| format!("invalid condition {expression:?}: {e}"))?;
+    let program = compile_cel(expression)?;
     let mut context = cel_interpreter::Context::default();
     let inputs = serde_json::json!({ "parameter_values": parameter_values });
     context
         .add_variable("inputs", inputs)
         .map_err(|e| format!("cannot bind condition inputs: {e}"))?;
-    match program.execute(&context) {
-        Ok(cel_interpreter::Value::Bool(b)) => Ok(b),
-        Ok(other) => Err(format!(
+    // Like compiling, executing a tree the parser recovered from can panic.
+    let executed =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&context)));
+    match executed {
+        Ok(Ok(cel_interpreter::Value::Bool(b))) => Ok(b),
+        Ok(Ok(other)) => Err(format!(
             "condition {expression:?} gave {other:?}, not a boolean"
         )),
-        Err(e) => Err(format!("condition {expression:?} failed: {e}")),
+        Ok(Err(e)) => Err(format!("condition {expression:?} failed: {e}")),
+        Err(_) => Err(format!("invalid condition {expression:?}")),
+    }
+}
+
+/// Compiles a CEL expression. The parser of `cel-interpreter` 0.10 panics
+/// on some malformed input instead of returning an error; a spec must not
+/// be able to crash the server, so the panic is caught and reported.
+pub fn compile_cel(expression: &str) -> Result<cel_interpreter::Program, String> {
+    match std::panic::catch_unwind(|| cel_interpreter::Program::compile(expression)) {
+        Ok(Ok(program)) => Ok(program),
+        Ok(Err(e)) => Err(format!("invalid condition {expression:?}: {e}")),
+        Err(_) => Err(format!("invalid condition {expression:?}")),
     }
 }
 

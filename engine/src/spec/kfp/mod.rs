@@ -449,6 +449,12 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             .into_iter()
             .collect(),
     };
+    for condition in &trigger.conditions {
+        if let Condition::Cel(expression) = condition {
+            crate::runs::conditions::compile_cel(expression)
+                .map_err(|e| SpecError::task(task, "triggerPolicy.condition", e))?;
+        }
+    }
     let iterator = spec
         .parameter_iterator
         .as_ref()
