@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod namespaces;
 mod router;
+pub mod run_command;
 mod security;
 pub mod settings;
 mod site;

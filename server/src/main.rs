@@ -30,6 +30,23 @@ enum Command {
         #[arg(long, env = "FERROFLOW_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Run a pipeline (KFP IR or Argo Workflow YAML) to its end on this machine.
+    Run {
+        /// The YAML file.
+        file: PathBuf,
+        /// A pipeline parameter, NAME=VALUE (JSON for non-string types); repeatable.
+        #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE")]
+        parameters: Vec<String>,
+        /// Directory for the database, logs and artifacts [default: ./data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// TOML settings file (runtimes for images).
+        #[arg(long, env = "FERROFLOW_CONFIG")]
+        config: Option<PathBuf>,
+        /// Print the final report as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a pipeline spec (KFP IR or Argo Workflow YAML) and print what is wrong.
     Validate {
         /// The YAML file.
@@ -58,6 +75,22 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Validate { file } => validate(&file),
+        Command::Run {
+            file,
+            parameters,
+            data_dir,
+            config,
+            json,
+        } => {
+            let mut settings = Settings::load(config.as_deref())?;
+            settings.data_dir = data_dir.unwrap_or(settings.data_dir);
+            tracing_subscriber::fmt()
+                .with_env_filter(EnvFilter::try_new("warn").expect("valid filter"))
+                .with_writer(std::io::stderr)
+                .init();
+            let succeeded = server::run_command::run(&settings, &file, &parameters, json).await?;
+            std::process::exit(if succeeded { 0 } else { 1 });
+        }
         Command::Serve {
             bind,
             data_dir,

@@ -25,6 +25,16 @@ pub struct Settings {
     pub site_dir: Option<PathBuf>,
     /// `tracing` filter directives, e.g. `info,ferroflow=debug`.
     pub log: String,
+    /// Local runtimes for pipeline steps: image -> directory put first on
+    /// `PATH` (e.g. a virtualenv's `bin`).
+    #[serde(default)]
+    pub runtimes: std::collections::BTreeMap<String, PathBuf>,
+    /// Runtime for images not listed in `runtimes`; default: the host's `PATH`.
+    #[serde(default)]
+    pub default_runtime: Option<PathBuf>,
+    /// GPUs this machine hands out to steps and notebooks.
+    #[serde(default)]
+    pub gpus: u32,
 }
 
 impl Default for Settings {
@@ -34,6 +44,9 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             site_dir: None,
             log: "info,sqlx=warn".to_owned(),
+            runtimes: Default::default(),
+            default_runtime: None,
+            gpus: 0,
         }
     }
 }
@@ -81,7 +94,10 @@ pub fn default_file() -> String {
          # Address to listen on.\nbind = \"{}\"\n\n\
          # Directory for the SQLite database and everything else Ferroflow stores.\ndata_dir = \"{}\"\n\n\
          # Directory with the built site; default: site/ next to the executable.\n# site_dir = \"target/release/site\"\n\n\
-         # Log filter (tracing directives).\nlog = \"{}\"\n",
+         # Log filter (tracing directives).\nlog = \"{}\"\n\n\
+         # GPUs handed out to pipeline steps (CUDA_VISIBLE_DEVICES).\ngpus = 0\n\n\
+         # Runtime for images without their own: a directory put first on PATH.\n# default_runtime = \".venv/bin\"\n\n\
+         # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",
         defaults.bind,
         defaults.data_dir.display(),
         defaults.log

@@ -129,16 +129,10 @@ fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
             outputs.artifacts.insert(name.clone(), value.clone());
         }
     }
-    let reason = (!failed.is_empty()).then(|| {
-        format!(
-            "failed tasks: {}",
-            failed
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    });
+    // The innermost failure, which names its task and why.
+    let reason = failed
+        .first()
+        .and_then(|name| results[*name].reason.clone());
     Outcome {
         state,
         outputs,

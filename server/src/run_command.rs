@@ -1,0 +1,107 @@
+//! `ferroflow run FILE`: runs a pipeline to its end on this machine.
+
+use std::{collections::BTreeMap, io::Write, path::Path, sync::Arc};
+
+use anyhow::{Context, bail};
+use engine::{
+    backend::{Ledger, local::LocalBackend},
+    runs::{Progress, RunReport, Runner, State},
+};
+use model::{DEFAULT_NAMESPACE, Principal};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::Settings;
+
+/// Runs `file` with `parameters` (`NAME=VALUE`); prints task lines to
+/// stderr and, with `json`, the final report to stdout. Returns whether the
+/// run succeeded.
+pub async fn run(
+    settings: &Settings,
+    file: &Path,
+    parameters: &[String],
+    json: bool,
+) -> anyhow::Result<bool> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let plan =
+        engine::spec::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut values = BTreeMap::new();
+    for pair in parameters {
+        let Some((name, text)) = pair.split_once('=') else {
+            bail!("parameter {pair:?} is not NAME=VALUE");
+        };
+        values.insert(
+            name.to_owned(),
+            engine::runs::parse_parameter(&plan, name, text)?,
+        );
+    }
+    let engine = engine::Engine::open(&settings.data_dir).await?;
+    let mut backend = LocalBackend::new();
+    for (image, dir) in &settings.runtimes {
+        backend = backend.with_runtime(image.clone(), dir.clone());
+    }
+    if let Some(dir) = &settings.default_runtime {
+        backend = backend.with_default_runtime(dir.clone());
+    }
+    let runner = Runner::new(
+        engine,
+        Arc::new(backend),
+        Ledger::detect(settings.gpus),
+        settings.data_dir.clone(),
+    )
+    .with_progress(Arc::new(print_progress));
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: stopping the run");
+            on_interrupt.cancel();
+        }
+    });
+    let report = runner
+        .run(&Principal::local(), DEFAULT_NAMESPACE, plan, values, cancel)
+        .await?;
+    if json {
+        println!("{}", serde_json::to_string(&json_report(&report))?);
+    } else {
+        eprintln!("run {} {}", report.run_id, report.state.as_str());
+        if let Some(error) = &report.error {
+            eprintln!("  {error}");
+        }
+        for (name, value) in &report.outputs {
+            println!("{name} = {value}");
+        }
+    }
+    Ok(report.state == State::Succeeded)
+}
+
+fn print_progress(progress: Progress<'_>) {
+    let mark = match progress.state {
+        State::Succeeded => "ok",
+        State::Cached => "cached",
+        State::Skipped => "skipped",
+        State::Failed => "FAILED",
+        State::Canceled => "canceled",
+        State::Pending | State::Running => "...",
+    };
+    let attempts = if progress.attempts > 1 {
+        format!(" after {} attempts", progress.attempts)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(std::io::stderr(), "{mark:>8}  {}{attempts}", progress.path);
+}
+
+/// `{"run_id", "state", "outputs", "tasks": [{"name", "state", "attempts", "cached"}]}`.
+fn json_report(report: &RunReport) -> Value {
+    let mut value = serde_json::json!({
+        "run_id": report.run_id,
+        "state": report.state,
+        "outputs": report.outputs,
+        "tasks": report.tasks,
+    });
+    if let Some(error) = &report.error {
+        value["error"] = Value::String(error.clone());
+    }
+    value
+}
