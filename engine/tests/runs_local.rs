@@ -205,3 +205,16 @@ async fn wrong_parameters_are_refused_before_anything_runs() {
         "invalid parameters: parameter \"x\": \"five\" is not a NumberInteger"
     );
 }
+
+#[tokio::test]
+async fn argo_dag_with_parameters_artifacts_depends_when_and_exit_handler() {
+    let h = harness().await;
+    let report = run(&h, "argo/dag-diamond.yaml", &[("message", json!("hi there"))]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    for t in ["(root)/diamond/a", "(root)/diamond/b", "(root)/diamond/c", "(root)/diamond/d", "(root)/on-exit"] {
+        assert_eq!(task(&report, t).state, State::Succeeded, "{t}");
+    }
+    // when: "{{inputs.parameters.count}} > 2" is false for count=1.
+    let report = run(&h, "argo/dag-diamond.yaml", &[("count", json!("1"))]).await;
+    assert_eq!(task(&report, "(root)/diamond/d").state, State::Skipped);
+}
