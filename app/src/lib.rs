@@ -26,8 +26,7 @@ pub const PKG_DIR: &str = "pkg";
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let css = use_context::<StylesheetHref>()
-        .map_or_else(|| format!("/{PKG_DIR}/ferroflow.css"), |s| s.0);
+    let css = use_context::<StylesheetHref>().map_or_else(|| format!("/{PKG_DIR}/ferroflow.css"), |s| s.0);
     view! {
         <Stylesheet id="ferroflow" href=css />
         <Link rel="icon" href="/favicon.ico" />

@@ -24,10 +24,7 @@ pub struct LiveEvents {
 
 impl LiveEvents {
     fn new() -> Self {
-        Self {
-            events: RwSignal::new(VecDeque::new()),
-            connected: RwSignal::new(false),
-        }
+        Self { events: RwSignal::new(VecDeque::new()), connected: RwSignal::new(false) }
     }
 
     /// Appends an event, dropping the oldest beyond [`KEPT_EVENTS`].
@@ -46,8 +43,7 @@ impl LiveEvents {
     /// How many received events match `pred`: a version number that
     /// resources can depend on to reload when relevant objects change.
     pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
-        self.events
-            .with(|events| events.iter().filter(|e| pred(e)).count())
+        self.events.with(|events| events.iter().filter(|e| pred(e)).count())
     }
 }
 
@@ -93,29 +89,21 @@ mod browser {
         pub fn open(namespace: &str, live: LiveEvents) -> Option<Self> {
             let url = format!("/api/events?ns={namespace}");
             let source = EventSource::new(&url).ok()?;
-            let on_message =
-                Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-                    let Some(data) = message.data().as_string() else {
-                        return;
-                    };
-                    match serde_json::from_str::<model::Event>(&data) {
-                        Ok(event) => live.push(event),
-                        Err(e) => leptos::logging::warn!("ignoring malformed event: {e}"),
-                    }
-                });
-            let on_open =
-                Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(true));
-            let on_error =
-                Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(false));
+            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+                let Some(data) = message.data().as_string() else {
+                    return;
+                };
+                match serde_json::from_str::<model::Event>(&data) {
+                    Ok(event) => live.push(event),
+                    Err(e) => leptos::logging::warn!("ignoring malformed event: {e}"),
+                }
+            });
+            let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(true));
+            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.connected.set(false));
             source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            Some(Self {
-                source,
-                _on_message: on_message,
-                _on_open: on_open,
-                _on_error: on_error,
-            })
+            Some(Self { source, _on_message: on_message, _on_open: on_open, _on_error: on_error })
         }
     }
 

@@ -11,23 +11,14 @@ use crate::{error::AppError, live::use_live_events};
 pub fn use_namespace() -> Memo<ResourceName> {
     let query = use_query_map();
     Memo::new(move |_| {
-        query
-            .read()
-            .get("ns")
-            .and_then(|ns| ResourceName::parse(&ns).ok())
-            .unwrap_or_else(default_namespace)
+        query.read().get("ns").and_then(|ns| ResourceName::parse(&ns).ok()).unwrap_or_else(default_namespace)
     })
 }
 
 /// The `?ns=` value when it is present but not a valid name.
 pub fn use_invalid_namespace() -> Memo<Option<String>> {
     let query = use_query_map();
-    Memo::new(move |_| {
-        query
-            .read()
-            .get("ns")
-            .filter(|ns| ResourceName::parse(ns).is_err())
-    })
+    Memo::new(move |_| query.read().get("ns").filter(|ns| ResourceName::parse(ns).is_err()))
 }
 
 fn default_namespace() -> ResourceName {
@@ -35,10 +26,7 @@ fn default_namespace() -> ResourceName {
 }
 
 /// `path` with the current namespace in its query, for links between pages.
-pub fn href_in(
-    path: &'static str,
-    namespace: Memo<ResourceName>,
-) -> impl Fn() -> String + Send + Sync + Copy {
+pub fn href_in(path: &'static str, namespace: Memo<ResourceName>) -> impl Fn() -> String + Send + Sync + Copy {
     move || format!("{path}?ns={}", namespace.get())
 }
 
@@ -60,10 +48,7 @@ pub fn NamespaceSelector() -> impl IntoView {
     let location = use_location();
     let on_change = move |ev: leptos::ev::Event| {
         let chosen = event_target_value(&ev);
-        navigate(
-            &format!("{}?ns={chosen}", location.pathname.get_untracked()),
-            Default::default(),
-        );
+        navigate(&format!("{}?ns={chosen}", location.pathname.get_untracked()), Default::default());
     };
     view! {
         <label class="namespace-selector">

@@ -35,6 +35,8 @@ CREATE TABLE attempts (
     number        INTEGER NOT NULL,
     state         TEXT NOT NULL,                 -- RUNNING, SUCCEEDED, FAILED, LOST, CANCELED
     pid           INTEGER,
+    pid_start     INTEGER,                       -- process start time (clock ticks since boot): tells a reused pid apart
+    dir           TEXT NOT NULL,                 -- attempt directory: logs, outputs, exit file
     exit_code     INTEGER,
     reason        TEXT,
     started_at    TEXT NOT NULL,

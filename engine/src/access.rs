@@ -19,22 +19,16 @@ pub enum Role {
 
 /// The role `principal` holds in `namespace`.
 pub fn role_of(principal: &Principal, _namespace: &str) -> Role {
-    if principal.name == Principal::LOCAL_USER {
-        Role::Admin
-    } else {
-        Role::None
-    }
+    if principal.name == Principal::LOCAL_USER { Role::Admin } else { Role::None }
 }
 
 /// Checks that `principal` may do `verb` in `namespace`.
 pub fn authorize(principal: &Principal, namespace: &str, verb: Verb) -> Result<()> {
     match role_of(principal, namespace) {
         Role::Admin => Ok(()),
-        Role::None => Err(Error::Forbidden {
-            principal: principal.name.clone(),
-            verb,
-            namespace: namespace.to_owned(),
-        }),
+        Role::None => {
+            Err(Error::Forbidden { principal: principal.name.clone(), verb, namespace: namespace.to_owned() })
+        }
     }
 }
 
@@ -54,9 +48,7 @@ mod tests {
     #[test]
     fn local_user_may_do_everything_strangers_nothing() {
         assert!(authorize(&Principal::local(), "default", Verb::Delete).is_ok());
-        let stranger = Principal {
-            name: "mallory".into(),
-        };
+        let stranger = Principal { name: "mallory".into() };
         let err = authorize(&stranger, "default", Verb::Get).unwrap_err();
         assert_eq!(err.to_string(), "mallory may not Get in namespace default");
     }
@@ -72,17 +64,8 @@ mod tests {
             kind: model::EventKind::NamespaceCreated,
         };
         assert!(may_see(&Principal::local(), &default, &event));
-        assert!(!may_see(
-            &Principal {
-                name: "mallory".into()
-            },
-            &default,
-            &event
-        ));
-        let other = Event {
-            kind: model::EventKind::Unknown,
-            ..event
-        };
+        assert!(!may_see(&Principal { name: "mallory".into() }, &default, &event));
+        let other = Event { kind: model::EventKind::Unknown, ..event };
         assert!(!may_see(&Principal::local(), &default, &other));
     }
 }

@@ -27,9 +27,7 @@ pub struct EventBus {
 
 impl Default for EventBus {
     fn default() -> Self {
-        Self {
-            sender: broadcast::channel(BUS_CAPACITY).0,
-        }
+        Self { sender: broadcast::channel(BUS_CAPACITY).0 }
     }
 }
 
@@ -54,17 +52,9 @@ pub(crate) async fn record(
     kind: EventKind,
 ) -> Result<Event> {
     let at = Utc::now();
-    let mut event = Event {
-        id: 0,
-        namespace: namespace.clone(),
-        at,
-        actor: actor.to_owned(),
-        kind,
-    };
-    let kind_json = serde_json::to_string(&event.kind).map_err(|e| Error::Corrupt {
-        what: "event kind",
-        detail: e.to_string(),
-    })?;
+    let mut event = Event { id: 0, namespace: namespace.clone(), at, actor: actor.to_owned(), kind };
+    let kind_json =
+        serde_json::to_string(&event.kind).map_err(|e| Error::Corrupt { what: "event kind", detail: e.to_string() })?;
     event.id = sqlx::query_scalar(
         "INSERT INTO activity (namespace, at, actor, kind, cluster_wide) VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
@@ -79,10 +69,7 @@ pub(crate) async fn record(
 }
 
 fn event_from_row(row: &SqliteRow) -> Result<Event> {
-    let corrupt = |detail: String| Error::Corrupt {
-        what: "activity row",
-        detail,
-    };
+    let corrupt = |detail: String| Error::Corrupt { what: "activity row", detail };
     let namespace: String = row.try_get("namespace")?;
     let kind: String = row.try_get("kind")?;
     let at: DateTime<Utc> = row.try_get("at")?;
@@ -128,9 +115,7 @@ impl Subscription {
             match self.receiver.recv().await {
                 Ok(event) => {
                     // Already replayed from the table, or not ours to see.
-                    if event.id <= self.last_id
-                        || !access::may_see(&self.principal, &self.namespace, &event)
-                    {
+                    if event.id <= self.last_id || !access::may_see(&self.principal, &self.namespace, &event) {
                         continue;
                     }
                     self.last_id = event.id;
@@ -147,15 +132,8 @@ impl Subscription {
 
 impl Engine {
     /// The newest events `principal` may see in `namespace`, newest first.
-    pub async fn recent_activity(
-        &self,
-        principal: &Principal,
-        namespace: &str,
-        limit: u32,
-    ) -> Result<Vec<Event>> {
-        let namespace = self
-            .existing_namespace(principal, namespace, Verb::List)
-            .await?;
+    pub async fn recent_activity(&self, principal: &Principal, namespace: &str, limit: u32) -> Result<Vec<Event>> {
+        let namespace = self.existing_namespace(principal, namespace, Verb::List).await?;
         let rows = sqlx::query(
             "SELECT id, namespace, at, actor, kind FROM activity
              WHERE namespace = ?1 OR cluster_wide = 1 ORDER BY id DESC LIMIT ?2",
@@ -164,28 +142,15 @@ impl Engine {
         .bind(limit.min(MAX_ACTIVITY_PAGE))
         .fetch_all(self.store.pool())
         .await?;
-        let events = rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(events
-            .into_iter()
-            .filter(|e| access::may_see(principal, &namespace, e))
-            .collect())
+        let events = rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(events.into_iter().filter(|e| access::may_see(principal, &namespace, e)).collect())
     }
 
     /// Subscribes `principal` to `namespace`'s events. With `after`, events
     /// committed after that id are replayed first (at most
     /// [`MAX_ACTIVITY_PAGE`]; older gaps are the client's to reload).
-    pub async fn watch(
-        &self,
-        principal: &Principal,
-        namespace: &str,
-        after: Option<i64>,
-    ) -> Result<Subscription> {
-        let namespace = self
-            .existing_namespace(principal, namespace, Verb::Watch)
-            .await?;
+    pub async fn watch(&self, principal: &Principal, namespace: &str, after: Option<i64>) -> Result<Subscription> {
+        let namespace = self.existing_namespace(principal, namespace, Verb::Watch).await?;
         // Subscribe before reading the backlog so nothing committed in between is missed.
         let receiver = self.events.sender.subscribe();
         let mut backlog = Vec::new();
@@ -209,19 +174,11 @@ impl Engine {
         } else {
             last_id = self.last_event_id().await?;
         }
-        Ok(Subscription {
-            principal: principal.clone(),
-            namespace,
-            backlog: backlog.into_iter(),
-            last_id,
-            receiver,
-        })
+        Ok(Subscription { principal: principal.clone(), namespace, backlog: backlog.into_iter(), last_id, receiver })
     }
 
     async fn last_event_id(&self) -> Result<i64> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM activity")
-            .fetch_one(self.store.pool())
-            .await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM activity").fetch_one(self.store.pool()).await?;
         Ok(id.unwrap_or(0))
     }
 }

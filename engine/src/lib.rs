@@ -36,10 +36,7 @@ impl Engine {
     /// Builds an engine over an opened store: migrates and bootstraps it.
     pub async fn with_store(store: store::Store) -> Result<Self> {
         store.migrate().await?;
-        let engine = Self {
-            store,
-            events: events::EventBus::default(),
-        };
+        let engine = Self { store, events: events::EventBus::default() };
         engine.bootstrap().await?;
         Ok(engine)
     }

@@ -12,8 +12,7 @@ pub const SYSTEM_ACTOR: &str = "system";
 impl Engine {
     /// Creates the default namespace if it does not exist yet.
     pub(crate) async fn bootstrap(&self) -> Result<()> {
-        let default =
-            ResourceName::parse(DEFAULT_NAMESPACE).expect("the default namespace name is valid");
+        let default = ResourceName::parse(DEFAULT_NAMESPACE).expect("the default namespace name is valid");
         match self.insert_namespace(&default, SYSTEM_ACTOR).await {
             Ok(_) | Err(Error::AlreadyExists { .. }) => Ok(()),
             Err(e) => Err(e),
@@ -22,10 +21,7 @@ impl Engine {
 
     /// Creates namespace `name`.
     pub async fn create_namespace(&self, principal: &Principal, name: &str) -> Result<Namespace> {
-        let name = ResourceName::parse(name).map_err(|source| Error::InvalidName {
-            field: "name",
-            source,
-        })?;
+        let name = ResourceName::parse(name).map_err(|source| Error::InvalidName { field: "name", source })?;
         access::authorize(principal, name.as_str(), Verb::Create)?;
         self.insert_namespace(&name, &principal.name).await
     }
@@ -33,35 +29,26 @@ impl Engine {
     async fn insert_namespace(&self, name: &ResourceName, actor: &str) -> Result<Namespace> {
         let created_at = Utc::now();
         let mut tx = self.store.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(name.as_str())
-        .bind(created_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let inserted = sqlx::query("INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(name.as_str())
+            .bind(created_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if inserted == 0 {
-            return Err(Error::AlreadyExists {
-                kind: "namespace",
-                name: name.to_string(),
-            });
+            return Err(Error::AlreadyExists { kind: "namespace", name: name.to_string() });
         }
         let event = events::record(&mut tx, name, actor, EventKind::NamespaceCreated).await?;
         tx.commit().await?;
         tracing::info!(namespace = %name, actor, "namespace created");
         self.events.publish(event);
-        Ok(Namespace {
-            name: name.clone(),
-            created_at,
-        })
+        Ok(Namespace { name: name.clone(), created_at })
     }
 
     /// The namespaces `principal` may list, by name.
     pub async fn list_namespaces(&self, principal: &Principal) -> Result<Vec<Namespace>> {
-        let rows = sqlx::query("SELECT name, created_at FROM namespaces ORDER BY name")
-            .fetch_all(self.store.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT name, created_at FROM namespaces ORDER BY name").fetch_all(self.store.pool()).await?;
         let mut namespaces = Vec::with_capacity(rows.len());
         for row in rows {
             let name: String = row.try_get("name")?;
@@ -69,10 +56,8 @@ impl Engine {
                 continue;
             }
             let created_at: DateTime<Utc> = row.try_get("created_at")?;
-            let name = ResourceName::parse(&name).map_err(|e| Error::Corrupt {
-                what: "namespace name",
-                detail: e.to_string(),
-            })?;
+            let name = ResourceName::parse(&name)
+                .map_err(|e| Error::Corrupt { what: "namespace name", detail: e.to_string() })?;
             namespaces.push(Namespace { name, created_at });
         }
         Ok(namespaces)
@@ -85,10 +70,8 @@ impl Engine {
         namespace: &str,
         verb: Verb,
     ) -> Result<ResourceName> {
-        let name = ResourceName::parse(namespace).map_err(|source| Error::InvalidName {
-            field: "namespace",
-            source,
-        })?;
+        let name =
+            ResourceName::parse(namespace).map_err(|source| Error::InvalidName { field: "namespace", source })?;
         access::authorize(principal, name.as_str(), verb)?;
         let row = sqlx::query("SELECT 1 FROM namespaces WHERE name = ?")
             .bind(name.as_str())
@@ -105,9 +88,7 @@ mod tests {
     use crate::events::SubscriptionEnded;
 
     async fn engine() -> Engine {
-        Engine::with_store(store::Store::open_url("sqlite::memory:").await.unwrap())
-            .await
-            .unwrap()
+        Engine::with_store(store::Store::open_url("sqlite::memory:").await.unwrap()).await.unwrap()
     }
 
     #[tokio::test]
@@ -129,10 +110,7 @@ mod tests {
         let engine = engine().await;
         let me = Principal::local();
         let err = engine.create_namespace(&me, "Team A").await.unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidName { field: "name", .. }),
-            "{err}"
-        );
+        assert!(matches!(err, Error::InvalidName { field: "name", .. }), "{err}");
         let err = engine.create_namespace(&me, "default").await.unwrap_err();
         assert_eq!(err.to_string(), "namespace default already exists");
         let activity = engine.recent_activity(&me, "default", 50).await.unwrap();
@@ -142,17 +120,9 @@ mod tests {
     #[tokio::test]
     async fn strangers_cannot_create_or_watch() {
         let engine = engine().await;
-        let mallory = Principal {
-            name: "mallory".into(),
-        };
-        assert!(matches!(
-            engine.create_namespace(&mallory, "team-a").await,
-            Err(Error::Forbidden { .. })
-        ));
-        assert!(matches!(
-            engine.watch(&mallory, "default", None).await,
-            Err(Error::Forbidden { .. })
-        ));
+        let mallory = Principal { name: "mallory".into() };
+        assert!(matches!(engine.create_namespace(&mallory, "team-a").await, Err(Error::Forbidden { .. })));
+        assert!(matches!(engine.watch(&mallory, "default", None).await, Err(Error::Forbidden { .. })));
         assert!(engine.list_namespaces(&mallory).await.unwrap().is_empty());
     }
 
@@ -180,14 +150,8 @@ mod tests {
         let me = Principal::local();
         let mut slow = engine.watch(&me, "default", None).await.unwrap();
         for i in 0..=events::BUS_CAPACITY {
-            engine
-                .create_namespace(&me, &format!("ns-{i}"))
-                .await
-                .unwrap();
+            engine.create_namespace(&me, &format!("ns-{i}")).await.unwrap();
         }
-        assert!(matches!(
-            slow.next().await,
-            Err(SubscriptionEnded::Lagged(_))
-        ));
+        assert!(matches!(slow.next().await, Err(SubscriptionEnded::Lagged(_))));
     }
 }

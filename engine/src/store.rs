@@ -6,9 +6,7 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{Error, Result};
 
@@ -29,10 +27,7 @@ pub struct Store {
 impl Store {
     /// Opens `data_dir/ferroflow.db`, creating the directory and file if needed.
     pub async fn open_in(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
-            path: data_dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir { path: data_dir.to_owned(), source })?;
         let options = SqliteConnectOptions::new().filename(data_dir.join(DATABASE_FILE));
         Self::connect(options).await
     }
@@ -49,10 +44,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         Ok(Self { pool })
     }
 
@@ -65,9 +57,7 @@ impl Store {
     /// Whether the database answers and every migration has been applied.
     pub async fn is_ready(&self) -> Result<bool> {
         let applied: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-                .fetch_one(&self.pool)
-                .await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1").fetch_one(&self.pool).await?;
         Ok(applied == MIGRATOR.iter().count() as i64)
     }
 
@@ -80,10 +70,7 @@ impl Store {
 /// Maps "no row" to [`Error::NotFound`]: the one place that knows sqlx's
 /// way of saying it.
 pub(crate) fn found<T>(row: Option<T>, kind: &'static str, name: &str) -> Result<T> {
-    row.ok_or_else(|| Error::NotFound {
-        kind,
-        name: name.to_owned(),
-    })
+    row.ok_or_else(|| Error::NotFound { kind, name: name.to_owned() })
 }
 
 #[cfg(test)]
@@ -95,15 +82,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in(dir.path()).await.unwrap();
         store.migrate().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
         assert_eq!(mode, "wal");
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(store.pool()).await.unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
         assert!(store.is_ready().await.unwrap());
         assert!(dir.path().join(DATABASE_FILE).exists());

@@ -20,11 +20,7 @@ fn workspace() -> PathBuf {
 
 fn python_runtime() -> PathBuf {
     let bin = workspace().join(".venv/bin");
-    assert!(
-        bin.join("python3").exists(),
-        "{} is missing: run scripts/setup.sh --test",
-        bin.display()
-    );
+    assert!(bin.join("python3").exists(), "{} is missing: run scripts/setup.sh --test", bin.display());
     bin
 }
 
@@ -37,51 +33,25 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await.unwrap();
     let backend = LocalBackend::new().with_default_runtime(python_runtime());
-    let runner = Runner::new(
-        engine,
-        Arc::new(backend),
-        Ledger::detect(0),
-        dir.path().to_owned(),
-    );
+    let runner = Runner::new(engine, Arc::new(backend), Ledger::detect(0), dir.path().to_owned());
     Harness { _dir: dir, runner }
 }
 
 async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> RunReport {
     let yaml = std::fs::read(workspace().join("examples").join(example)).unwrap();
     let plan = spec::parse(&yaml).unwrap();
-    let parameters: BTreeMap<String, Value> = parameters
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    h.runner
-        .run(
-            &Principal::local(),
-            "default",
-            plan,
-            parameters,
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap()
+    let parameters: BTreeMap<String, Value> = parameters.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    h.runner.run(&Principal::local(), "default", plan, parameters, CancellationToken::new()).await.unwrap()
 }
 
 fn task<'a>(report: &'a RunReport, path: &str) -> &'a engine::runs::TaskReport {
-    report
-        .tasks
-        .iter()
-        .find(|t| t.name == path)
-        .unwrap_or_else(|| panic!("no task {path} in {:#?}", report.tasks))
+    report.tasks.iter().find(|t| t.name == path).unwrap_or_else(|| panic!("no task {path} in {:#?}", report.tasks))
 }
 
 #[tokio::test]
 async fn kfp_linear_chain_passes_typed_parameters() {
     let h = harness().await;
-    let report = run(
-        &h,
-        "kfp/linear.yaml",
-        &[("x", json!(4)), ("name", json!("Ada"))],
-    )
-    .await;
+    let report = run(&h, "kfp/linear.yaml", &[("x", json!(4)), ("name", json!("Ada"))]).await;
     assert_eq!(report.state, State::Succeeded, "{report:#?}");
     assert_eq!(task(&report, "root/greet").state, State::Succeeded);
     assert_eq!(task(&report, "root/add-2").attempts, 1);
@@ -103,34 +73,12 @@ async fn kfp_artifacts_flow_from_dataset_to_model_and_container() {
 async fn kfp_loops_conditions_retries_and_exit_handler() {
     let h = harness().await;
     let marker = h._dir.path().join("flaky-marker");
-    let report = run(
-        &h,
-        "kfp/control.yaml",
-        &[("marker", json!(marker.display().to_string()))],
-    )
-    .await;
+    let report = run(&h, "kfp/control.yaml", &[("marker", json!(marker.display().to_string()))]).await;
     assert_eq!(report.state, State::Succeeded, "{report:#?}");
     // 1 + 4 + 9 = 14 > 10: the "big" branch ran, the other was skipped.
-    assert_eq!(
-        task(
-            &report,
-            "root/exit-handler-1/condition-branches-3/condition-4/announce"
-        )
-        .state,
-        State::Succeeded
-    );
-    assert_eq!(
-        task(
-            &report,
-            "root/exit-handler-1/condition-branches-3/condition-5"
-        )
-        .state,
-        State::Skipped
-    );
-    assert_eq!(
-        task(&report, "root/exit-handler-1/for-loop-2[2]/square").state,
-        State::Succeeded
-    );
+    assert_eq!(task(&report, "root/exit-handler-1/condition-branches-3/condition-4/announce").state, State::Succeeded);
+    assert_eq!(task(&report, "root/exit-handler-1/condition-branches-3/condition-5").state, State::Skipped);
+    assert_eq!(task(&report, "root/exit-handler-1/for-loop-2[2]/square").state, State::Succeeded);
     let flaky = task(&report, "root/exit-handler-1/flaky");
     assert_eq!((flaky.state, flaky.attempts), (State::Succeeded, 2));
     assert_eq!(task(&report, "root/cleanup").state, State::Succeeded);
@@ -143,13 +91,7 @@ async fn kfp_caching_reuses_outputs_on_the_second_run() {
     assert!(first.tasks.iter().all(|t| !t.cached));
     let second = run(&h, "kfp/linear.yaml", &[]).await;
     assert_eq!(second.state, State::Succeeded);
-    assert!(
-        second
-            .tasks
-            .iter()
-            .all(|t| t.cached && t.state == State::Cached),
-        "{second:#?}"
-    );
+    assert!(second.tasks.iter().all(|t| t.cached && t.state == State::Cached), "{second:#?}");
 }
 
 #[tokio::test]
@@ -174,21 +116,14 @@ async fn argo_steps_and_loops() {
     let h = harness().await;
     let report = run(&h, "argo/steps-loop.yaml", &[]).await;
     assert_eq!(report.state, State::Succeeded, "{report:#?}");
-    assert_eq!(
-        task(&report, "(root)/main/square-generated[3]").state,
-        State::Succeeded
-    );
-    assert_eq!(
-        task(&report, "(root)/main/square-items[0]").state,
-        State::Succeeded
-    );
+    assert_eq!(task(&report, "(root)/main/square-generated[3]").state, State::Succeeded);
+    assert_eq!(task(&report, "(root)/main/square-items[0]").state, State::Succeeded);
 }
 
 #[tokio::test]
 async fn wrong_parameters_are_refused_before_anything_runs() {
     let h = harness().await;
-    let plan =
-        spec::parse(&std::fs::read(workspace().join("examples/kfp/linear.yaml")).unwrap()).unwrap();
+    let plan = spec::parse(&std::fs::read(workspace().join("examples/kfp/linear.yaml")).unwrap()).unwrap();
     let err = h
         .runner
         .run(
@@ -200,10 +135,7 @@ async fn wrong_parameters_are_refused_before_anything_runs() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid parameters: parameter \"x\": \"five\" is not a NumberInteger"
-    );
+    assert_eq!(err.to_string(), "invalid parameters: parameter \"x\": \"five\" is not a NumberInteger");
 }
 
 #[tokio::test]

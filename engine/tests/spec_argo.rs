@@ -3,17 +3,12 @@
 use engine::spec::{self, ArtifactSource, Body, Condition, ItemsSource, ParameterSource, Piece};
 
 fn example(name: &str) -> String {
-    let path = format!(
-        "{}/../examples/argo/{name}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../examples/argo/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn refusal(yaml: &str) -> String {
-    spec::parse(yaml.as_bytes())
-        .expect_err("refused")
-        .to_string()
+    spec::parse(yaml.as_bytes()).expect_err("refused").to_string()
 }
 
 fn dag<'a>(plan: &'a spec::Plan, component: &str) -> &'a spec::Dag {
@@ -37,17 +32,11 @@ fn diamond_dag_with_parameters_artifacts_conditions_retries_and_exit_handler() {
     assert_eq!(diamond.tasks["b"].depends_on, ["a"]);
     assert_eq!(
         diamond.tasks["b"].parameters["text"],
-        ParameterSource::TaskOutput {
-            task: "a".into(),
-            output: "said".into()
-        }
+        ParameterSource::TaskOutput { task: "a".into(), output: "said".into() }
     );
     assert_eq!(
         diamond.tasks["c"].artifacts["data"],
-        ArtifactSource::TaskOutput {
-            task: "a".into(),
-            output: "data".into()
-        }
+        ArtifactSource::TaskOutput { task: "a".into(), output: "data".into() }
     );
     assert_eq!(diamond.tasks["d"].depends_on, ["b", "c"]);
     assert!(matches!(
@@ -55,31 +44,15 @@ fn diamond_dag_with_parameters_artifacts_conditions_retries_and_exit_handler() {
         [Condition::ArgoDepends(depends), Condition::ArgoWhen(_)] if depends == "b && (c.Succeeded || c.Failed)"
     ));
     let retry = diamond.tasks["b"].retry.as_ref().unwrap();
-    assert_eq!(
-        (
-            retry.max_retries,
-            retry.backoff_seconds,
-            retry.backoff_max_seconds
-        ),
-        (2, 1.0, 60.0)
-    );
+    assert_eq!((retry.max_retries, retry.backoff_seconds, retry.backoff_max_seconds), (2, 1.0, 60.0));
     let exit = plan.on_exit.as_ref().unwrap();
     assert_eq!(exit.component, "report");
     assert!(exit.trigger.after_failures);
-    let Body::Container(produce) = &plan.components["produce"].body else {
-        panic!()
-    };
+    let Body::Container(produce) = &plan.components["produce"].body else { panic!() };
     assert_eq!(produce.resources.cpu_milli, Some(100));
     assert_eq!(produce.resources.memory_bytes, Some(64 << 20));
-    assert_eq!(
-        plan.components["produce"].output_parameters["said"]
-            .path
-            .as_deref(),
-        Some("/tmp/said.txt")
-    );
-    let Body::Container(shout) = &plan.components["shout"].body else {
-        panic!()
-    };
+    assert_eq!(plan.components["produce"].output_parameters["said"].path.as_deref(), Some("/tmp/said.txt"));
+    let Body::Container(shout) = &plan.components["shout"].body else { panic!() };
     assert!(shout.script.as_deref().unwrap().contains("upper()"));
 }
 
@@ -90,49 +63,27 @@ fn steps_run_in_sequence_and_loops_fan_out() {
     assert!(main.tasks["generate"].depends_on.is_empty());
     assert_eq!(main.tasks["square-items"].depends_on, ["generate"]);
     let items = main.tasks["square-items"].iterator.as_ref().unwrap();
-    assert_eq!(
-        items.items,
-        ItemsSource::Raw(vec![1.into(), 2.into(), 3.into()])
-    );
-    assert_eq!(
-        main.tasks["square-items"].parameters["x"],
-        ParameterSource::LoopItem { field: None }
-    );
+    assert_eq!(items.items, ItemsSource::Raw(vec![1.into(), 2.into(), 3.into()]));
+    assert_eq!(main.tasks["square-items"].parameters["x"], ParameterSource::LoopItem { field: None });
     let generated = main.tasks["square-generated"].iterator.as_ref().unwrap();
     assert_eq!(
         generated.items,
-        ItemsSource::Parameter(ParameterSource::TaskOutput {
-            task: "generate".into(),
-            output: "result".into()
-        })
+        ItemsSource::Parameter(ParameterSource::TaskOutput { task: "generate".into(), output: "result".into() })
     );
-    assert_eq!(
-        main.tasks["square-generated"].parameters["x"],
-        ParameterSource::LoopItem {
-            field: Some("n".into())
-        }
-    );
+    assert_eq!(main.tasks["square-generated"].parameters["x"], ParameterSource::LoopItem { field: Some("n".into()) });
 }
 
 #[test]
 fn unknown_template_is_named_with_the_task() {
     let yaml = example("dag-diamond").replace("template: count-lines", "template: count-words");
-    assert_eq!(
-        refusal(&yaml),
-        "task \"diamond/c\": template: unknown template \"count-words\""
-    );
+    assert_eq!(refusal(&yaml), "task \"diamond/c\": template: unknown template \"count-words\"");
 }
 
 #[test]
 fn unknown_dependency_is_named() {
-    let yaml = example("dag-diamond").replace(
-        "dependencies: [a]\n        template: shout",
-        "dependencies: [z]\n        template: shout",
-    );
-    assert_eq!(
-        refusal(&yaml),
-        "task \"diamond/b\": dependencies: unknown task \"z\""
-    );
+    let yaml = example("dag-diamond")
+        .replace("dependencies: [a]\n        template: shout", "dependencies: [z]\n        template: shout");
+    assert_eq!(refusal(&yaml), "task \"diamond/b\": dependencies: unknown task \"z\"");
 }
 
 #[test]
@@ -142,10 +93,7 @@ fn cycles_are_printed() {
         "      - name: a\n        dependencies: [d]\n        template: produce",
         1,
     );
-    assert_eq!(
-        refusal(&yaml),
-        "dependency cycle in \"diamond\": a -> d -> b -> a"
-    );
+    assert_eq!(refusal(&yaml), "dependency cycle in \"diamond\": a -> d -> b -> a");
 }
 
 #[test]
@@ -154,14 +102,8 @@ fn missing_inputs_and_unknown_outputs_are_named() {
         "    - - name: generate\n        template: gen-list",
         "    - - name: generate\n        template: square",
     );
-    assert_eq!(
-        refusal(&yaml),
-        "task \"main/generate\": arguments.parameters.x: required input is missing"
-    );
-    let yaml = example("dag-diamond").replace(
-        "tasks.a.outputs.parameters.said",
-        "tasks.a.outputs.parameters.sang",
-    );
+    assert_eq!(refusal(&yaml), "task \"main/generate\": arguments.parameters.x: required input is missing");
+    let yaml = example("dag-diamond").replace("tasks.a.outputs.parameters.said", "tasks.a.outputs.parameters.sang");
     assert_eq!(
         refusal(&yaml),
         "task \"diamond/b\": arguments.parameters.text: task \"a\" has no output parameter \"sang\""
@@ -173,14 +115,10 @@ fn unknown_placeholders_and_entrypoint_are_named() {
     let yaml = example("dag-diamond").replace("{{workflow.status}}", "{{workflow.mood}}");
     assert_eq!(
         refusal(&yaml),
-        "component \"report\": args: unknown placeholder {{workflow.mood}}"
-            .replace("args", "command")
+        "component \"report\": args: unknown placeholder {{workflow.mood}}".replace("args", "command")
     );
     let yaml = example("dag-diamond").replace("entrypoint: diamond", "entrypoint: circle");
-    assert_eq!(
-        refusal(&yaml),
-        "spec.entrypoint: no template named \"circle\""
-    );
+    assert_eq!(refusal(&yaml), "spec.entrypoint: no template named \"circle\"");
 }
 
 #[test]
@@ -189,18 +127,13 @@ fn unsupported_template_kinds_say_so() {
         "  - name: report\n    container:",
         "  - name: wait\n    suspend: {}\n  - name: report\n    container:",
     );
-    assert_eq!(
-        refusal(&yaml),
-        "component \"wait\": template: suspend templates are not supported"
-    );
+    assert_eq!(refusal(&yaml), "component \"wait\": template: suspend templates are not supported");
 }
 
 #[test]
 fn placeholders_become_pieces() {
     let plan = spec::parse(example("dag-diamond").as_bytes()).unwrap();
     let d = &dag(&plan, "diamond").tasks["d"];
-    let ParameterSource::Template(pieces) = &d.parameters["text"] else {
-        panic!("template")
-    };
+    let ParameterSource::Template(pieces) = &d.parameters["text"] else { panic!("template") };
     assert_eq!(pieces[1], Piece::Literal(" and ".into()));
 }

@@ -9,37 +9,24 @@ fn example(name: &str) -> String {
 }
 
 fn refusal(yaml: &str) -> String {
-    spec::parse(yaml.as_bytes())
-        .expect_err("refused")
-        .to_string()
+    spec::parse(yaml.as_bytes()).expect_err("refused").to_string()
 }
 
 #[test]
 fn linear_chain() {
     let plan = spec::parse(example("linear").as_bytes()).unwrap();
     assert_eq!(plan.name, "linear");
-    assert_eq!(
-        plan.description.as_deref(),
-        Some("Adds numbers, then greets.")
-    );
+    assert_eq!(plan.description.as_deref(), Some("Adds numbers, then greets."));
     assert_eq!(plan.inputs["x"].default, Some(serde_json::json!(1.0)));
     let root = plan.root_dag();
-    assert_eq!(
-        root.tasks.keys().collect::<Vec<_>>(),
-        ["add", "add-2", "greet"]
-    );
+    assert_eq!(root.tasks.keys().collect::<Vec<_>>(), ["add", "add-2", "greet"]);
     assert_eq!(root.tasks["add-2"].depends_on, ["add"]);
     assert_eq!(
         root.tasks["greet"].parameters["times"],
-        ParameterSource::TaskOutput {
-            task: "add-2".into(),
-            output: "Output".into()
-        }
+        ParameterSource::TaskOutput { task: "add-2".into(), output: "Output".into() }
     );
     assert!(root.tasks["add"].cache);
-    let Body::Container(add) = &plan.components["comp-add"].body else {
-        panic!("container")
-    };
+    let Body::Container(add) = &plan.components["comp-add"].body else { panic!("container") };
     assert_eq!(add.image, "python:3.11");
     assert!(add.argv.contains(&Arg::Concat(vec![Piece::ExecutorInput])));
 }
@@ -49,17 +36,9 @@ fn artifacts_and_container_components() {
     let plan = spec::parse(example("artifacts").as_bytes()).unwrap();
     let root = plan.root_dag();
     assert_eq!(root.tasks["train"].depends_on, ["make-data"]);
-    assert_eq!(
-        plan.components["comp-train"].output_artifacts["model"].schema,
-        "system.Model"
-    );
-    let Body::Container(count) = &plan.components["comp-count-lines"].body else {
-        panic!("container")
-    };
-    assert_eq!(
-        count.argv.last(),
-        Some(&Arg::Concat(vec![Piece::InputArtifactPath("data".into())]))
-    );
+    assert_eq!(plan.components["comp-train"].output_artifacts["model"].schema, "system.Model");
+    let Body::Container(count) = &plan.components["comp-count-lines"].body else { panic!("container") };
+    assert_eq!(count.argv.last(), Some(&Arg::Concat(vec![Piece::InputArtifactPath("data".into())])));
 }
 
 #[test]
@@ -67,27 +46,18 @@ fn loops_conditions_exit_handlers_and_retries() {
     let plan = spec::parse(example("control").as_bytes()).unwrap();
     let cleanup = &plan.root_dag().tasks["cleanup"];
     assert!(cleanup.trigger.after_failures);
-    assert_eq!(
-        cleanup.parameters["status"],
-        ParameterSource::TaskFinalStatus("exit-handler-1".into())
-    );
-    let Body::Dag(handler) = &plan.components["comp-exit-handler-1"].body else {
-        panic!("dag")
-    };
+    assert_eq!(cleanup.parameters["status"], ParameterSource::TaskFinalStatus("exit-handler-1".into()));
+    let Body::Dag(handler) = &plan.components["comp-exit-handler-1"].body else { panic!("dag") };
     let iterator = handler.tasks["for-loop-2"].iterator.as_ref().unwrap();
     assert_eq!(iterator.parallelism, 2);
     assert_eq!(
         iterator.items,
-        ItemsSource::Parameter(ParameterSource::ComponentInput(
-            "pipelinechannel--items".into()
-        ))
+        ItemsSource::Parameter(ParameterSource::ComponentInput("pipelinechannel--items".into()))
     );
     let retry = handler.tasks["flaky"].retry.as_ref().unwrap();
     assert_eq!(retry.max_retries, 2);
     assert!(!handler.tasks["flaky"].cache);
-    let Body::Dag(branches) = &plan.components["comp-condition-branches-3"].body else {
-        panic!("dag")
-    };
+    let Body::Dag(branches) = &plan.components["comp-condition-branches-3"].body else { panic!("dag") };
     assert!(
         matches!(&branches.tasks["condition-5"].trigger.conditions[..], [Condition::Cel(c)] if c.starts_with("!("))
     );
@@ -96,44 +66,27 @@ fn loops_conditions_exit_handlers_and_retries() {
 #[test]
 fn nested_pipelines_and_dag_outputs() {
     let plan = spec::parse(example("nested").as_bytes()).unwrap();
-    let Body::Dag(inner) = &plan.components["comp-inner"].body else {
-        panic!("dag")
-    };
-    assert_eq!(
-        inner.output_parameters["Output"],
-        ("double-2".to_owned(), "Output".to_owned())
-    );
+    let Body::Dag(inner) = &plan.components["comp-inner"].body else { panic!("dag") };
+    assert_eq!(inner.output_parameters["Output"], ("double-2".to_owned(), "Output".to_owned()));
 }
 
 #[test]
 fn structured_placeholders_from_the_compiler() {
     let plan = spec::parse(example("container").as_bytes()).unwrap();
-    let Body::Container(say) = &plan.components["comp-say"].body else {
-        panic!("container")
-    };
-    assert!(
-        say.argv
-            .iter()
-            .any(|a| matches!(a, Arg::IfPresent { input, .. } if input == "suffix"))
-    );
+    let Body::Container(say) = &plan.components["comp-say"].body else { panic!("container") };
+    assert!(say.argv.iter().any(|a| matches!(a, Arg::IfPresent { input, .. } if input == "suffix")));
 }
 
 #[test]
 fn unknown_component_is_named_with_the_task() {
     let yaml = example("linear").replace("name: comp-greet\n", "name: comp-nope\n");
-    assert_eq!(
-        refusal(&yaml),
-        "task \"greet\": componentRef.name: unknown component \"comp-nope\""
-    );
+    assert_eq!(refusal(&yaml), "task \"greet\": componentRef.name: unknown component \"comp-nope\"");
 }
 
 #[test]
 fn unknown_producer_task_is_named() {
     let yaml = example("linear").replace("producerTask: add-2", "producerTask: add-9");
-    assert_eq!(
-        refusal(&yaml),
-        "task \"greet\": inputs.parameters.times.producerTask: unknown task \"add-9\""
-    );
+    assert_eq!(refusal(&yaml), "task \"greet\": inputs.parameters.times.producerTask: unknown task \"add-9\"");
 }
 
 #[test]
@@ -143,98 +96,58 @@ fn cycles_are_printed() {
         "      add:\n        cachingOptions:\n          enableCache: true\n        dependentTasks:\n        - greet\n",
         1,
     );
-    assert_eq!(
-        refusal(&yaml),
-        "dependency cycle in \"root\": add -> greet -> add-2 -> add"
-    );
+    assert_eq!(refusal(&yaml), "dependency cycle in \"root\": add -> greet -> add-2 -> add");
 }
 
 #[test]
 fn missing_required_inputs_are_named() {
-    let yaml = example("linear").replace(
-        "            name:\n              componentInputParameter: name\n",
-        "",
-    );
-    assert_eq!(
-        refusal(&yaml),
-        "task \"greet\": inputs.parameters.name: required input is missing"
-    );
+    let yaml = example("linear").replace("            name:\n              componentInputParameter: name\n", "");
+    assert_eq!(refusal(&yaml), "task \"greet\": inputs.parameters.name: required input is missing");
 }
 
 #[test]
 fn constants_of_the_wrong_type_are_refused() {
     let yaml = example("linear").replacen("constant: 2.0", "constant: two", 1);
-    assert_eq!(
-        refusal(&yaml),
-        "task \"add\": inputs.parameters.b: constant \"two\" does not match type NumberInteger"
-    );
+    assert_eq!(refusal(&yaml), "task \"add\": inputs.parameters.b: constant \"two\" does not match type NumberInteger");
 }
 
 #[test]
 fn invalid_names_are_refused() {
     let yaml = example("linear").replace("  name: linear\n", "  name: Linear Pipeline\n");
-    assert!(
-        refusal(&yaml)
-            .starts_with("pipelineInfo.name: \"Linear Pipeline\" is not a valid pipeline name")
-    );
-    let yaml = example("linear").replace(
-        "      greet:\n        cachingOptions",
-        "      gr eet:\n        cachingOptions",
-    );
-    assert!(
-        refusal(&yaml).starts_with("task \"gr eet\": name:"),
-        "{}",
-        refusal(&yaml)
-    );
+    assert!(refusal(&yaml).starts_with("pipelineInfo.name: \"Linear Pipeline\" is not a valid pipeline name"));
+    let yaml =
+        example("linear").replace("      greet:\n        cachingOptions", "      gr eet:\n        cachingOptions");
+    assert!(refusal(&yaml).starts_with("task \"gr eet\": name:"), "{}", refusal(&yaml));
 }
 
 #[test]
 fn duplicate_task_names_are_refused() {
     let yaml = example("linear").replace("      add-2:\n", "      add:\n");
-    assert!(
-        refusal(&yaml).to_lowercase().contains("duplicate"),
-        "{}",
-        refusal(&yaml)
-    );
+    assert!(refusal(&yaml).to_lowercase().contains("duplicate"), "{}", refusal(&yaml));
 }
 
 #[test]
 fn unknown_placeholders_are_refused() {
-    let yaml = example("container").replace(
-        "{{$.inputs.parameters[''greeting'']}}",
-        "{{$.inputs.parameters[''salutation'']}}",
-    );
+    let yaml = example("container")
+        .replace("{{$.inputs.parameters[''greeting'']}}", "{{$.inputs.parameters[''salutation'']}}");
     assert_eq!(
         refusal(&yaml),
         "component \"comp-say\": container: placeholder refers to unknown input parameter \"salutation\""
     );
     let yaml = example("linear").replacen("'{{$}}'", "'{{$.secrets}}'", 1);
-    assert_eq!(
-        refusal(&yaml),
-        "component \"comp-add\": args: unknown placeholder {{$.secrets}}"
-    );
+    assert_eq!(refusal(&yaml), "component \"comp-add\": args: unknown placeholder {{$.secrets}}");
 }
 
 #[test]
 fn wrong_shapes_name_the_path() {
-    let yaml = example("linear").replacen(
-        "dependentTasks:\n        - add\n",
-        "dependentTasks: add\n",
-        1,
-    );
+    let yaml = example("linear").replacen("dependentTasks:\n        - add\n", "dependentTasks: add\n", 1);
     let err = spec::parse(yaml.as_bytes()).unwrap_err();
-    assert!(
-        matches!(&err, SpecError::Shape { path, .. } if path == "root.dag.tasks.add-2.dependentTasks"),
-        "{err}"
-    );
+    assert!(matches!(&err, SpecError::Shape { path, .. } if path == "root.dag.tasks.add-2.dependentTasks"), "{err}");
 }
 
 #[test]
 fn not_a_pipeline_is_named() {
-    assert_eq!(
-        refusal("kind: ConfigMap\n"),
-        SpecError::UnknownFormat.to_string()
-    );
+    assert_eq!(refusal("kind: ConfigMap\n"), SpecError::UnknownFormat.to_string());
     assert_eq!(refusal(""), "spec is empty");
 }
 
@@ -242,5 +155,8 @@ fn not_a_pipeline_is_named() {
 fn malformed_conditions_are_refused_at_upload() {
     let yaml = example("control").replace("!(int(inputs", "!((int(inputs");
     let err = refusal(&yaml);
-    assert!(err.starts_with("task \"comp-condition-branches-3/condition-5\": triggerPolicy.condition: invalid condition"), "{err}");
+    assert!(
+        err.starts_with("task \"comp-condition-branches-3/condition-5\": triggerPolicy.condition: invalid condition"),
+        "{err}"
+    );
 }

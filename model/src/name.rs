@@ -21,9 +21,7 @@ pub enum NameError {
         len: usize,
     },
     /// A character other than `a-z`, `0-9` and `-` was found.
-    #[error(
-        "name may contain only lowercase letters, digits and '-'; found {found:?} at position {at}"
-    )]
+    #[error("name may contain only lowercase letters, digits and '-'; found {found:?} at position {at}")]
     InvalidChar {
         /// The offending character.
         found: char,
@@ -36,9 +34,7 @@ pub enum NameError {
 }
 
 /// A validated DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 bytes.
-#[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ResourceName(String);
 
@@ -57,10 +53,8 @@ impl ResourceName {
         if name.len() > MAX_NAME_LEN {
             return Err(NameError::TooLong { len: name.len() });
         }
-        if let Some((at, found)) = name
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        if let Some((at, found)) =
+            name.chars().enumerate().find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
         {
             return Err(NameError::InvalidChar { found, at });
         }
@@ -111,14 +105,8 @@ mod tests {
         assert_eq!(ResourceName::parse(""), Err(NameError::Empty));
         assert_eq!(ResourceName::parse("-a"), Err(NameError::BadEdge));
         assert_eq!(ResourceName::parse("a-"), Err(NameError::BadEdge));
-        assert_eq!(
-            ResourceName::parse("a_b"),
-            Err(NameError::InvalidChar { found: '_', at: 1 })
-        );
-        assert_eq!(
-            ResourceName::parse(&"a".repeat(64)),
-            Err(NameError::TooLong { len: 64 })
-        );
+        assert_eq!(ResourceName::parse("a_b"), Err(NameError::InvalidChar { found: '_', at: 1 }));
+        assert_eq!(ResourceName::parse(&"a".repeat(64)), Err(NameError::TooLong { len: 64 }));
         assert!(ResourceName::parse(&"a".repeat(63)).is_ok());
     }
 

@@ -15,9 +15,7 @@ impl Principal {
 
     /// The single local user of the embedded default.
     pub fn local() -> Self {
-        Self {
-            name: Self::LOCAL_USER.to_owned(),
-        }
+        Self { name: Self::LOCAL_USER.to_owned() }
     }
 }
 

@@ -32,9 +32,7 @@ impl ApiError {
     fn status_and_grpc_code(&self) -> (StatusCode, u16) {
         use engine::Error as E;
         match self {
-            Self::BadRequest(_) | Self::Engine(E::InvalidName { .. }) => {
-                (StatusCode::BAD_REQUEST, 3)
-            }
+            Self::BadRequest(_) | Self::Engine(E::InvalidName { .. }) => (StatusCode::BAD_REQUEST, 3),
             Self::Engine(E::NotFound { .. }) => (StatusCode::NOT_FOUND, 5),
             Self::Engine(E::AlreadyExists { .. }) => (StatusCode::CONFLICT, 6),
             Self::Engine(E::Forbidden { .. }) => (StatusCode::FORBIDDEN, 7),
@@ -53,12 +51,7 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let body = ErrorBody {
-            error: &message,
-            code,
-            message: &message,
-            details: [],
-        };
+        let body = ErrorBody { error: &message, code, message: &message, details: [] };
         (status, Json(body)).into_response()
     }
 }

@@ -46,30 +46,21 @@ pub async fn stream(
                 .to_str()
                 .ok()
                 .and_then(|v| v.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    ApiError::BadRequest("Last-Event-ID must be an event id".to_owned())
-                })?,
+                .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be an event id".to_owned()))?,
         ),
     };
     let subscription = state.engine.watch(&principal, &query.ns, after).await?;
     tracing::debug!(namespace = %query.ns, principal = %principal.name, "event stream opened");
     let events = to_sse(subscription).take_until(state.shutdown.cancelled_owned());
-    Ok((
-        [("x-accel-buffering", "no")],
-        Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
-    ))
+    Ok(([("x-accel-buffering", "no")], Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))))
 }
 
-fn to_sse(
-    subscription: engine::events::Subscription,
-) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+fn to_sse(subscription: engine::events::Subscription) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     stream::unfold(subscription, |mut subscription| async move {
         match subscription.next().await {
             Ok(event) => {
-                let sse = SseEvent::default()
-                    .id(event.id.to_string())
-                    .json_data(&event)
-                    .expect("events serialize to JSON");
+                let sse =
+                    SseEvent::default().id(event.id.to_string()).json_data(&event).expect("events serialize to JSON");
                 Some((Ok(sse), subscription))
             }
             Err(ended) => {

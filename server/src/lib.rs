@@ -13,6 +13,7 @@ pub mod run_command;
 mod security;
 pub mod settings;
 mod site;
+pub mod supervise;
 
 use std::{
     future::{Future, IntoFuture},
@@ -66,11 +67,7 @@ pub async fn launch(
     let engine = engine::Engine::open(&settings.data_dir).await?;
     let local_addr = listener.local_addr()?;
     let site = site::Site::locate(&settings.site_dir(), local_addr);
-    let state = AppState {
-        engine,
-        leptos: site.leptos_options.clone(),
-        shutdown: CancellationToken::new(),
-    };
+    let state = AppState { engine, leptos: site.leptos_options.clone(), shutdown: CancellationToken::new() };
     let token = state.shutdown.clone();
     let app = router::build(state, &site);
     tracing::info!(

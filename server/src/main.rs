@@ -47,6 +47,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Pick up runs interrupted by a crash or restart and drive them to their end.
+    Resume {
+        /// The run to resume; all unfinished runs when left out.
+        run_id: Option<String>,
+        /// Directory for the database, logs and artifacts [default: ./data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// TOML settings file (runtimes for images).
+        #[arg(long, env = "FERROFLOW_CONFIG")]
+        config: Option<PathBuf>,
+        /// Print each run's final report as one JSON object per line on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one pipeline step and write its exit status to a file (used by the local backend).
+    #[command(hide = true)]
+    Supervise {
+        /// Where to write `code N` or `signal N`.
+        #[arg(long)]
+        exit_file: PathBuf,
+        /// The step's program and arguments.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// Check a pipeline spec (KFP IR or Argo Workflow YAML) and print what is wrong.
     Validate {
         /// The YAML file.
@@ -65,37 +89,38 @@ enum ConfigCommand {
     Default,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Config {
-            command: ConfigCommand::Default,
-        } => {
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Supervising a step needs no runtime: keep the wrapper as small as the step allows.
+    if let Command::Supervise { exit_file, argv } = &cli.command {
+        std::process::exit(server::supervise::supervise(exit_file, argv));
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Supervise { .. } => unreachable!("handled before the runtime starts"),
+        Command::Resume { run_id, data_dir, config, json } => {
+            let mut settings = Settings::load(config.as_deref())?;
+            settings.data_dir = data_dir.unwrap_or(settings.data_dir);
+            init_cli_logging();
+            let succeeded = server::run_command::resume(&settings, run_id.as_deref(), json).await?;
+            std::process::exit(if succeeded { 0 } else { 1 });
+        }
+        Command::Config { command: ConfigCommand::Default } => {
             print!("{}", settings::default_file());
             Ok(())
         }
         Command::Validate { file } => validate(&file),
-        Command::Run {
-            file,
-            parameters,
-            data_dir,
-            config,
-            json,
-        } => {
+        Command::Run { file, parameters, data_dir, config, json } => {
             let mut settings = Settings::load(config.as_deref())?;
             settings.data_dir = data_dir.unwrap_or(settings.data_dir);
-            tracing_subscriber::fmt()
-                .with_env_filter(EnvFilter::try_new("warn").expect("valid filter"))
-                .with_writer(std::io::stderr)
-                .init();
+            init_cli_logging();
             let succeeded = server::run_command::run(&settings, &file, &parameters, json).await?;
             std::process::exit(if succeeded { 0 } else { 1 });
         }
-        Command::Serve {
-            bind,
-            data_dir,
-            config,
-        } => {
+        Command::Serve { bind, data_dir, config } => {
             let mut settings = Settings::load(config.as_deref())?;
             settings.bind = bind.unwrap_or(settings.bind);
             settings.data_dir = data_dir.unwrap_or(settings.data_dir);
@@ -111,12 +136,18 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Warnings and errors to stderr, keeping stdout for reports.
+fn init_cli_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new("warn").expect("valid filter"))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// Prints the plan's summary, or the first problem found, naming the task
 /// and field; exits non-zero on a problem.
 fn validate(file: &std::path::Path) -> anyhow::Result<()> {
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("cannot read {}", file.display()))?
-        .len();
+    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
     let bytes = if size > engine::spec::MAX_SPEC_BYTES as u64 {
         Err(engine::spec::SpecError::TooLarge {
             size: usize::try_from(size).unwrap_or(usize::MAX),
@@ -127,12 +158,7 @@ fn validate(file: &std::path::Path) -> anyhow::Result<()> {
     };
     match bytes.and_then(|b| engine::spec::parse(&b)) {
         Ok(plan) => {
-            println!(
-                "{}: valid pipeline {:?} with {} tasks",
-                file.display(),
-                plan.name,
-                plan.task_count()
-            );
+            println!("{}: valid pipeline {:?} with {} tasks", file.display(), plan.name, plan.task_count());
             Ok(())
         }
         Err(e) => {

@@ -27,9 +27,6 @@ pub async fn create(
     Extension(principal): Extension<Principal>,
     Json(body): Json<CreateNamespace>,
 ) -> Result<(StatusCode, Json<Namespace>), ApiError> {
-    let namespace = state
-        .engine
-        .create_namespace(&principal, &body.name)
-        .await?;
+    let namespace = state.engine.create_namespace(&principal, &body.name).await?;
     Ok((StatusCode::CREATED, Json(namespace)))
 }

@@ -30,32 +30,21 @@ pub fn build(state: AppState, site: &Site) -> Router {
     let shell = move || app::shell(leptos_options.clone());
 
     // Paths that are neither routes nor files render the app's 404 page.
-    let not_found = Router::new().fallback(get(render_app_to_stream_with_context(
-        context.clone(),
-        shell.clone(),
-    )));
+    let not_found = Router::new().fallback(get(render_app_to_stream_with_context(context.clone(), shell.clone())));
 
     let api = Router::new()
         .route("/api/events", get(events::stream))
-        .route(
-            "/api/namespaces",
-            get(namespaces::list).post(namespaces::create),
-        );
+        .route("/api/namespaces", get(namespaces::list).post(namespaces::create));
 
     let app = Router::new()
         .leptos_routes_with_context(&state, pages, context, shell)
         // Pages depend on the live state of the engine: never reuse a stored copy.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .merge(api)
         .merge(site.serve(not_found))
         .layer(middleware::from_fn(auth::single_user));
 
-    let probes = Router::new()
-        .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready));
+    let probes = Router::new().route("/healthz", get(health::live)).route("/readyz", get(health::ready));
 
     security::with_headers(app.merge(probes))
         .layer(CompressionLayer::new())

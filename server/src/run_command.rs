@@ -16,40 +16,56 @@ use crate::Settings;
 /// Runs `file` with `parameters` (`NAME=VALUE`); prints task lines to
 /// stderr and, with `json`, the final report to stdout. Returns whether the
 /// run succeeded.
-pub async fn run(
-    settings: &Settings,
-    file: &Path,
-    parameters: &[String],
-    json: bool,
-) -> anyhow::Result<bool> {
+pub async fn run(settings: &Settings, file: &Path, parameters: &[String], json: bool) -> anyhow::Result<bool> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let plan =
-        engine::spec::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let plan = engine::spec::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut values = BTreeMap::new();
     for pair in parameters {
         let Some((name, text)) = pair.split_once('=') else {
             bail!("parameter {pair:?} is not NAME=VALUE");
         };
-        values.insert(
-            name.to_owned(),
-            engine::runs::parse_parameter(&plan, name, text)?,
-        );
+        values.insert(name.to_owned(), engine::runs::parse_parameter(&plan, name, text)?);
     }
+    let runner = runner(settings).await?;
+    let report = runner.run(&Principal::local(), DEFAULT_NAMESPACE, plan, values, interrupt()).await?;
+    print_report(&report, json)?;
+    Ok(report.state == State::Succeeded)
+}
+
+/// Resumes `run_id`, or every unfinished run; whether all succeeded.
+pub async fn resume(settings: &Settings, run_id: Option<&str>, json: bool) -> anyhow::Result<bool> {
+    let runner = runner(settings).await?;
+    let ids = match run_id {
+        Some(id) => vec![id.to_owned()],
+        None => runner.unfinished_runs().await?,
+    };
+    let mut all_succeeded = true;
+    for id in ids {
+        let report = runner.resume(&id, interrupt()).await?;
+        print_report(&report, json)?;
+        all_succeeded &= report.state == State::Succeeded;
+    }
+    Ok(all_succeeded)
+}
+
+/// A runner on this machine: local processes, supervised so that a later
+/// `ferroflow resume` can collect what survives this process.
+pub async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
     let engine = engine::Engine::open(&settings.data_dir).await?;
-    let mut backend = LocalBackend::new();
+    let mut backend =
+        LocalBackend::new().with_supervisor(std::env::current_exe().context("cannot find ferroflow itself")?);
     for (image, dir) in &settings.runtimes {
         backend = backend.with_runtime(image.clone(), dir.clone());
     }
     if let Some(dir) = &settings.default_runtime {
         backend = backend.with_default_runtime(dir.clone());
     }
-    let runner = Runner::new(
-        engine,
-        Arc::new(backend),
-        Ledger::detect(settings.gpus),
-        settings.data_dir.clone(),
-    )
-    .with_progress(Arc::new(print_progress));
+    Ok(Runner::new(engine, Arc::new(backend), Ledger::detect(settings.gpus), settings.data_dir.clone())
+        .with_progress(Arc::new(print_progress)))
+}
+
+/// A token cancelled by Ctrl-C.
+fn interrupt() -> CancellationToken {
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
     tokio::spawn(async move {
@@ -58,9 +74,10 @@ pub async fn run(
             on_interrupt.cancel();
         }
     });
-    let report = runner
-        .run(&Principal::local(), DEFAULT_NAMESPACE, plan, values, cancel)
-        .await?;
+    cancel
+}
+
+fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(&json_report(&report))?);
     } else {
@@ -72,7 +89,7 @@ pub async fn run(
             println!("{name} = {value}");
         }
     }
-    Ok(report.state == State::Succeeded)
+    Ok(())
 }
 
 fn print_progress(progress: Progress<'_>) {
@@ -82,13 +99,10 @@ fn print_progress(progress: Progress<'_>) {
         State::Skipped => "skipped",
         State::Failed => "FAILED",
         State::Canceled => "canceled",
+        State::Lost => "lost",
         State::Pending | State::Running => "...",
     };
-    let attempts = if progress.attempts > 1 {
-        format!(" after {} attempts", progress.attempts)
-    } else {
-        String::new()
-    };
+    let attempts = if progress.attempts > 1 { format!(" after {} attempts", progress.attempts) } else { String::new() };
     let _ = writeln!(std::io::stderr(), "{mark:>8}  {}{attempts}", progress.path);
 }
 

@@ -63,26 +63,18 @@ impl Settings {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment
-            .merge(Env::prefixed("FERROFLOW_").ignore(&["config"]))
-            .extract()
-            .map_err(|e| SettingsError(Box::new(e)))
+        figment.merge(Env::prefixed("FERROFLOW_").ignore(&["config"])).extract().map_err(|e| SettingsError(Box::new(e)))
     }
 
     /// Where the built site is.
     pub fn site_dir(&self) -> PathBuf {
-        self.site_dir
-            .clone()
-            .unwrap_or_else(|| executable_dir().join("site"))
+        self.site_dir.clone().unwrap_or_else(|| executable_dir().join("site"))
     }
 }
 
 /// The directory holding the running executable (and `hash.txt`).
 pub fn executable_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .unwrap_or_default()
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)).unwrap_or_default()
 }
 
 /// A settings file with every default, commented: `ferroflow config default`.
@@ -106,20 +98,14 @@ pub fn default_file() -> String {
 
 #[cfg(test)]
 mod tests {
-    #![expect(
-        clippy::result_large_err,
-        reason = "figment::Jail's closures return figment::Error"
-    )]
+    #![expect(clippy::result_large_err, reason = "figment::Jail's closures return figment::Error")]
 
     use super::*;
 
     #[test]
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "ferroflow.toml",
-                "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/ff\"",
-            )?;
+            jail.create_file("ferroflow.toml", "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/ff\"")?;
             jail.set_env("FERROFLOW_DATA_DIR", "/env/ff");
             let settings = Settings::load(Some(Path::new("ferroflow.toml"))).expect("loads");
             assert_eq!(settings.bind, "0.0.0.0:9000".parse().unwrap());
@@ -133,10 +119,7 @@ mod tests {
     fn default_file_parses_back_to_the_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("default.toml", &default_file())?;
-            assert_eq!(
-                Settings::load(Some(Path::new("default.toml"))).unwrap(),
-                Settings::default()
-            );
+            assert_eq!(Settings::load(Some(Path::new("default.toml"))).unwrap(), Settings::default());
             Ok(())
         });
     }

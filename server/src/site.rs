@@ -53,27 +53,15 @@ impl Site {
             .hash_files(hashes.is_some())
             .hash_file(std::sync::Arc::from(HASH_FILE))
             .build();
-        Self {
-            dir: dir.to_owned(),
-            hashed: hashes.is_some(),
-            stylesheet,
-            leptos_options,
-        }
+        Self { dir: dir.to_owned(), hashed: hashes.is_some(), stylesheet, leptos_options }
     }
 
     /// `/pkg` and the other static files, with the given fallback for paths
     /// that are not files.
     pub fn serve(&self, fallback: Router) -> Router<AppState> {
-        let pkg_cache = if self.hashed {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        };
+        let pkg_cache = if self.hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
         let pkg = ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(pkg_cache),
-            ))
+            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(pkg_cache)))
             .service(precompressed(ServeDir::new(self.dir.join(app::PKG_DIR))));
         let public = ServiceBuilder::new()
             .layer(SetResponseHeaderLayer::if_not_present(
@@ -81,9 +69,7 @@ impl Site {
                 HeaderValue::from_static("public, max-age=3600"),
             ))
             .service(precompressed(ServeDir::new(&self.dir)).fallback(fallback.into_service()));
-        Router::new()
-            .nest_service(&format!("/{}", app::PKG_DIR), pkg)
-            .fallback_service(public)
+        Router::new().nest_service(&format!("/{}", app::PKG_DIR), pkg).fallback_service(public)
     }
 }
 

@@ -3,10 +3,7 @@
 use std::process::Command;
 
 fn ferroflow(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ferroflow"))
-        .args(args)
-        .output()
-        .expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_ferroflow")).args(args).output().expect("runs")
 }
 
 fn examples(path: &str) -> String {
@@ -15,17 +12,9 @@ fn examples(path: &str) -> String {
 
 #[test]
 fn validate_accepts_compiled_kfp_and_argo_pipelines() {
-    for file in [
-        "kfp/linear.yaml",
-        "kfp/control.yaml",
-        "argo/dag-diamond.yaml",
-    ] {
+    for file in ["kfp/linear.yaml", "kfp/control.yaml", "argo/dag-diamond.yaml"] {
         let out = ferroflow(&["validate", &examples(file)]);
-        assert!(
-            out.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("valid pipeline"));
     }
 }
@@ -41,12 +30,7 @@ fn validate_names_the_problem_and_exits_non_zero() {
     let out = ferroflow(&["validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(
-            "task \"greet\": inputs.parameters.times.producerTask: unknown task \"nope\""
-        ),
-        "{stderr}"
-    );
+    assert!(stderr.contains("task \"greet\": inputs.parameters.times.producerTask: unknown task \"nope\""), "{stderr}");
 }
 
 #[test]
@@ -59,10 +43,7 @@ fn config_default_prints_a_file_that_loads() {
 
 fn venv_bin() -> String {
     let bin = format!("{}/../.venv/bin", env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        std::path::Path::new(&bin).join("python3").exists(),
-        "{bin} is missing: run scripts/setup.sh --test"
-    );
+    assert!(std::path::Path::new(&bin).join("python3").exists(), "{bin} is missing: run scripts/setup.sh --test");
     bin
 }
 
@@ -70,34 +51,16 @@ fn venv_bin() -> String {
 fn run_prints_a_json_report_and_exits_zero_on_success() {
     let data = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ferroflow"))
-        .args([
-            "run",
-            &examples("kfp/linear.yaml"),
-            "-p",
-            "x=4",
-            "-p",
-            "name=Ada",
-            "--json",
-            "--data-dir",
-        ])
+        .args(["run", &examples("kfp/linear.yaml"), "-p", "x=4", "-p", "name=Ada", "--json", "--data-dir"])
         .arg(data.path())
         .env("FERROFLOW_DEFAULT_RUNTIME", venv_bin())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["state"], "SUCCEEDED");
     assert_eq!(report["outputs"]["Output"], ["hello Ada"; 9].join(" "));
-    let names: Vec<&str> = report["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = report["tasks"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["root/add", "root/add-2", "root/greet"]);
     assert_eq!(report["tasks"][0]["attempts"], 1);
     assert_eq!(report["tasks"][0]["cached"], false);
@@ -123,27 +86,13 @@ fn run_exits_non_zero_when_a_step_fails() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["state"], "FAILED");
     assert_eq!(report["tasks"][0]["state"], "FAILED");
-    assert!(
-        report["error"]
-            .as_str()
-            .unwrap()
-            .contains("exited with status 3"),
-        "{report}"
-    );
+    assert!(report["error"].as_str().unwrap().contains("exited with status 3"), "{report}");
 }
 
 #[test]
 fn run_refuses_unknown_parameters_by_name() {
-    let out = ferroflow(&[
-        "run",
-        &examples("kfp/linear.yaml"),
-        "-p",
-        "y=1",
-        "--data-dir",
-        "/nonexistent/never-created",
-    ]);
+    let out =
+        ferroflow(&["run", &examples("kfp/linear.yaml"), "-p", "y=1", "--data-dir", "/nonexistent/never-created"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("pipeline \"linear\" has no parameter \"y\"")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pipeline \"linear\" has no parameter \"y\""));
 }

@@ -25,9 +25,7 @@ async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
 #[tokio::test]
 async fn an_event_committed_by_the_engine_reaches_a_subscriber() {
     let server = TestServer::start().await;
-    let mut stream = reqwest::get(server.url("/api/events?ns=default"))
-        .await
-        .unwrap();
+    let mut stream = reqwest::get(server.url("/api/events?ns=default")).await.unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     assert_eq!(stream.headers()["x-accel-buffering"], "no");
@@ -43,10 +41,7 @@ async fn an_event_committed_by_the_engine_reaches_a_subscriber() {
     let seen = read_until(&mut stream, "team-a").await;
     let event = seen.split("\n\n").find(|e| e.contains("team-a")).unwrap();
     assert!(event.contains("id: 2"), "{event}");
-    let data = event
-        .lines()
-        .find_map(|l| l.strip_prefix("data: "))
-        .unwrap();
+    let data = event.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
     let event: model::Event = serde_json::from_str(data).unwrap();
     assert_eq!(event.kind, model::EventKind::NamespaceCreated);
     assert_eq!(event.actor, "local-user");
@@ -58,24 +53,12 @@ async fn reconnecting_with_last_event_id_replays_what_was_missed() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
     for name in ["one", "two"] {
-        client
-            .post(server.url("/api/namespaces"))
-            .json(&serde_json::json!({ "name": name }))
-            .send()
-            .await
-            .unwrap();
+        client.post(server.url("/api/namespaces")).json(&serde_json::json!({ "name": name })).send().await.unwrap();
     }
-    let mut stream = client
-        .get(server.url("/api/events?ns=default"))
-        .header("last-event-id", "2")
-        .send()
-        .await
-        .unwrap();
+    let mut stream =
+        client.get(server.url("/api/events?ns=default")).header("last-event-id", "2").send().await.unwrap();
     let seen = read_until(&mut stream, "\"two\"").await;
-    assert!(
-        !seen.contains("\"one\""),
-        "event 2 was already seen: {seen}"
-    );
+    assert!(!seen.contains("\"one\""), "event 2 was already seen: {seen}");
     server.stop().await.unwrap();
 }
 
@@ -83,24 +66,12 @@ async fn reconnecting_with_last_event_id_replays_what_was_missed() {
 async fn bad_subscriptions_are_refused_by_name() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
-    let unknown = client
-        .get(server.url("/api/events?ns=nope"))
-        .send()
-        .await
-        .unwrap();
+    let unknown = client.get(server.url("/api/events?ns=nope")).send().await.unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let invalid = client
-        .get(server.url("/api/events?ns=%3Cscript%3E"))
-        .send()
-        .await
-        .unwrap();
+    let invalid = client.get(server.url("/api/events?ns=%3Cscript%3E")).send().await.unwrap();
     assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
-    let bad_id = client
-        .get(server.url("/api/events?ns=default"))
-        .header("last-event-id", "yesterday")
-        .send()
-        .await
-        .unwrap();
+    let bad_id =
+        client.get(server.url("/api/events?ns=default")).header("last-event-id", "yesterday").send().await.unwrap();
     assert_eq!(bad_id.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = bad_id.json().await.unwrap();
     assert_eq!(body["message"], "Last-Event-ID must be an event id");
@@ -110,17 +81,12 @@ async fn bad_subscriptions_are_refused_by_name() {
 #[tokio::test]
 async fn shutdown_ends_open_streams_and_completes() {
     let server = TestServer::start().await;
-    let stream = reqwest::get(server.url("/api/events?ns=default"))
-        .await
-        .unwrap();
+    let stream = reqwest::get(server.url("/api/events?ns=default")).await.unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
     let mut body = stream.bytes_stream();
     // Without ending the stream, graceful shutdown would wait forever; a
     // generous bound turns that hang into a failure.
-    tokio::time::timeout(Duration::from_secs(30), server.stop())
-        .await
-        .expect("shutdown completed")
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(30), server.stop()).await.expect("shutdown completed").unwrap();
     while let Some(chunk) = body.next().await {
         if chunk.is_err() {
             break;

@@ -23,29 +23,16 @@ async fn home_page_is_rendered_on_the_server_with_a_nonce_policy() {
     let server = TestServer::start().await;
     let response = reqwest::get(server.url("/?ns=default")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        response.headers()[header::X_CONTENT_TYPE_OPTIONS],
-        "nosniff"
-    );
+    let csp = response.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert_eq!(response.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(response.headers()[header::REFERRER_POLICY], "same-origin");
     assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");
     let html = response.text().await.unwrap();
 
     // The hydration script carries the nonce that the policy allows, and
     // the policy allows no other inline script.
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("policy has a nonce");
-    assert!(
-        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
-        "{html}"
-    );
+    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("policy has a nonce");
+    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")), "{html}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 
@@ -99,12 +86,8 @@ async fn api_responses_carry_a_policy_that_allows_nothing() {
 async fn creating_a_namespace_validates_the_name_and_refuses_duplicates() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
-    let create = |name: &str| {
-        client
-            .post(server.url("/api/namespaces"))
-            .json(&serde_json::json!({ "name": name }))
-            .send()
-    };
+    let create =
+        |name: &str| client.post(server.url("/api/namespaces")).json(&serde_json::json!({ "name": name })).send();
     let created = create("team-a").await.unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
 
@@ -154,23 +137,14 @@ async fn server_functions_answer_with_typed_errors() {
 async fn static_files_are_served_precompressed_with_cache_headers() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
-    let gz = client
-        .get(server.url("/pkg/ferroflow.css"))
-        .header(header::ACCEPT_ENCODING, "gzip")
-        .send()
-        .await
-        .unwrap();
+    let gz = client.get(server.url("/pkg/ferroflow.css")).header(header::ACCEPT_ENCODING, "gzip").send().await.unwrap();
     assert_eq!(gz.status(), StatusCode::OK);
     assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
     // Without hash.txt next to the binary, names carry no hash: revalidate.
     assert_eq!(gz.headers()[header::CACHE_CONTROL], "no-cache");
     assert_eq!(gz.bytes().await.unwrap().as_ref(), b"precompressed");
 
-    let plain = client
-        .get(server.url("/pkg/ferroflow.css"))
-        .send()
-        .await
-        .unwrap();
+    let plain = client.get(server.url("/pkg/ferroflow.css")).send().await.unwrap();
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
     assert_eq!(plain.text().await.unwrap(), "body { color: red }");
 
@@ -182,12 +156,8 @@ async fn static_files_are_served_precompressed_with_cache_headers() {
 #[tokio::test]
 async fn pages_are_compressed_for_clients_that_accept_it() {
     let server = TestServer::start().await;
-    let response = reqwest::Client::new()
-        .get(server.url("/"))
-        .header(header::ACCEPT_ENCODING, "br")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        reqwest::Client::new().get(server.url("/")).header(header::ACCEPT_ENCODING, "br").send().await.unwrap();
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
     assert!(!response.bytes().await.unwrap().is_empty());
     server.stop().await.unwrap();

@@ -18,10 +18,7 @@ const REQUESTS: usize = 500;
 pub fn run(profile_dir: &Path) -> Result<()> {
     let binary = profile_dir.join("ferroflow");
     if !binary.exists() {
-        bail!(
-            "{} is missing: run `cargo xtask build --release` first",
-            binary.display()
-        );
+        bail!("{} is missing: run `cargo xtask build --release` first", binary.display());
     }
     let data_dir = std::env::temp_dir().join(format!("ferroflow-bench-{}", std::process::id()));
     let mut server = Command::new(&binary)
@@ -65,14 +62,8 @@ fn measure(server: &mut Child) -> Result<()> {
     );
     std::thread::sleep(Duration::from_secs(2)); // let it go idle
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.id()))?;
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap_or("VmRSS: ?");
-    println!(
-        "idle RSS after the run: {}",
-        rss.trim_start_matches("VmRSS:").trim()
-    );
+    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("VmRSS: ?");
+    println!("idle RSS after the run: {}", rss.trim_start_matches("VmRSS:").trim());
     Ok(())
 }
 
@@ -82,11 +73,7 @@ fn ready_address(server: &mut Child) -> Result<String> {
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         if let Some(rest) = line.split("address=").nth(1) {
-            return Ok(rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned());
+            return Ok(rest.split_whitespace().next().unwrap_or_default().to_owned());
         }
     }
     bail!("ferroflow exited before it was ready")
@@ -95,10 +82,7 @@ fn ready_address(server: &mut Child) -> Result<String> {
 /// One HTTP/1.1 GET on a fresh connection; the response as text.
 fn get(address: &str, path: &str) -> Result<String> {
     let mut stream = TcpStream::connect(address)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     Ok(response)
@@ -108,11 +92,7 @@ fn wasm_size(profile_dir: &Path) -> Result<()> {
     let pkg = profile_dir.join("site/pkg");
     for entry in std::fs::read_dir(&pkg)? {
         let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         if name.ends_with(".wasm") || name.ends_with(".wasm.gz") || name.ends_with(".wasm.br") {
             println!("{name}: {} KB", std::fs::metadata(&path)?.len() / 1024);
         }

@@ -70,27 +70,14 @@ struct Paths {
 
 impl Paths {
     fn new(release: bool) -> Result<Self> {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask lives in the workspace")?
-            .to_owned();
+        let workspace =
+            Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask lives in the workspace")?.to_owned();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .map(|t| {
-                if t.is_relative() {
-                    workspace.join(t)
-                } else {
-                    t
-                }
-            })
+            .map(|t| if t.is_relative() { workspace.join(t) } else { t })
             .unwrap_or_else(|| workspace.join("target"));
         let profile_dir = target.join(if release { "release" } else { "debug" });
-        Ok(Self {
-            release,
-            workspace,
-            target,
-            profile_dir,
-        })
+        Ok(Self { release, workspace, target, profile_dir })
     }
 }
 
@@ -99,37 +86,15 @@ fn build_site(paths: &Paths) -> Result<()> {
     let wasm_profile = if paths.release { "wasm-release" } else { "dev" };
     run(Command::new(env!("CARGO"))
         .current_dir(&paths.workspace)
-        .args([
-            "build",
-            "--package",
-            "frontend",
-            "--lib",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
+        .args(["build", "--package", "frontend", "--lib", "--target", "wasm32-unknown-unknown"])
         .args(["--profile", wasm_profile]))?;
-    let wasm_dir = if paths.release {
-        "wasm-release"
-    } else {
-        "debug"
-    };
-    let wasm = paths
-        .target
-        .join("wasm32-unknown-unknown")
-        .join(wasm_dir)
-        .join("frontend.wasm");
+    let wasm_dir = if paths.release { "wasm-release" } else { "debug" };
+    let wasm = paths.target.join("wasm32-unknown-unknown").join(wasm_dir).join("frontend.wasm");
 
     let bindgen_out = paths.target.join("xtask-bindgen");
     let _ = fs::remove_dir_all(&bindgen_out);
     run(Command::new("wasm-bindgen")
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-name",
-            OUTPUT_NAME,
-            "--out-dir",
-        ])
+        .args(["--target", "web", "--no-typescript", "--out-name", OUTPUT_NAME, "--out-dir"])
         .arg(&bindgen_out)
         .arg(&wasm))?;
     let js_file = bindgen_out.join(format!("{OUTPUT_NAME}.js"));
@@ -143,12 +108,7 @@ fn build_site(paths: &Paths) -> Result<()> {
             );
         }
         run(Command::new(wasm_opt)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "-o",
-            ])
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
             .arg(&wasm_file)
             .arg(&wasm_file))?;
     }
@@ -169,24 +129,13 @@ fn build_site(paths: &Paths) -> Result<()> {
     copy_public(&paths.workspace.join("public"), &site)?;
     fs::create_dir_all(&paths.profile_dir)?;
     fs::write(paths.profile_dir.join("hash.txt"), hashes)?;
-    println!(
-        "site: {} (wasm {} KB raw, {} KB gzip)",
-        site.display(),
-        wasm.len() / 1024,
-        gzip(&wasm)?.len() / 1024
-    );
+    println!("site: {} (wasm {} KB raw, {} KB gzip)", site.display(), wasm.len() / 1024, gzip(&wasm)?.len() / 1024);
     Ok(())
 }
 
 fn build_server(paths: &Paths) -> Result<()> {
     let mut cargo = Command::new(env!("CARGO"));
-    cargo.current_dir(&paths.workspace).args([
-        "build",
-        "--package",
-        "server",
-        "--bin",
-        "ferroflow",
-    ]);
+    cargo.current_dir(&paths.workspace).args(["build", "--package", "server", "--bin", "ferroflow"]);
     if paths.release {
         cargo.arg("--release");
     }
@@ -202,17 +151,13 @@ fn check_wasm_bindgen() -> Result<()> {
         .context("wasm-bindgen is not installed: run scripts/setup.sh")?;
     let version = String::from_utf8_lossy(&output.stdout);
     if !version.contains(WASM_BINDGEN_VERSION) {
-        bail!(
-            "wasm-bindgen {WASM_BINDGEN_VERSION} is needed, found {version:?}: run scripts/setup.sh"
-        );
+        bail!("wasm-bindgen {WASM_BINDGEN_VERSION} is needed, found {version:?}: run scripts/setup.sh");
     }
     Ok(())
 }
 
 fn run(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot run {command:?}"))?;
+    let status = command.status().with_context(|| format!("cannot run {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed: {status}");
     }
@@ -239,28 +184,22 @@ fn copy_public(from: &Path, to: &Path) -> Result<()> {
         let path = entry?.path();
         if path.is_file() {
             let bytes = fs::read(&path)?;
-            write_compressed(
-                &to.join(path.file_name().context("file has a name")?),
-                &bytes,
-            )?;
+            write_compressed(&to.join(path.file_name().context("file has a name")?), &bytes)?;
         }
     }
     Ok(())
 }
 
 fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)[..10]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes)[..10].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `path`, and `.gz`/`.br` beside it for files that shrink.
 fn write_compressed(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::write(path, bytes)?;
-    let compressible = path.extension().is_some_and(|e| {
-        ["js", "wasm", "css", "svg", "ico", "txt", "json"].contains(&e.to_str().unwrap_or(""))
-    });
+    let compressible = path
+        .extension()
+        .is_some_and(|e| ["js", "wasm", "css", "svg", "ico", "txt", "json"].contains(&e.to_str().unwrap_or("")));
     if !compressible || bytes.len() < 256 {
         return Ok(());
     }

@@ -9,6 +9,5 @@ pub use activity::ActivityPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
 pub use upcoming::{
-    ArtifactsPage, ExperimentsPage, NotebooksPage, PipelinesPage, RecurringRunsPage, RunsPage,
-    UtilizationPage,
+    ArtifactsPage, ExperimentsPage, NotebooksPage, PipelinesPage, RecurringRunsPage, RunsPage, UtilizationPage,
 };

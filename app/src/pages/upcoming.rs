@@ -7,12 +7,7 @@ use leptos_meta::Title;
 use crate::{namespace::use_namespace, shell::EmptyState};
 
 #[component]
-fn ListPage(
-    title: &'static str,
-    icon: &'static str,
-    empty: &'static str,
-    hint: &'static str,
-) -> impl IntoView {
+fn ListPage(title: &'static str, icon: &'static str, empty: &'static str, hint: &'static str) -> impl IntoView {
     let namespace = use_namespace();
     view! {
         <Title text=title />

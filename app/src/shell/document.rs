@@ -8,14 +8,10 @@ use crate::App;
 /// The whole HTML document: rendered on the server for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
         response.insert_header(
             http::header::CONTENT_SECURITY_POLICY,
-            http::HeaderValue::from_str(&content_security_policy(&nonce))
-                .expect("a nonce is base64url"),
+            http::HeaderValue::from_str(&content_security_policy(&nonce)).expect("a nonce is base64url"),
         );
     }
     view! {

@@ -110,11 +110,7 @@ impl Ledger {
                     .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             })
             .map_or(u64::MAX, |kib| kib * 1024);
-        Self::new(Request {
-            cpu_milli: cores * 1000,
-            memory_bytes: memory,
-            gpus,
-        })
+        Self::new(Request { cpu_milli: cores * 1000, memory_bytes: memory, gpus })
     }
 
     /// Waits until `request` fits, then holds it until the grant is dropped.
@@ -139,11 +135,7 @@ impl Ledger {
             free.next_ticket += 1;
             free.next_ticket - 1
         };
-        let mut waiting = Waiting {
-            ledger: self,
-            ticket,
-            served: false,
-        };
+        let mut waiting = Waiting { ledger: self, ticket, served: false };
         loop {
             let notified = self.changed.notified();
             {
@@ -160,11 +152,7 @@ impl Ledger {
                     drop(free);
                     waiting.served = true;
                     self.changed.notify_waiters();
-                    return Ok(Grant {
-                        ledger: self.clone(),
-                        request,
-                        gpus,
-                    });
+                    return Ok(Grant { ledger: self.clone(), request, gpus });
                 }
             }
             notified.await;
@@ -190,34 +178,12 @@ mod tests {
 
     #[tokio::test]
     async fn waits_until_resources_are_returned_and_hands_out_gpus() {
-        let ledger = Ledger::new(Request {
-            cpu_milli: 1000,
-            memory_bytes: 100,
-            gpus: 2,
-        });
-        let a = ledger
-            .acquire(Request {
-                cpu_milli: 600,
-                memory_bytes: 10,
-                gpus: 1,
-            })
-            .await
-            .unwrap();
+        let ledger = Ledger::new(Request { cpu_milli: 1000, memory_bytes: 100, gpus: 2 });
+        let a = ledger.acquire(Request { cpu_milli: 600, memory_bytes: 10, gpus: 1 }).await.unwrap();
         assert_eq!(a.gpus, [0]);
         let waiting = tokio::spawn({
             let ledger = ledger.clone();
-            async move {
-                ledger
-                    .acquire(Request {
-                        cpu_milli: 600,
-                        memory_bytes: 10,
-                        gpus: 1,
-                    })
-                    .await
-                    .unwrap()
-                    .gpus
-                    .clone()
-            }
+            async move { ledger.acquire(Request { cpu_milli: 600, memory_bytes: 10, gpus: 1 }).await.unwrap().gpus.clone() }
         });
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
@@ -227,51 +193,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiter_that_gives_up_does_not_block_the_queue() {
-        let ledger = Ledger::new(Request {
-            cpu_milli: 1000,
-            memory_bytes: 100,
-            gpus: 0,
-        });
-        let held = ledger
-            .acquire(Request {
-                cpu_milli: 1000,
-                ..Request::default()
-            })
-            .await
-            .unwrap();
+        let ledger = Ledger::new(Request { cpu_milli: 1000, memory_bytes: 100, gpus: 0 });
+        let held = ledger.acquire(Request { cpu_milli: 1000, ..Request::default() }).await.unwrap();
         let gave_up = tokio::time::timeout(
             std::time::Duration::from_millis(10),
-            ledger.acquire(Request {
-                cpu_milli: 1000,
-                ..Request::default()
-            }),
+            ledger.acquire(Request { cpu_milli: 1000, ..Request::default() }),
         )
         .await;
         assert!(gave_up.is_err());
         drop(held);
-        ledger
-            .acquire(Request {
-                cpu_milli: 500,
-                ..Request::default()
-            })
-            .await
-            .unwrap();
+        ledger.acquire(Request { cpu_milli: 500, ..Request::default() }).await.unwrap();
     }
 
     #[tokio::test]
     async fn a_request_bigger_than_the_machine_is_refused() {
-        let ledger = Ledger::new(Request {
-            cpu_milli: 2000,
-            memory_bytes: 100,
-            gpus: 0,
-        });
-        let err = ledger
-            .acquire(Request {
-                cpu_milli: 64000,
-                ..Request::default()
-            })
-            .await
-            .unwrap_err();
+        let ledger = Ledger::new(Request { cpu_milli: 2000, memory_bytes: 100, gpus: 0 });
+        let err = ledger.acquire(Request { cpu_milli: 64000, ..Request::default() }).await.unwrap_err();
         assert!(err.to_string().starts_with("requests 64000m CPU"), "{err}");
     }
 }

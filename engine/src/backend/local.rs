@@ -3,9 +3,12 @@
 //! Each attempt runs in its own process group with stdin closed, stdout and
 //! stderr written straight to files in its log directory, and the argv the
 //! spec gave (no shell is added). An image maps to a local runtime: a
-//! directory put first on `PATH` (e.g. a virtualenv's `bin`).
+//! directory put first on `PATH` (e.g. a virtualenv's `bin`). With a
+//! supervisor, each attempt is wrapped in `ferroflow supervise`, which
+//! writes the exit status to a file, so that a restarted engine can collect
+//! the result of a process it did not start.
 
-use std::{collections::BTreeMap, path::PathBuf, process::Stdio};
+use std::{collections::BTreeMap, path::PathBuf, process::Stdio, time::Duration};
 
 use futures::{FutureExt, future::BoxFuture};
 use nix::{
@@ -15,7 +18,14 @@ use nix::{
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use super::{Backend, BackendError, Exit, LaunchSpec, TERMINATION_GRACE};
+use super::{Backend, BackendError, Exit, LaunchSpec, ProcessId, Reattach, TERMINATION_GRACE};
+
+/// Name of the file, in the log directory, where the supervisor writes the
+/// attempt's exit status (`code N` or `signal N`).
+pub const EXIT_FILE: &str = "exit";
+
+/// How often a re-attached process is checked.
+const REATTACH_POLL: Duration = Duration::from_millis(100);
 
 /// Runs attempts as local processes.
 #[derive(Clone, Debug, Default)]
@@ -24,6 +34,8 @@ pub struct LocalBackend {
     runtimes: BTreeMap<String, PathBuf>,
     /// Directory prepended to `PATH` for images without a runtime of their own.
     default_runtime: Option<PathBuf>,
+    /// `ferroflow` binary whose `supervise` command wraps each attempt.
+    supervisor: Option<PathBuf>,
 }
 
 impl LocalBackend {
@@ -44,6 +56,13 @@ impl LocalBackend {
         self
     }
 
+    /// Wraps every attempt in `<binary> supervise`, which writes the exit
+    /// status to a file: without it, attempts cannot be re-attached.
+    pub fn with_supervisor(mut self, binary: impl Into<PathBuf>) -> Self {
+        self.supervisor = Some(binary.into());
+        self
+    }
+
     fn path_for(&self, image: &str) -> String {
         let host = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
         match self.runtimes.get(image).or(self.default_runtime.as_ref()) {
@@ -56,24 +75,37 @@ impl LocalBackend {
 impl Backend for LocalBackend {
     fn launch(
         &self,
-        spec: LaunchSpec,
+        mut spec: LaunchSpec,
         cancel: CancellationToken,
     ) -> BoxFuture<'static, Result<Exit, BackendError>> {
         let path = self.path_for(&spec.image);
+        if let Some(supervisor) = &self.supervisor {
+            let exit_file = spec.log_dir.join(EXIT_FILE).display().to_string();
+            let mut argv = vec![
+                supervisor.display().to_string(),
+                "supervise".into(),
+                "--exit-file".into(),
+                exit_file,
+                "--".into(),
+            ];
+            argv.append(&mut spec.argv);
+            spec.argv = argv;
+        }
         run(spec, path, cancel).boxed()
+    }
+
+    fn reattach(&self, attempt: Reattach, cancel: CancellationToken) -> BoxFuture<'static, Exit> {
+        wait_for_orphan(attempt, cancel).boxed()
     }
 }
 
-async fn run(
-    mut spec: LaunchSpec,
-    path: String,
-    cancel: CancellationToken,
-) -> Result<Exit, BackendError> {
+fn exit(code: Option<i32>, reason: Option<String>) -> Exit {
+    Exit { code, reason, lost: false }
+}
+
+async fn run(mut spec: LaunchSpec, path: String, cancel: CancellationToken) -> Result<Exit, BackendError> {
     for dir in [&spec.workdir, &spec.log_dir] {
-        std::fs::create_dir_all(dir).map_err(|source| BackendError::Prepare {
-            path: dir.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| BackendError::Prepare { path: dir.clone(), source })?;
     }
     let open = |name: &str| {
         let path = spec.log_dir.join(name);
@@ -81,31 +113,20 @@ async fn run(
     };
     let (stdout, stderr) = (open("stdout")?, open("stderr")?);
     let Some((program, args)) = spec.argv.split_first() else {
-        return Ok(Exit {
-            code: None,
-            reason: Some("empty command line".into()),
-        });
+        return Ok(exit(None, Some("empty command line".into())));
     };
+    let gpus = spec.gpus.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let home = std::env::var("HOME").unwrap_or_else(|_| spec.workdir.display().to_string());
     let mut command = Command::new(program);
     command
         .args(args)
         .current_dir(&spec.workdir)
         .env_clear()
         .env("PATH", path)
-        .env(
-            "HOME",
-            std::env::var("HOME").unwrap_or_else(|_| spec.workdir.display().to_string()),
-        )
+        .env("HOME", home)
         .env("LANG", "C.UTF-8")
         .env("TMPDIR", &spec.workdir)
-        .env(
-            "CUDA_VISIBLE_DEVICES",
-            spec.gpus
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        )
+        .env("CUDA_VISIBLE_DEVICES", gpus)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(stdout)
@@ -114,16 +135,11 @@ async fn run(
         .kill_on_drop(false);
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => {
-            return Ok(Exit {
-                code: None,
-                reason: Some(format!("cannot start {program:?}: {e}")),
-            });
-        }
+        Err(e) => return Ok(exit(None, Some(format!("cannot start {program:?}: {e}")))),
     };
     let pid = child.id().expect("a just-spawned child has a pid");
     if let Some(started) = spec.started.take() {
-        let _ = started.send(pid);
+        let _ = started.send(ProcessId { pid, start_time: start_time(pid).unwrap_or(0) });
     }
     let timeout = async {
         match spec.timeout {
@@ -148,22 +164,16 @@ async fn run(
         }
     };
     kill_group(pid, Signal::SIGKILL);
-    let mut exit = exit_of(status);
-    exit.reason = Some(stopped_because.to_owned());
-    Ok(exit)
+    let mut ended = exit_of(status);
+    ended.reason = Some(stopped_because.to_owned());
+    Ok(ended)
 }
 
 fn exit_of(status: std::io::Result<std::process::ExitStatus>) -> Exit {
     use std::os::unix::process::ExitStatusExt;
     match status {
-        Ok(status) => Exit {
-            code: status.code(),
-            reason: status.signal().map(|s| format!("killed by signal {s}")),
-        },
-        Err(e) => Exit {
-            code: None,
-            reason: Some(format!("cannot wait for the process: {e}")),
-        },
+        Ok(status) => exit(status.code(), status.signal().map(|s| format!("killed by signal {s}"))),
+        Err(e) => exit(None, Some(format!("cannot wait for the process: {e}"))),
     }
 }
 
@@ -172,10 +182,60 @@ fn kill_group(pid: u32, signal: Signal) {
     let _ = killpg(Pid::from_raw(pid as i32), signal);
 }
 
+/// Waits for a process that is not our child: it cannot be `wait`ed for,
+/// so its liveness is polled and its status read from the exit file.
+async fn wait_for_orphan(attempt: Reattach, cancel: CancellationToken) -> Exit {
+    let exit_file = attempt.log_dir.join(EXIT_FILE);
+    loop {
+        if let Some(ended) = read_exit_file(&exit_file) {
+            return ended;
+        }
+        let alive = attempt.process.is_some_and(|p| start_time(p.pid) == Some(p.start_time));
+        if !alive {
+            // It may have written the file between the two checks.
+            return read_exit_file(&exit_file).unwrap_or(Exit {
+                code: None,
+                reason: Some("lost: the process ended while ferroflow was down and left no exit status".into()),
+                lost: true,
+            });
+        }
+        tokio::select! {
+            () = tokio::time::sleep(REATTACH_POLL) => {}
+            () = cancel.cancelled() => {
+                if let Some(p) = attempt.process {
+                    kill_group(p.pid, Signal::SIGKILL);
+                }
+                return exit(None, Some("canceled".into()));
+            }
+        }
+    }
+}
+
+/// Parses `code N` / `signal N`.
+fn read_exit_file(path: &std::path::Path) -> Option<Exit> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (kind, number) = text.trim().split_once(' ')?;
+    let number: i32 = number.parse().ok()?;
+    Some(match kind {
+        "code" => exit(Some(number), None),
+        _ => exit(None, Some(format!("killed by signal {number}"))),
+    })
+}
+
+/// Start time of `pid` in clock ticks since boot, or `None` if it is gone.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None; // exited, waiting to be reaped
+    }
+    // Field 22 of the line is the 20th after the command and state.
+    fields.get(19)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn spec(dir: &std::path::Path, argv: &[&str]) -> LaunchSpec {
@@ -196,10 +256,7 @@ mod tests {
     async fn runs_argv_without_a_shell_and_captures_output() {
         let dir = tempfile::tempdir().unwrap();
         let exit = LocalBackend::new()
-            .launch(
-                spec(dir.path(), &["printenv", "GREETING"]),
-                CancellationToken::new(),
-            )
+            .launch(spec(dir.path(), &["printenv", "GREETING"]), CancellationToken::new())
             .await
             .unwrap();
         assert!(exit.success(), "{exit:?}");
@@ -211,23 +268,10 @@ mod tests {
     async fn failures_and_missing_programs_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let backend = LocalBackend::new();
-        let exit = backend
-            .launch(spec(dir.path(), &["false"]), CancellationToken::new())
-            .await
-            .unwrap();
+        let exit = backend.launch(spec(dir.path(), &["false"]), CancellationToken::new()).await.unwrap();
         assert_eq!(exit.code, Some(1));
-        let exit = backend
-            .launch(
-                spec(dir.path(), &["no-such-program-here"]),
-                CancellationToken::new(),
-            )
-            .await
-            .unwrap();
-        assert!(
-            exit.reason
-                .unwrap()
-                .starts_with("cannot start \"no-such-program-here\"")
-        );
+        let exit = backend.launch(spec(dir.path(), &["no-such-program-here"]), CancellationToken::new()).await.unwrap();
+        assert!(exit.reason.unwrap().starts_with("cannot start \"no-such-program-here\""));
     }
 
     #[tokio::test]
@@ -238,7 +282,7 @@ mod tests {
         let mut s = spec(dir.path(), &["sh", "-c", "sleep 300 & sleep 300"]);
         s.started = Some(started);
         let running = tokio::spawn(LocalBackend::new().launch(s, cancel.clone()));
-        let pid = pid.await.unwrap();
+        let pid = pid.await.unwrap().pid;
         cancel.cancel();
         let exit = running.await.unwrap().unwrap();
         assert_eq!(exit.reason.as_deref(), Some("canceled"));
@@ -268,10 +312,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = spec(dir.path(), &["sleep", "300"]);
         s.timeout = Some(Duration::from_millis(50));
-        let exit = LocalBackend::new()
-            .launch(s, CancellationToken::new())
-            .await
-            .unwrap();
+        let exit = LocalBackend::new().launch(s, CancellationToken::new()).await.unwrap();
         assert_eq!(exit.reason.as_deref(), Some("timed out"));
         assert!(!exit.success());
     }

@@ -32,8 +32,28 @@ pub struct LaunchSpec {
     pub timeout: Option<Duration>,
     /// GPU indices handed to the process (`CUDA_VISIBLE_DEVICES`).
     pub gpus: Vec<u32>,
-    /// Told the process id once it started.
-    pub started: Option<oneshot::Sender<u32>>,
+    /// Told the process's identity once it started.
+    pub started: Option<oneshot::Sender<ProcessId>>,
+}
+
+/// A process, told apart from a later one that reuses its pid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessId {
+    /// The pid.
+    pub pid: u32,
+    /// Start time in clock ticks since boot (`/proc/<pid>/stat`, field 22).
+    pub start_time: u64,
+}
+
+/// An attempt found running when the engine starts: to be waited for again.
+#[derive(Clone, Debug)]
+pub struct Reattach {
+    /// The attempt's name.
+    pub name: String,
+    /// The process recorded for it, if it got as far as starting.
+    pub process: Option<ProcessId>,
+    /// Its log directory, where the exit status is written.
+    pub log_dir: PathBuf,
 }
 
 /// How an attempt ended.
@@ -43,6 +63,8 @@ pub struct Exit {
     pub code: Option<i32>,
     /// Why it ended, when not by itself: timeout, canceled, signal, start failure.
     pub reason: Option<String>,
+    /// The attempt vanished while the engine was down, leaving no exit status.
+    pub lost: bool,
 }
 
 impl Exit {
@@ -70,11 +92,10 @@ pub enum BackendError {
 /// `cancel` stops it (gracefully, then by force).
 pub trait Backend: Send + Sync + 'static {
     /// Starts the attempt and waits for its end.
-    fn launch(
-        &self,
-        spec: LaunchSpec,
-        cancel: CancellationToken,
-    ) -> BoxFuture<'static, Result<Exit, BackendError>>;
+    fn launch(&self, spec: LaunchSpec, cancel: CancellationToken) -> BoxFuture<'static, Result<Exit, BackendError>>;
+
+    /// Waits again for an attempt launched before the engine restarted.
+    fn reattach(&self, attempt: Reattach, cancel: CancellationToken) -> BoxFuture<'static, Exit>;
 }
 
 /// How long a stopped attempt may take to exit before it is killed.

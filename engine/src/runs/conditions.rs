@@ -14,17 +14,12 @@ pub fn cel(expression: &str, parameter_values: &BTreeMap<String, Value>) -> Resu
     let program = compile_cel(expression)?;
     let mut context = cel_interpreter::Context::default();
     let inputs = serde_json::json!({ "parameter_values": parameter_values });
-    context
-        .add_variable("inputs", inputs)
-        .map_err(|e| format!("cannot bind condition inputs: {e}"))?;
+    context.add_variable("inputs", inputs).map_err(|e| format!("cannot bind condition inputs: {e}"))?;
     // Like compiling, executing a tree the parser recovered from can panic.
-    let executed =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&context)));
+    let executed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&context)));
     match executed {
         Ok(Ok(cel_interpreter::Value::Bool(b))) => Ok(b),
-        Ok(Ok(other)) => Err(format!(
-            "condition {expression:?} gave {other:?}, not a boolean"
-        )),
+        Ok(Ok(other)) => Err(format!("condition {expression:?} gave {other:?}, not a boolean")),
         Ok(Err(e)) => Err(format!("condition {expression:?} failed: {e}")),
         Err(_) => Err(format!("invalid condition {expression:?}")),
     }
@@ -46,9 +41,7 @@ pub fn compile_cel(expression: &str) -> Result<cel_interpreter::Program, String>
 pub fn depends(expression: &str, results: &BTreeMap<String, State>) -> Result<bool, String> {
     let mut parser = Parser::new(expression, |atom: &str| {
         let (task, result) = atom.split_once('.').unwrap_or((atom, ""));
-        let state = *results
-            .get(task)
-            .ok_or_else(|| format!("unknown task {task:?}"))?;
+        let state = *results.get(task).ok_or_else(|| format!("unknown task {task:?}"))?;
         Ok(match result {
             "" => matches!(state, State::Succeeded | State::Cached | State::Skipped),
             "Succeeded" => matches!(state, State::Succeeded | State::Cached),
@@ -71,10 +64,7 @@ pub fn when(expression: &str) -> Result<bool, String> {
 /// a lone `true`/`false` is itself.
 fn comparison(atom: &str) -> Result<bool, String> {
     const OPERATORS: [&str; 6] = ["==", "!=", "<=", ">=", "<", ">"];
-    let Some((op, at)) = OPERATORS
-        .iter()
-        .find_map(|op| atom.find(op).map(|at| (*op, at)))
-    else {
+    let Some((op, at)) = OPERATORS.iter().find_map(|op| atom.find(op).map(|at| (*op, at))) else {
         return match unquote(atom) {
             "true" => Ok(true),
             "false" => Ok(false),
@@ -117,11 +107,7 @@ impl<'a, F: FnMut(&str) -> Result<bool, String>> Parser<'a, F> {
 
     fn expression(&mut self) -> Result<bool, String> {
         let value = self.or()?;
-        if self.rest.trim().is_empty() {
-            Ok(value)
-        } else {
-            Err(format!("unexpected {:?}", self.rest.trim()))
-        }
+        if self.rest.trim().is_empty() { Ok(value) } else { Err(format!("unexpected {:?}", self.rest.trim())) }
     }
 
     fn eat(&mut self, token: &str) -> bool {
@@ -195,25 +181,16 @@ mod tests {
         assert_eq!(cel(gt, &values), Ok(true));
         assert_eq!(cel(&format!("!({gt})"), &values), Ok(false));
         let coin: BTreeMap<String, Value> = [("c".to_owned(), json!("heads"))].into();
-        assert_eq!(
-            cel("inputs.parameter_values['c'] == 'heads'", &coin),
-            Ok(true)
-        );
+        assert_eq!(cel("inputs.parameter_values['c'] == 'heads'", &coin), Ok(true));
         assert!(cel("inputs.parameter_values['c'] +", &coin).is_err());
     }
 
     #[test]
     fn argo_depends_logic() {
-        let results: BTreeMap<String, State> = [
-            ("a".to_owned(), State::Succeeded),
-            ("b".to_owned(), State::Failed),
-            ("c".to_owned(), State::Skipped),
-        ]
-        .into();
-        assert_eq!(
-            depends("a && (b.Succeeded || b.Failed)", &results),
-            Ok(true)
-        );
+        let results: BTreeMap<String, State> =
+            [("a".to_owned(), State::Succeeded), ("b".to_owned(), State::Failed), ("c".to_owned(), State::Skipped)]
+                .into();
+        assert_eq!(depends("a && (b.Succeeded || b.Failed)", &results), Ok(true));
         assert_eq!(depends("a && b", &results), Ok(false));
         assert_eq!(depends("!b.Succeeded && c", &results), Ok(true));
         assert!(depends("a && z", &results).is_err());

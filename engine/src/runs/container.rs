@@ -1,5 +1,6 @@
 //! One containerized task: cache lookup, attempts with retries and backoff,
-//! resource admission, and reading what the process produced.
+//! resource admission, reading what the process produced, and picking an
+//! interrupted task up again after a restart.
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
@@ -13,17 +14,16 @@ use super::{
     values::{ArtifactValue, Fill, Values, executor_input, parse_output},
 };
 use crate::{
-    backend::{LaunchSpec, Request},
+    backend::{Exit, LaunchSpec, Reattach, Request},
     spec::{Component, Container, Task},
 };
 
 /// Most bytes of stdout kept as an Argo `result`.
 const MAX_RESULT_BYTES: u64 = 256 * 1024;
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; the pieces are distinct"
-)]
+/// Runs a container task to its end: from the cache, by re-attaching to an
+/// attempt that survived a restart, or by launching attempts.
+#[expect(clippy::too_many_arguments, reason = "one call site; the pieces are distinct")]
 pub async fn run(
     ctx: &RunContext,
     name: &str,
@@ -34,11 +34,22 @@ pub async fn run(
     item: Option<&Value>,
     path: String,
 ) -> Outcome {
-    let task_id =
-        match record::task_started(&ctx.store, &ctx.run_id, &path, name, &json!(inputs)).await {
-            Ok(id) => id,
-            Err(e) => return Outcome::failed(format!("cannot record task {path}: {e}")),
-        };
+    let max_attempts = 1 + task.retry.as_ref().map_or(0, |r| r.max_retries);
+    let mut next_number = 1;
+    let mut last_reason = String::new();
+    if ctx.resuming {
+        match resume(ctx, component, spec, &path).await {
+            Resumed::Done(outcome) => return outcome,
+            Resumed::Continue { next, reason } => {
+                next_number = next;
+                last_reason = reason.unwrap_or_default();
+            }
+        }
+    }
+    let task_id = match record::task_started(&ctx.store, &ctx.run_id, &path, name, &json!(inputs)).await {
+        Ok(id) => id,
+        Err(e) => return Outcome::failed(format!("cannot record task {path}: {e}")),
+    };
     let cache_key = task.cache.then(|| cache_key(component, &inputs));
     let hit = match &cache_key {
         Some(key) => record::cached(&ctx.store, key).await.ok().flatten(),
@@ -49,30 +60,11 @@ pub async fn run(
         Some((from, outputs, values))
     });
     if let Some((from, outputs, values)) = hit {
-        let _ = record::task_finished(
-            &ctx.store,
-            &task_id,
-            State::Cached,
-            &outputs,
-            Some(&from),
-            None,
-        )
-        .await;
-        ctx.report(Progress {
-            path: &path,
-            state: State::Cached,
-            attempts: 0,
-            cached: true,
-        });
-        return Outcome {
-            state: State::Cached,
-            outputs: values,
-            reason: None,
-        };
+        let _ = record::task_finished(&ctx.store, &task_id, State::Cached, &outputs, Some(&from), None).await;
+        ctx.report(Progress { path: &path, state: State::Cached, attempts: 0, cached: true });
+        return Outcome { state: State::Cached, outputs: values, reason: None };
     }
-    let max_attempts = 1 + task.retry.as_ref().map_or(0, |r| r.max_retries);
-    let mut last_reason = String::new();
-    for number in 1..=max_attempts {
+    for number in next_number..=max_attempts {
         if number > 1 {
             let wait = task.retry.as_ref().map_or(0.0, |r| r.backoff(number - 1));
             tokio::select! {
@@ -80,68 +72,81 @@ pub async fn run(
                 () = ctx.cancel.cancelled() => break,
             }
         }
-        match attempt(
-            ctx, &task_id, task, component, spec, &inputs, item, &path, number,
-        )
-        .await
-        {
-            Ok(outputs) => {
-                let outputs_json = json!(outputs);
-                if let Some(key) = &cache_key {
-                    let _ =
-                        record::cache(&ctx.store, key, &task_id, &ctx.run_id, &outputs_json).await;
-                }
-                let _ = record::task_finished(
-                    &ctx.store,
-                    &task_id,
-                    State::Succeeded,
-                    &outputs_json,
-                    None,
-                    None,
-                )
-                .await;
-                ctx.report(Progress {
-                    path: &path,
-                    state: State::Succeeded,
-                    attempts: number,
-                    cached: false,
-                });
-                return Outcome {
-                    state: State::Succeeded,
-                    outputs,
-                    reason: None,
-                };
-            }
+        match attempt(ctx, &task_id, task, component, spec, &inputs, item, &path, number).await {
+            Ok(outputs) => return succeeded(ctx, &task_id, &path, cache_key.as_deref(), outputs, number).await,
             Err(reason) => last_reason = reason,
         }
         if ctx.cancel.is_cancelled() {
             break;
         }
     }
-    let state = if ctx.cancel.is_cancelled() {
-        State::Canceled
-    } else {
-        State::Failed
+    let state = if ctx.cancel.is_cancelled() { State::Canceled } else { State::Failed };
+    let _ = record::task_finished(&ctx.store, &task_id, state, &Value::Null, None, Some(&last_reason)).await;
+    ctx.report(Progress { path: &path, state, attempts: max_attempts, cached: false });
+    Outcome { state, outputs: Values::default(), reason: Some(format!("{path}: {last_reason}")) }
+}
+
+async fn succeeded(
+    ctx: &RunContext,
+    task_id: &str,
+    path: &str,
+    cache_key: Option<&str>,
+    outputs: Values,
+    attempts: u32,
+) -> Outcome {
+    let outputs_json = json!(outputs);
+    if let Some(key) = cache_key {
+        let _ = record::cache(&ctx.store, key, task_id, &ctx.run_id, &outputs_json).await;
+    }
+    let _ = record::task_finished(&ctx.store, task_id, State::Succeeded, &outputs_json, None, None).await;
+    ctx.report(Progress { path, state: State::Succeeded, attempts, cached: false });
+    Outcome { state: State::Succeeded, outputs, reason: None }
+}
+
+/// What a restarted engine found of a task.
+enum Resumed {
+    /// It had ended, or its surviving attempt has now ended well.
+    Done(Outcome),
+    /// Launch attempts from `next` on.
+    Continue { next: u32, reason: Option<String> },
+}
+
+/// Picks a task up after a restart: a finished task keeps its result (no
+/// step runs twice); an attempt still running is waited for again; one that
+/// vanished is marked lost and counts against the retries.
+async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path: &str) -> Resumed {
+    let Ok(Some(prior)) = record::task_at(&ctx.store, &ctx.run_id, path).await else {
+        return Resumed::Continue { next: 1, reason: None };
     };
-    let _ = record::task_finished(
-        &ctx.store,
-        &task_id,
-        state,
-        &Value::Null,
-        None,
-        Some(&last_reason),
-    )
-    .await;
-    ctx.report(Progress {
-        path: &path,
-        state,
-        attempts: max_attempts,
-        cached: false,
-    });
-    Outcome {
-        state,
-        outputs: Values::default(),
-        reason: Some(format!("{path}: {last_reason}")),
+    match prior.state {
+        State::Succeeded | State::Cached => {
+            let outputs = prior.outputs.and_then(|o| serde_json::from_value(o).ok()).unwrap_or_default();
+            ctx.report(Progress { path, state: prior.state, attempts: 0, cached: prior.state == State::Cached });
+            return Resumed::Done(Outcome { state: prior.state, outputs, reason: None });
+        }
+        State::Failed | State::Canceled | State::Skipped | State::Lost => {
+            return Resumed::Done(Outcome { state: prior.state, outputs: Values::default(), reason: prior.reason });
+        }
+        State::Pending | State::Running => {}
+    }
+    let Ok(Some(last)) = record::last_attempt(&ctx.store, &prior.id).await else {
+        return Resumed::Continue { next: 1, reason: None };
+    };
+    if last.state != State::Running {
+        return Resumed::Continue { next: last.number + 1, reason: last.reason };
+    }
+    let paths = AttemptPaths::new(ctx, component, path, last.number);
+    let exit = ctx
+        .backend
+        .reattach(
+            Reattach { name: last.name.clone(), process: last.process, log_dir: paths.dir.clone() },
+            ctx.cancel.clone(),
+        )
+        .await;
+    tracing::info!(run.id = %ctx.run_id, task.path = %path, attempt = %last.name, ?exit, "re-attached attempt ended");
+    match finish(ctx, component, spec, &paths, &last.name, exit).await {
+        Ok(outputs) => Resumed::Done(succeeded(ctx, &prior.id, path, None, outputs, last.number).await),
+        Err(reason) => Resumed::Continue { next: last.number + 1, reason: Some(reason) },
     }
 }
 
@@ -150,25 +155,59 @@ fn cache_key(component: &Component, inputs: &Values) -> String {
     let mut hasher = Sha256::new();
     hasher.update(serde_json::to_vec(component).unwrap_or_default());
     hasher.update(serde_json::to_vec(inputs).unwrap_or_default());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A short stable name for a task path, used in attempt names and directories.
 pub fn path_hash(path: &str) -> String {
-    Sha256::digest(path.as_bytes())[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(path.as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; the pieces are distinct"
-)]
+/// Where one attempt keeps its files; the same for the same task and number.
+struct AttemptPaths {
+    dir: PathBuf,
+    outputs_dir: PathBuf,
+    executor_output: PathBuf,
+    parameter_files: BTreeMap<String, PathBuf>,
+    artifacts: BTreeMap<String, ArtifactValue>,
+}
+
+impl AttemptPaths {
+    fn new(ctx: &RunContext, component: &Component, path: &str, number: u32) -> Self {
+        let dir = ctx.run_dir.join("tasks").join(path_hash(path)).join(format!("attempt-{number}"));
+        let outputs_dir = dir.join("outputs");
+        let parameter_files = component
+            .output_parameters
+            .iter()
+            .map(|(name, def)| {
+                (
+                    name.clone(),
+                    def.path.as_ref().map_or_else(|| outputs_dir.join("parameters").join(name), PathBuf::from),
+                )
+            })
+            .collect();
+        let artifact_root = ctx.artifacts_dir.join(&ctx.run_id).join(path_hash(path));
+        let artifacts = component
+            .output_artifacts
+            .iter()
+            .map(|(name, def)| {
+                let uri = artifact_root.join(name).display().to_string();
+                (
+                    name.clone(),
+                    ArtifactValue { name: name.clone(), uri, schema: def.schema.clone(), metadata: json!({}) },
+                )
+            })
+            .collect();
+        Self { executor_output: outputs_dir.join("executor_output.json"), dir, outputs_dir, parameter_files, artifacts }
+    }
+}
+
+/// Deterministic attempt name: run, task and attempt number.
+fn attempt_name(ctx: &RunContext, path: &str, number: u32) -> String {
+    format!("{}-{}-{number}", &ctx.run_id[..8], path_hash(path))
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site; the pieces are distinct")]
 async fn attempt(
     ctx: &RunContext,
     task_id: &str,
@@ -180,76 +219,31 @@ async fn attempt(
     path: &str,
     number: u32,
 ) -> Result<Values, String> {
-    let task_dir = ctx.run_dir.join("tasks").join(path_hash(path));
-    let attempt_name = format!("{}-{}-{number}", &ctx.run_id[..8], path_hash(path));
-    let attempt_dir = task_dir.join(format!("attempt-{number}"));
-    let outputs_dir = attempt_dir.join("outputs");
-    std::fs::create_dir_all(&outputs_dir)
-        .map_err(|e| format!("cannot create {}: {e}", outputs_dir.display()))?;
-
-    let output_parameter_files: BTreeMap<String, PathBuf> = component
-        .output_parameters
-        .iter()
-        .map(|(name, def)| {
-            (
-                name.clone(),
-                def.path
-                    .as_ref()
-                    .map_or_else(|| outputs_dir.join("parameters").join(name), PathBuf::from),
-            )
-        })
-        .collect();
-    let artifact_root = ctx.artifacts_dir.join(&ctx.run_id).join(path_hash(path));
-    let output_artifacts: BTreeMap<String, ArtifactValue> = component
-        .output_artifacts
-        .iter()
-        .map(|(name, def)| {
-            let uri = artifact_root.join(name).display().to_string();
-            (
-                name.clone(),
-                ArtifactValue {
-                    name: name.clone(),
-                    uri,
-                    schema: def.schema.clone(),
-                    metadata: json!({}),
-                },
-            )
-        })
-        .collect();
-    for artifact in output_artifacts.values() {
+    let paths = AttemptPaths::new(ctx, component, path, number);
+    let name = attempt_name(ctx, path, number);
+    std::fs::create_dir_all(&paths.outputs_dir)
+        .map_err(|e| format!("cannot create {}: {e}", paths.outputs_dir.display()))?;
+    for artifact in paths.artifacts.values() {
         let _ = std::fs::remove_file(&artifact.uri);
         if let Some(parent) = std::path::Path::new(&artifact.uri).parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
     }
-    // Argo templates read inputs from and write outputs to fixed paths.
-    for (name, def) in &component.input_artifacts {
-        if let (Some(target), Some(artifact)) = (
-            &def.path,
-            inputs.artifacts.get(name).and_then(|a| a.first()),
-        ) {
+    // Argo templates read inputs from fixed paths.
+    for (input, def) in &component.input_artifacts {
+        if let (Some(target), Some(artifact)) = (&def.path, inputs.artifacts.get(input).and_then(|a| a.first())) {
             std::fs::copy(&artifact.uri, target)
-                .map_err(|e| format!("cannot place input artifact {name:?} at {target}: {e}"))?;
+                .map_err(|e| format!("cannot place input artifact {input:?} at {target}: {e}"))?;
         }
     }
-    let executor_output = outputs_dir.join("executor_output.json");
-    let exec_input = executor_input(
-        inputs,
-        &output_parameter_files,
-        &output_artifacts,
-        &executor_output,
-    );
+    let exec_input = executor_input(inputs, &paths.parameter_files, &paths.artifacts, &paths.executor_output);
     let mut run_values = ctx.run_values.clone();
-    run_values.insert(
-        "task_name".into(),
-        path.rsplit('/').next().unwrap_or(path).to_owned(),
-    );
+    run_values.insert("task_name".into(), path.rsplit('/').next().unwrap_or(path).to_owned());
     run_values.insert("task_uuid".into(), task_id.to_owned());
     let fill = Fill {
         inputs,
-        output_parameter_files: &output_parameter_files,
-        output_artifacts: &output_artifacts,
+        output_parameter_files: &paths.parameter_files,
+        output_artifacts: &paths.artifacts,
         executor_input: &exec_input,
         run: &run_values,
         pipeline_inputs: &ctx.parameters,
@@ -257,80 +251,72 @@ async fn attempt(
     };
     let mut argv = fill.argv(&spec.argv)?;
     if let Some(script) = &spec.script {
-        let file = attempt_dir.join("script");
+        let file = paths.dir.join("script");
         std::fs::write(&file, script).map_err(|e| format!("cannot write script: {e}"))?;
         argv.push(file.display().to_string());
     }
-    let env = spec
-        .env
-        .iter()
-        .map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let env =
+        spec.env.iter().map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v))).collect::<Result<Vec<_>, _>>()?;
 
     let request = Request {
         cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
         memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
         gpus: spec.resources.gpus,
     };
-    let grant = ctx
-        .ledger
-        .acquire(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    record::attempt_started(&ctx.store, &attempt_name, task_id, number)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (started, pid) = tokio::sync::oneshot::channel();
+    let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
+    record::attempt_started(&ctx.store, &name, task_id, number, &paths.dir).await.map_err(|e| e.to_string())?;
+    let (started, process) = tokio::sync::oneshot::channel();
     let launch = LaunchSpec {
-        name: attempt_name.clone(),
+        name: name.clone(),
         image: spec.image.clone(),
         argv,
         env,
-        workdir: attempt_dir.join("work"),
-        log_dir: attempt_dir.clone(),
+        workdir: paths.dir.join("work"),
+        log_dir: paths.dir.clone(),
         timeout: task.timeout_seconds.map(Duration::from_secs),
         gpus: grant.gpus.clone(),
         started: Some(started),
     };
     let running = ctx.backend.launch(launch, ctx.cancel.clone());
-    let store = ctx.store.clone();
-    let name_for_pid = attempt_name.clone();
-    let record_pid = async move {
-        if let Ok(pid) = pid.await {
-            let _ = record::attempt_pid(&store, &name_for_pid, pid).await;
+    let record_process = async {
+        if let Ok(process) = process.await {
+            let _ = record::attempt_process(&ctx.store, &name, process).await;
         }
     };
-    let (exit, ()) = tokio::join!(running, record_pid);
+    let (exit, ()) = tokio::join!(running, record_process);
     drop(grant);
     let exit = exit.map_err(|e| e.to_string())?;
+    finish(ctx, component, spec, &paths, &name, exit).await
+}
+
+/// Records how an attempt ended and reads its outputs if it succeeded.
+async fn finish(
+    ctx: &RunContext,
+    component: &Component,
+    spec: &Container,
+    paths: &AttemptPaths,
+    name: &str,
+    exit: Exit,
+) -> Result<Values, String> {
     if !exit.success() {
-        let reason = exit
-            .reason
-            .clone()
-            .unwrap_or_else(|| format!("exited with status {}", exit.code.unwrap_or(-1)));
-        let state = if ctx.cancel.is_cancelled() {
+        let reason = exit.reason.clone().unwrap_or_else(|| format!("exited with status {}", exit.code.unwrap_or(-1)));
+        let state = if exit.lost {
+            State::Lost
+        } else if ctx.cancel.is_cancelled() {
             State::Canceled
         } else {
             State::Failed
         };
-        let _ =
-            record::attempt_finished(&ctx.store, &attempt_name, state, exit.code, Some(&reason))
-                .await;
+        let _ = record::attempt_finished(&ctx.store, name, state, exit.code, Some(&reason)).await;
         return Err(reason);
     }
-    let collected = collect_outputs(
-        component,
-        spec,
-        &output_parameter_files,
-        &output_artifacts,
-        &executor_output,
-        &attempt_dir,
-    );
+    let collected =
+        collect_outputs(component, spec, &paths.parameter_files, &paths.artifacts, &paths.executor_output, &paths.dir);
     let (state, reason) = match &collected {
         Ok(_) => (State::Succeeded, None),
         Err(e) => (State::Failed, Some(e.as_str())),
     };
-    let _ = record::attempt_finished(&ctx.store, &attempt_name, state, exit.code, reason).await;
+    let _ = record::attempt_finished(&ctx.store, name, state, exit.code, reason).await;
     collected
 }
 
@@ -344,50 +330,34 @@ fn collect_outputs(
 ) -> Result<Values, String> {
     let mut outputs = Values::default();
     let written: Value = match std::fs::read(executor_output) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| format!("executor_output.json is not JSON: {e}"))?,
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("executor_output.json is not JSON: {e}"))?,
         Err(_) => Value::Null,
     };
     for (name, def) in &component.output_parameters {
-        if let Some(value) = written.pointer(&format!("/parameterValues/{}", escape_pointer(name)))
-        {
+        if let Some(value) = written.pointer(&format!("/parameterValues/{}", escape_pointer(name))) {
             outputs.parameters.insert(name.clone(), value.clone());
             continue;
         }
         let file = &parameter_files[name];
-        let text = std::fs::read_to_string(file).map_err(|_| {
-            format!(
-                "did not write output parameter {name:?} ({})",
-                file.display()
-            )
-        })?;
-        outputs.parameters.insert(
-            name.clone(),
-            parse_output(def.kind, &text).map_err(|e| format!("output {name:?}: {e}"))?,
-        );
+        let text = std::fs::read_to_string(file)
+            .map_err(|_| format!("did not write output parameter {name:?} ({})", file.display()))?;
+        outputs
+            .parameters
+            .insert(name.clone(), parse_output(def.kind, &text).map_err(|e| format!("output {name:?}: {e}"))?);
     }
     let stdout = attempt_dir.join("stdout");
     let small = std::fs::metadata(&stdout).is_ok_and(|m| m.len() <= MAX_RESULT_BYTES);
     if spec.stdout_result && small && !component.output_parameters.contains_key("result") {
         let text = std::fs::read_to_string(&stdout).unwrap_or_default();
-        outputs
-            .parameters
-            .insert("result".into(), Value::String(text.trim_end().to_owned()));
+        outputs.parameters.insert("result".into(), Value::String(text.trim_end().to_owned()));
     }
     for (name, artifact) in artifacts {
         let mut artifact = artifact.clone();
-        if let Some(path) = component
-            .output_artifacts
-            .get(name)
-            .and_then(|d| d.path.as_ref())
-        {
+        if let Some(path) = component.output_artifacts.get(name).and_then(|d| d.path.as_ref()) {
             std::fs::copy(path, &artifact.uri)
                 .map_err(|e| format!("did not write output artifact {name:?} at {path}: {e}"))?;
         }
-        if let Some(metadata) = written.pointer(&format!(
-            "/artifacts/{}/artifacts/0/metadata",
-            escape_pointer(name)
-        )) {
+        if let Some(metadata) = written.pointer(&format!("/artifacts/{}/artifacts/0/metadata", escape_pointer(name))) {
             artifact.metadata = metadata.clone();
         }
         outputs.artifacts.insert(name.clone(), vec![artifact]);

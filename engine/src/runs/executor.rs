@@ -10,9 +10,7 @@ use super::{
     Progress, RunContext, State, conditions, container,
     values::{ArtifactValue, Fill, Values, coerce, item_field},
 };
-use crate::spec::{
-    ArtifactSource, Body, Component, Condition, Dag, ItemsSource, ParameterSource, Task,
-};
+use crate::spec::{ArtifactSource, Body, Component, Condition, Dag, ItemsSource, ParameterSource, Task};
 
 /// How a task or DAG ended and what it produced.
 #[derive(Clone, Debug)]
@@ -27,11 +25,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub(super) fn failed(reason: impl Into<String>) -> Self {
-        Self {
-            state: State::Failed,
-            outputs: Values::default(),
-            reason: Some(reason.into()),
-        }
+        Self { state: State::Failed, outputs: Values::default(), reason: Some(reason.into()) }
     }
 }
 
@@ -45,30 +39,17 @@ pub struct Scope {
 }
 
 /// Runs a DAG to its end.
-pub fn run_dag<'a>(
-    ctx: &'a RunContext,
-    dag: &'a Dag,
-    scope: Scope,
-    path: String,
-) -> BoxFuture<'a, Outcome> {
+pub fn run_dag<'a>(ctx: &'a RunContext, dag: &'a Dag, scope: Scope, path: String) -> BoxFuture<'a, Outcome> {
     async move {
         let mut results: BTreeMap<String, Outcome> = BTreeMap::new();
         let mut waiting: BTreeSet<&str> = dag.tasks.keys().map(String::as_str).collect();
         let mut running = FuturesUnordered::new();
-        let limit = dag
-            .parallelism
-            .filter(|p| *p > 0)
-            .map_or(usize::MAX, |p| p as usize);
+        let limit = dag.parallelism.filter(|p| *p > 0).map_or(usize::MAX, |p| p as usize);
         loop {
             let ready: Vec<&str> = waiting
                 .iter()
                 .copied()
-                .filter(|name| {
-                    dag.tasks[*name]
-                        .depends_on
-                        .iter()
-                        .all(|d| results.contains_key(d))
-                })
+                .filter(|name| dag.tasks[*name].depends_on.iter().all(|d| results.contains_key(d)))
                 .collect();
             for name in ready {
                 if running.len() >= limit {
@@ -79,12 +60,7 @@ pub fn run_dag<'a>(
                 let task_path = format!("{path}/{name}");
                 let snapshot = results.clone();
                 let scope = scope.clone();
-                running.push(async move {
-                    (
-                        name,
-                        run_task(ctx, name, task, &snapshot, &scope, task_path).await,
-                    )
-                });
+                running.push(async move { (name, run_task(ctx, name, task, &snapshot, &scope, task_path).await) });
             }
             match running.next().await {
                 Some((name, outcome)) => {
@@ -99,11 +75,7 @@ pub fn run_dag<'a>(
 }
 
 fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
-    let failed: Vec<&String> = results
-        .iter()
-        .filter(|(_, o)| o.state == State::Failed)
-        .map(|(n, _)| n)
-        .collect();
+    let failed: Vec<&String> = results.iter().filter(|(_, o)| o.state == State::Failed).map(|(n, _)| n).collect();
     let canceled = results.values().any(|o| o.state == State::Canceled);
     let state = if canceled {
         State::Canceled
@@ -114,30 +86,18 @@ fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
     };
     let mut outputs = Values::default();
     for (name, (task, output)) in &dag.output_parameters {
-        if let Some(value) = results
-            .get(task)
-            .and_then(|o| o.outputs.parameters.get(output))
-        {
+        if let Some(value) = results.get(task).and_then(|o| o.outputs.parameters.get(output)) {
             outputs.parameters.insert(name.clone(), value.clone());
         }
     }
     for (name, (task, output)) in &dag.output_artifacts {
-        if let Some(value) = results
-            .get(task)
-            .and_then(|o| o.outputs.artifacts.get(output))
-        {
+        if let Some(value) = results.get(task).and_then(|o| o.outputs.artifacts.get(output)) {
             outputs.artifacts.insert(name.clone(), value.clone());
         }
     }
     // The innermost failure, which names its task and why.
-    let reason = failed
-        .first()
-        .and_then(|name| results[*name].reason.clone());
-    Outcome {
-        state,
-        outputs,
-        reason,
-    }
+    let reason = failed.first().and_then(|name| results[*name].reason.clone());
+    Outcome { state, outputs, reason }
 }
 
 /// Runs one task of a DAG (all its iterations), once its dependencies ended.
@@ -153,16 +113,9 @@ pub fn run_task<'a>(
         if ctx.cancel.is_cancelled() {
             return skip(ctx, name, &path, State::Canceled, "run canceled").await;
         }
-        let argo_depends = task
-            .trigger
-            .conditions
-            .iter()
-            .any(|c| matches!(c, Condition::ArgoDepends(_)));
-        let blocked: Vec<&String> = task
-            .depends_on
-            .iter()
-            .filter(|d| matches!(upstream[*d].state, State::Failed | State::Canceled))
-            .collect();
+        let argo_depends = task.trigger.conditions.iter().any(|c| matches!(c, Condition::ArgoDepends(_)));
+        let blocked: Vec<&String> =
+            task.depends_on.iter().filter(|d| matches!(upstream[*d].state, State::Failed | State::Canceled)).collect();
         if !blocked.is_empty() && !task.trigger.after_failures && !argo_depends {
             let reason = format!("upstream task {} did not succeed", blocked[0]);
             return skip(ctx, name, &path, State::Skipped, &reason).await;
@@ -174,11 +127,7 @@ pub fn run_task<'a>(
             Ok(items) => items,
             Err(e) => return fail(ctx, name, &path, &e).await,
         };
-        let limit = if iterator.parallelism == 0 {
-            usize::MAX
-        } else {
-            iterator.parallelism as usize
-        };
+        let limit = if iterator.parallelism == 0 { usize::MAX } else { iterator.parallelism as usize };
         let mut pending = items.into_iter().enumerate();
         let mut running = FuturesUnordered::new();
         let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
@@ -190,19 +139,7 @@ pub fn run_task<'a>(
                 let path = format!("{path}[{i}]");
                 let scope = scope.clone();
                 running.push(async move {
-                    (
-                        i,
-                        run_once(
-                            ctx,
-                            name,
-                            task,
-                            upstream,
-                            &scope_with(scope, &item),
-                            Some(item.clone()),
-                            path,
-                        )
-                        .await,
-                    )
+                    (i, run_once(ctx, name, task, upstream, &scope_with(scope, &item), Some(item.clone()), path).await)
                 });
             }
             match running.next().await {
@@ -233,34 +170,15 @@ fn collect_iterations(outcomes: Vec<Outcome>) -> Outcome {
     let mut artifacts: BTreeMap<String, Vec<ArtifactValue>> = BTreeMap::new();
     for outcome in &outcomes {
         for (name, value) in &outcome.outputs.parameters {
-            parameters
-                .entry(name.clone())
-                .or_default()
-                .push(value.clone());
+            parameters.entry(name.clone()).or_default().push(value.clone());
         }
         for (name, list) in &outcome.outputs.artifacts {
-            artifacts
-                .entry(name.clone())
-                .or_default()
-                .extend(list.iter().cloned());
+            artifacts.entry(name.clone()).or_default().extend(list.iter().cloned());
         }
     }
-    let outputs = Values {
-        parameters: parameters
-            .into_iter()
-            .map(|(k, v)| (k, Value::Array(v)))
-            .collect(),
-        artifacts,
-    };
-    let reason = outcomes
-        .iter()
-        .find_map(|o| o.reason.clone())
-        .filter(|_| state != State::Succeeded);
-    Outcome {
-        state,
-        outputs,
-        reason,
-    }
+    let outputs = Values { parameters: parameters.into_iter().map(|(k, v)| (k, Value::Array(v))).collect(), artifacts };
+    let reason = outcomes.iter().find_map(|o| o.reason.clone()).filter(|_| state != State::Succeeded);
+    Outcome { state, outputs, reason }
 }
 
 fn run_once<'a>(
@@ -274,15 +192,11 @@ fn run_once<'a>(
 ) -> BoxFuture<'a, Outcome> {
     async move {
         let component = &ctx.plan.components[&task.component];
-        let mut inputs = match resolve_inputs(ctx, task, component, upstream, scope, item.as_ref())
-        {
+        let mut inputs = match resolve_inputs(ctx, task, component, upstream, scope, item.as_ref()) {
             Ok(inputs) => inputs,
             Err(e) => return fail(ctx, name, &path, &e).await,
         };
-        if let (Some(input), Some(item)) = (
-            task.iterator.as_ref().and_then(|i| i.item_input.as_ref()),
-            &item,
-        ) {
+        if let (Some(input), Some(item)) = (task.iterator.as_ref().and_then(|i| i.item_input.as_ref()), &item) {
             inputs.parameters.insert(input.clone(), item.clone());
         }
         match conditions_hold(ctx, task, &inputs, upstream, scope, item.as_ref()) {
@@ -294,22 +208,12 @@ fn run_once<'a>(
         }
         match &component.body {
             Body::Dag(dag) => {
-                let task_id = match super::record::task_started(
-                    &ctx.store,
-                    &ctx.run_id,
-                    &path,
-                    name,
-                    &json!(inputs),
-                )
-                .await
-                {
-                    Ok(id) => id,
-                    Err(e) => return Outcome::failed(format!("cannot record task: {e}")),
-                };
-                let inner = Scope {
-                    inputs,
-                    item: item.or_else(|| scope.item.clone()),
-                };
+                let task_id =
+                    match super::record::task_started(&ctx.store, &ctx.run_id, &path, name, &json!(inputs)).await {
+                        Ok(id) => id,
+                        Err(e) => return Outcome::failed(format!("cannot record task: {e}")),
+                    };
+                let inner = Scope { inputs, item: item.or_else(|| scope.item.clone()) };
                 let outcome = run_dag(ctx, dag, inner, path.clone()).await;
                 let _ = super::record::task_finished(
                     &ctx.store,
@@ -320,26 +224,11 @@ fn run_once<'a>(
                     outcome.reason.as_deref(),
                 )
                 .await;
-                ctx.report(Progress {
-                    path: &path,
-                    state: outcome.state,
-                    attempts: 0,
-                    cached: false,
-                });
+                ctx.report(Progress { path: &path, state: outcome.state, attempts: 0, cached: false });
                 outcome
             }
             Body::Container(spec) => {
-                container::run(
-                    ctx,
-                    name,
-                    task,
-                    component,
-                    spec,
-                    inputs,
-                    item.as_ref(),
-                    path,
-                )
-                .await
+                container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await
             }
         }
     }
@@ -348,39 +237,15 @@ fn run_once<'a>(
 
 async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &str) -> Outcome {
     let _ = super::record::task_skipped(&ctx.store, &ctx.run_id, path, name, reason).await;
-    ctx.report(Progress {
-        path,
-        state,
-        attempts: 0,
-        cached: false,
-    });
-    Outcome {
-        state,
-        outputs: Values::default(),
-        reason: Some(reason.to_owned()),
-    }
+    ctx.report(Progress { path, state, attempts: 0, cached: false });
+    Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()) }
 }
 
 async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
-    if let Ok(id) =
-        super::record::task_started(&ctx.store, &ctx.run_id, path, name, &Value::Null).await
-    {
-        let _ = super::record::task_finished(
-            &ctx.store,
-            &id,
-            State::Failed,
-            &Value::Null,
-            None,
-            Some(reason),
-        )
-        .await;
+    if let Ok(id) = super::record::task_started(&ctx.store, &ctx.run_id, path, name, &Value::Null).await {
+        let _ = super::record::task_finished(&ctx.store, &id, State::Failed, &Value::Null, None, Some(reason)).await;
     }
-    ctx.report(Progress {
-        path,
-        state: State::Failed,
-        attempts: 0,
-        cached: false,
-    });
+    ctx.report(Progress { path, state: State::Failed, attempts: 0, cached: false });
     Outcome::failed(format!("{path}: {reason}"))
 }
 
@@ -402,18 +267,11 @@ fn parameter_value(
                 .ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
         ),
         ParameterSource::LoopItem { field } => {
-            let item = item
-                .or(scope.item.as_ref())
-                .ok_or("loop item used outside a loop")?;
-            Some(
-                item_field(item, field.as_deref())
-                    .ok_or_else(|| format!("loop item has no field {field:?}"))?,
-            )
+            let item = item.or(scope.item.as_ref()).ok_or("loop item used outside a loop")?;
+            Some(item_field(item, field.as_deref()).ok_or_else(|| format!("loop item has no field {field:?}"))?)
         }
         ParameterSource::TaskFinalStatus(task) => {
-            let outcome = upstream
-                .get(task)
-                .ok_or_else(|| format!("no status of task {task:?}"))?;
+            let outcome = upstream.get(task).ok_or_else(|| format!("no status of task {task:?}"))?;
             Some(json!({
                 "state": outcome.state.as_str(),
                 "pipelineJobResourceName": ctx.run_name,
@@ -430,9 +288,7 @@ fn parameter_value(
                         upstream
                             .get(task)
                             .and_then(|o| o.outputs.parameters.get(output))
-                            .ok_or_else(|| {
-                                format!("task {task:?} produced no output {output:?}")
-                            })?,
+                            .ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
                     ),
                     other => Fill {
                         inputs: &scope.inputs,
@@ -463,19 +319,14 @@ fn resolve_inputs(
     let mut inputs = Values::default();
     for (name, source) in &task.parameters {
         if let Some(value) = parameter_value(ctx, source, upstream, scope, item)? {
-            let value = component
-                .input_parameters
-                .get(name)
-                .map_or(value.clone(), |def| coerce(def.kind, value));
+            let value = component.input_parameters.get(name).map_or(value.clone(), |def| coerce(def.kind, value));
             inputs.parameters.insert(name.clone(), value);
         }
     }
     for (name, def) in &component.input_parameters {
         if !inputs.parameters.contains_key(name) {
             if let Some(default) = &def.default {
-                inputs
-                    .parameters
-                    .insert(name.clone(), coerce(def.kind, default.clone()));
+                inputs.parameters.insert(name.clone(), coerce(def.kind, default.clone()));
             } else if !def.optional
                 && def.kind != crate::spec::ParameterType::TaskFinalStatus
                 && task.iterator.as_ref().and_then(|i| i.item_input.as_ref()) != Some(name)
@@ -487,10 +338,9 @@ fn resolve_inputs(
     for (name, source) in &task.artifacts {
         let list = match source {
             ArtifactSource::ComponentInput(from) => scope.inputs.artifacts.get(from).cloned(),
-            ArtifactSource::TaskOutput { task, output } => upstream
-                .get(task)
-                .and_then(|o| o.outputs.artifacts.get(output))
-                .cloned(),
+            ArtifactSource::TaskOutput { task, output } => {
+                upstream.get(task).and_then(|o| o.outputs.artifacts.get(output)).cloned()
+            }
         };
         if let Some(list) = list {
             inputs.artifacts.insert(name.clone(), list);
@@ -515,16 +365,11 @@ fn conditions_hold(
                 conditions::depends(expression, &states)?
             }
             Condition::ArgoWhen(pieces) => {
-                let text = match parameter_value(
-                    ctx,
-                    &ParameterSource::Template(pieces.clone()),
-                    upstream,
-                    scope,
-                    item,
-                )? {
-                    Some(Value::String(text)) => text,
-                    _ => String::new(),
-                };
+                let text =
+                    match parameter_value(ctx, &ParameterSource::Template(pieces.clone()), upstream, scope, item)? {
+                        Some(Value::String(text)) => text,
+                        _ => String::new(),
+                    };
                 conditions::when(&text)?
             }
         };
@@ -543,13 +388,12 @@ fn resolve_items(
 ) -> Result<Vec<Value>, String> {
     match items {
         ItemsSource::Raw(items) => Ok(items.clone()),
-        ItemsSource::Parameter(source) => {
-            match parameter_value(ctx, source, upstream, scope, None)? {
-                Some(Value::Array(items)) => Ok(items),
-                Some(Value::String(text)) => serde_json::from_str(text.trim())
-                    .map_err(|e| format!("loop items {text:?} are not a JSON list: {e}")),
-                other => Err(format!("loop items must be a list, got {other:?}")),
+        ItemsSource::Parameter(source) => match parameter_value(ctx, source, upstream, scope, None)? {
+            Some(Value::Array(items)) => Ok(items),
+            Some(Value::String(text)) => {
+                serde_json::from_str(text.trim()).map_err(|e| format!("loop items {text:?} are not a JSON list: {e}"))
             }
-        }
+            other => Err(format!("loop items must be a list, got {other:?}")),
+        },
     }
 }

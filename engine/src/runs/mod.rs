@@ -94,6 +94,8 @@ pub(crate) struct RunContext {
     pub run_values: BTreeMap<String, String>,
     pub cancel: CancellationToken,
     pub progress: Option<ProgressFn>,
+    /// Whether tasks recorded before a restart are picked up rather than started.
+    pub resuming: bool,
 }
 
 impl RunContext {
@@ -106,19 +108,8 @@ impl RunContext {
 
 impl Runner {
     /// A runner that keeps run files under `data_dir` and admits attempts through `ledger`.
-    pub fn new(
-        engine: Engine,
-        backend: Arc<dyn Backend>,
-        ledger: Ledger,
-        data_dir: PathBuf,
-    ) -> Self {
-        Self {
-            engine,
-            backend,
-            ledger,
-            data_dir,
-            progress: None,
-        }
+    pub fn new(engine: Engine, backend: Arc<dyn Backend>, ledger: Ledger, data_dir: PathBuf) -> Self {
+        Self { engine, backend, ledger, data_dir, progress: None }
     }
 
     /// Reports every task's progress to `progress`.
@@ -137,66 +128,99 @@ impl Runner {
         parameters: BTreeMap<String, Value>,
         cancel: CancellationToken,
     ) -> Result<RunReport> {
-        let namespace = self
-            .engine
-            .existing_namespace(principal, namespace, Verb::Create)
-            .await?;
+        let namespace = self.engine.existing_namespace(principal, namespace, Verb::Create).await?;
         let parameters = check_parameters(&plan, parameters)?;
         let run_id = uuid::Uuid::new_v4().to_string();
         let run_name = format!("{}-{}", plan.name, &run_id[..8]);
-        let store = self.engine.store().clone();
+        let store = self.engine.store();
 
         let mut tx = store.pool().begin().await?;
-        sqlx::query("INSERT INTO runs (id, namespace, name, state, plan, parameters, created_at) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?)")
-            .bind(&run_id)
-            .bind(namespace.as_str())
-            .bind(&run_name)
-            .bind(serde_json::to_string(&plan).expect("plans serialize"))
-            .bind(Value::Object(parameters.clone().into_iter().collect()).to_string())
-            .bind(Utc::now())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO runs (id, namespace, name, state, plan, parameters, created_at) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?)",
+        )
+        .bind(&run_id)
+        .bind(namespace.as_str())
+        .bind(&run_name)
+        .bind(serde_json::to_string(&plan).expect("plans serialize"))
+        .bind(Value::Object(parameters.clone().into_iter().collect()).to_string())
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
         let started = events::record(
             &mut tx,
             &namespace,
             &principal.name,
-            EventKind::RunStarted {
-                run_id: run_id.clone(),
-                name: run_name.clone(),
-            },
+            EventKind::RunStarted { run_id: run_id.clone(), name: run_name.clone() },
         )
         .await?;
         tx.commit().await?;
         self.engine.events.publish(started);
         tracing::info!(run.id = %run_id, run.name = %run_name, "run started");
+        let stored =
+            StoredRun { id: run_id, name: run_name, namespace, actor: principal.name.clone(), plan, parameters };
+        self.execute(stored, false, cancel).await
+    }
 
+    /// Runs that were going when the engine stopped.
+    pub async fn unfinished_runs(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM runs WHERE state = 'RUNNING' ORDER BY created_at")
+            .fetch_all(self.engine.store().pool())
+            .await?)
+    }
+
+    /// Picks up a run interrupted by a crash or restart: finished tasks keep
+    /// their results, attempts still alive are waited for, vanished ones are
+    /// marked lost and retried only as their retry policy allows.
+    pub async fn resume(&self, run_id: &str, cancel: CancellationToken) -> Result<RunReport> {
+        let row: Option<(String, String, String, String, String)> =
+            sqlx::query_as("SELECT name, namespace, plan, parameters, state FROM runs WHERE id = ?")
+                .bind(run_id)
+                .fetch_optional(self.engine.store().pool())
+                .await?;
+        let (name, namespace, plan, parameters, state) = crate::store::found(row, "run", run_id)?;
+        if state != "RUNNING" {
+            return Err(Error::InvalidParameters { message: format!("run {run_id} already ended: {state}") });
+        }
+        let corrupt = |detail: String| Error::Corrupt { what: "run", detail };
+        let stored = StoredRun {
+            id: run_id.to_owned(),
+            name,
+            namespace: model::ResourceName::parse(&namespace).map_err(|e| corrupt(e.to_string()))?,
+            actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
+            plan: serde_json::from_str(&plan).map_err(|e| corrupt(e.to_string()))?,
+            parameters: serde_json::from_str(&parameters).map_err(|e| corrupt(e.to_string()))?,
+        };
+        tracing::info!(run.id = %run_id, "resuming run");
+        self.execute(stored, true, cancel).await
+    }
+
+    async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
+        let store = self.engine.store().clone();
         let ctx = RunContext {
             store: store.clone(),
             backend: self.backend.clone(),
             ledger: self.ledger.clone(),
-            plan: Arc::new(plan),
-            run_id: run_id.clone(),
-            run_name: run_name.clone(),
-            run_dir: self.data_dir.join("runs").join(&run_id),
+            plan: Arc::new(run.plan),
+            run_id: run.id.clone(),
+            run_name: run.name.clone(),
+            run_dir: self.data_dir.join("runs").join(&run.id),
             artifacts_dir: self.data_dir.join("artifacts"),
-            parameters: parameters.clone(),
+            parameters: run.parameters,
             run_values: BTreeMap::from([
-                ("job_name".to_owned(), run_name.clone()),
-                ("job_uuid".to_owned(), run_id.clone()),
-                ("namespace".to_owned(), namespace.to_string()),
-                (
-                    "root".to_owned(),
-                    self.data_dir.join("artifacts").display().to_string(),
-                ),
+                ("job_name".to_owned(), run.name.clone()),
+                ("job_uuid".to_owned(), run.id.clone()),
+                ("namespace".to_owned(), run.namespace.to_string()),
+                ("root".to_owned(), self.data_dir.join("artifacts").display().to_string()),
             ]),
             cancel,
             progress: self.progress.clone(),
+            resuming,
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;
         let mut tx = store.pool().begin().await?;
         sqlx::query("UPDATE runs SET state = ?2, error = ?3, finished_at = ?4 WHERE id = ?1")
-            .bind(&run_id)
+            .bind(&run.id)
             .bind(state.as_str())
             .bind(&outcome.reason)
             .bind(Utc::now())
@@ -204,26 +228,32 @@ impl Runner {
             .await?;
         let finished = events::record(
             &mut tx,
-            &namespace,
-            &principal.name,
-            EventKind::RunFinished {
-                run_id: run_id.clone(),
-                name: run_name,
-                state: state.as_str().to_owned(),
-            },
+            &run.namespace,
+            &run.actor,
+            EventKind::RunFinished { run_id: run.id.clone(), name: run.name, state: state.as_str().to_owned() },
         )
         .await?;
         tx.commit().await?;
         self.engine.events.publish(finished);
-        tracing::info!(run.id = %run_id, state = state.as_str(), "run finished");
+        tracing::info!(run.id = %run.id, state = state.as_str(), "run finished");
         Ok(RunReport {
-            tasks: task_reports(&store, &run_id).await?,
-            run_id,
+            tasks: task_reports(&store, &run.id).await?,
+            run_id: run.id,
             state,
             outputs: outcome.outputs.parameters,
             error: outcome.reason,
         })
     }
+}
+
+/// A committed run, as the executor needs it.
+struct StoredRun {
+    id: String,
+    name: String,
+    namespace: model::ResourceName,
+    actor: String,
+    plan: Plan,
+    parameters: BTreeMap<String, Value>,
 }
 
 /// Runs the root DAG, then the exit handler, if any.
@@ -233,24 +263,14 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
         return executor::Outcome::failed("the root component is not a DAG");
     };
     let scope = executor::Scope {
-        inputs: values::Values {
-            parameters: ctx.parameters.clone(),
-            artifacts: BTreeMap::new(),
-        },
+        inputs: values::Values { parameters: ctx.parameters.clone(), artifacts: BTreeMap::new() },
         item: None,
     };
     let mut outcome = executor::run_dag(ctx, dag, scope.clone(), ctx.plan.root.clone()).await;
     if let Some(exit) = &ctx.plan.on_exit {
         let upstream = BTreeMap::new();
-        let handler = executor::run_task(
-            ctx,
-            "on-exit",
-            exit,
-            &upstream,
-            &scope,
-            format!("{}/on-exit", ctx.plan.root),
-        )
-        .await;
+        let handler =
+            executor::run_task(ctx, "on-exit", exit, &upstream, &scope, format!("{}/on-exit", ctx.plan.root)).await;
         if handler.state == State::Failed && outcome.state == State::Succeeded {
             outcome.state = State::Failed;
             outcome.reason = handler.reason;
@@ -260,26 +280,17 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
 }
 
 /// Fills defaults, refuses unknown and mistyped parameters, names missing ones.
-fn check_parameters(
-    plan: &Plan,
-    mut given: BTreeMap<String, Value>,
-) -> Result<BTreeMap<String, Value>> {
+fn check_parameters(plan: &Plan, mut given: BTreeMap<String, Value>) -> Result<BTreeMap<String, Value>> {
     let invalid = |message: String| Error::InvalidParameters { message };
     if let Some(unknown) = given.keys().find(|k| !plan.inputs.contains_key(*k)) {
-        return Err(invalid(format!(
-            "pipeline {:?} has no parameter {unknown:?}",
-            plan.name
-        )));
+        return Err(invalid(format!("pipeline {:?} has no parameter {unknown:?}", plan.name)));
     }
     for (name, def) in &plan.inputs {
         match given.remove(name) {
             Some(value) => {
                 let value = values::coerce(def.kind, value);
                 if !def.kind.admits(&value) {
-                    return Err(invalid(format!(
-                        "parameter {name:?}: {value} is not a {:?}",
-                        def.kind
-                    )));
+                    return Err(invalid(format!("parameter {name:?}: {value} is not a {:?}", def.kind)));
                 }
                 given.insert(name.clone(), value);
             }
@@ -297,19 +308,15 @@ fn check_parameters(
 
 /// Turns command-line text into a value of the parameter's type.
 pub fn parse_parameter(plan: &Plan, name: &str, text: &str) -> Result<Value> {
-    let def = plan
-        .inputs
-        .get(name)
-        .ok_or_else(|| Error::InvalidParameters {
-            message: format!("pipeline {:?} has no parameter {name:?}", plan.name),
-        })?;
+    let def = plan.inputs.get(name).ok_or_else(|| Error::InvalidParameters {
+        message: format!("pipeline {:?} has no parameter {name:?}", plan.name),
+    })?;
     Ok(match def.kind {
         ParameterType::String => Value::String(text.to_owned()),
         kind => {
-            let value: Value =
-                serde_json::from_str(text).map_err(|e| Error::InvalidParameters {
-                    message: format!("parameter {name:?}: {text:?} is not a {kind:?}: {e}"),
-                })?;
+            let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidParameters {
+                message: format!("parameter {name:?}: {text:?} is not a {kind:?}: {e}"),
+            })?;
             value
         }
     })

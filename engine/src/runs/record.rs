@@ -4,18 +4,14 @@
 use chrono::Utc;
 use serde_json::Value;
 
+use std::path::Path;
+
 use super::State;
-use crate::{Result, store::Store};
+use crate::{Result, backend::ProcessId, store::Store};
 
 /// Inserts a task row (or finds the existing one on a retry of the run)
 /// and marks it running; returns its id.
-pub async fn task_started(
-    store: &Store,
-    run_id: &str,
-    path: &str,
-    name: &str,
-    inputs: &Value,
-) -> Result<String> {
+pub async fn task_started(store: &Store, run_id: &str, path: &str, name: &str, inputs: &Value) -> Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
     let id: String = sqlx::query_scalar(
@@ -36,13 +32,7 @@ pub async fn task_started(
 }
 
 /// Records a task that ends without starting (skipped).
-pub async fn task_skipped(
-    store: &Store,
-    run_id: &str,
-    path: &str,
-    name: &str,
-    reason: &str,
-) -> Result<()> {
+pub async fn task_skipped(store: &Store, run_id: &str, path: &str, name: &str, reason: &str) -> Result<()> {
     let now = Utc::now();
     sqlx::query(
         "INSERT INTO tasks (id, run_id, path, name, state, reason, created_at, finished_at)
@@ -69,40 +59,102 @@ pub async fn task_finished(
     cached_from: Option<&str>,
     reason: Option<&str>,
 ) -> Result<()> {
-    sqlx::query("UPDATE tasks SET state = ?2, outputs = ?3, cached_from = ?4, reason = ?5, finished_at = ?6 WHERE id = ?1")
-        .bind(task_id)
-        .bind(state.as_str())
-        .bind(outputs.to_string())
-        .bind(cached_from)
-        .bind(reason)
-        .bind(Utc::now())
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
-/// Records an attempt about to be launched.
-pub async fn attempt_started(store: &Store, name: &str, task_id: &str, number: u32) -> Result<()> {
     sqlx::query(
-        "INSERT INTO attempts (name, task_id, number, state, started_at) VALUES (?1, ?2, ?3, 'RUNNING', ?4)",
+        "UPDATE tasks SET state = ?2, outputs = ?3, cached_from = ?4, reason = ?5, finished_at = ?6 WHERE id = ?1",
     )
-    .bind(name)
     .bind(task_id)
-    .bind(number)
+    .bind(state.as_str())
+    .bind(outputs.to_string())
+    .bind(cached_from)
+    .bind(reason)
     .bind(Utc::now())
     .execute(store.pool())
     .await?;
     Ok(())
 }
 
-/// Records the process id of a running attempt.
-pub async fn attempt_pid(store: &Store, name: &str, pid: u32) -> Result<()> {
-    sqlx::query("UPDATE attempts SET pid = ?2 WHERE name = ?1")
+/// Records an attempt about to be launched.
+pub async fn attempt_started(store: &Store, name: &str, task_id: &str, number: u32, dir: &Path) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attempts (name, task_id, number, state, dir, started_at) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
+    )
+    .bind(name)
+    .bind(task_id)
+    .bind(number)
+    .bind(dir.display().to_string())
+    .bind(Utc::now())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records the process of a running attempt.
+pub async fn attempt_process(store: &Store, name: &str, process: ProcessId) -> Result<()> {
+    sqlx::query("UPDATE attempts SET pid = ?2, pid_start = ?3 WHERE name = ?1")
         .bind(name)
-        .bind(pid)
+        .bind(process.pid)
+        .bind(process.start_time as i64)
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// A task as stored.
+pub struct TaskRow {
+    pub id: String,
+    pub state: State,
+    pub outputs: Option<Value>,
+    pub reason: Option<String>,
+}
+
+/// The task at `path` of the run, if it was recorded.
+pub async fn task_at(store: &Store, run_id: &str, path: &str) -> Result<Option<TaskRow>> {
+    let row: Option<(String, String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT id, state, outputs, reason FROM tasks WHERE run_id = ? AND path = ?")
+            .bind(run_id)
+            .bind(path)
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(row.map(|(id, state, outputs, reason)| TaskRow {
+        id,
+        state: parse_state(&state),
+        outputs: outputs.and_then(|o| serde_json::from_str(&o).ok()),
+        reason,
+    }))
+}
+
+/// An attempt as stored.
+pub struct AttemptRow {
+    pub name: String,
+    pub number: u32,
+    pub state: State,
+    pub process: Option<ProcessId>,
+    pub reason: Option<String>,
+}
+
+/// name, number, state, pid, pid_start, reason.
+type AttemptColumns = (String, i64, String, Option<i64>, Option<i64>, Option<String>);
+
+/// The task's latest attempt.
+pub async fn last_attempt(store: &Store, task_id: &str) -> Result<Option<AttemptRow>> {
+    let row: Option<AttemptColumns> = sqlx::query_as(
+        "SELECT name, number, state, pid, pid_start, reason FROM attempts WHERE task_id = ? ORDER BY number DESC LIMIT 1",
+    )
+    .bind(task_id)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(|(name, number, state, pid, start, reason)| AttemptRow {
+        name,
+        number: number as u32,
+        state: parse_state(&state),
+        process: pid.zip(start).map(|(pid, start)| ProcessId { pid: pid as u32, start_time: start as u64 }),
+        reason,
+    }))
+}
+
+/// Parses a stored state name.
+pub fn parse_state(name: &str) -> State {
+    serde_json::from_value(Value::String(name.to_owned())).unwrap_or(State::Failed)
 }
 
 /// Records how an attempt ended.
@@ -126,22 +178,15 @@ pub async fn attempt_finished(
 
 /// Outputs cached under `key`, with the task that produced them.
 pub async fn cached(store: &Store, key: &str) -> Result<Option<(String, Value)>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT task_id, outputs FROM task_cache WHERE key = ?")
-            .bind(key)
-            .fetch_optional(store.pool())
-            .await?;
+    let row: Option<(String, String)> = sqlx::query_as("SELECT task_id, outputs FROM task_cache WHERE key = ?")
+        .bind(key)
+        .fetch_optional(store.pool())
+        .await?;
     Ok(row.and_then(|(task, outputs)| serde_json::from_str(&outputs).ok().map(|o| (task, o))))
 }
 
 /// Stores the outputs of a succeeded cacheable task.
-pub async fn cache(
-    store: &Store,
-    key: &str,
-    task_id: &str,
-    run_id: &str,
-    outputs: &Value,
-) -> Result<()> {
+pub async fn cache(store: &Store, key: &str, task_id: &str, run_id: &str, outputs: &Value) -> Result<()> {
     sqlx::query(
         "INSERT INTO task_cache (key, task_id, run_id, outputs, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (key) DO UPDATE SET task_id = ?2, run_id = ?3, outputs = ?4, created_at = ?5",

@@ -20,6 +20,8 @@ pub enum State {
     Cached,
     /// Stopped on request.
     Canceled,
+    /// An attempt that vanished while the engine was down, leaving no result.
+    Lost,
 }
 
 impl State {
@@ -33,6 +35,7 @@ impl State {
             Self::Skipped => "SKIPPED",
             Self::Cached => "CACHED",
             Self::Canceled => "CANCELED",
+            Self::Lost => "LOST",
         }
     }
 

@@ -72,13 +72,9 @@ impl Fill<'_> {
         for arg in args {
             match arg {
                 Arg::Concat(pieces) => out.push(self.text(pieces)?),
-                Arg::IfPresent {
-                    input,
-                    then,
-                    otherwise,
-                } => {
-                    let present = self.inputs.parameters.contains_key(input)
-                        || self.inputs.artifacts.contains_key(input);
+                Arg::IfPresent { input, then, otherwise } => {
+                    let present =
+                        self.inputs.parameters.contains_key(input) || self.inputs.artifacts.contains_key(input);
                     out.extend(self.argv(if present { then } else { otherwise })?);
                 }
             }
@@ -107,14 +103,9 @@ impl Fill<'_> {
             Piece::Literal(text) => text.clone(),
             Piece::ExecutorInput => self.executor_input.to_string(),
             Piece::InputValue(name) => as_argument(
-                self.inputs
-                    .parameters
-                    .get(name)
-                    .ok_or_else(|| format!("input parameter {name:?} was not provided"))?,
+                self.inputs.parameters.get(name).ok_or_else(|| format!("input parameter {name:?} was not provided"))?,
             ),
-            Piece::InputArtifactPath(name) | Piece::InputArtifactUri(name) => {
-                artifact(name)?.uri.clone()
-            }
+            Piece::InputArtifactPath(name) | Piece::InputArtifactUri(name) => artifact(name)?.uri.clone(),
             Piece::InputArtifactMetadata(name) => artifact(name)?.metadata.to_string(),
             Piece::OutputParameterFile(name) => self
                 .output_parameter_files
@@ -122,12 +113,9 @@ impl Fill<'_> {
                 .ok_or_else(|| format!("no output parameter {name:?}"))?
                 .display()
                 .to_string(),
-            Piece::OutputArtifactPath(name) | Piece::OutputArtifactUri(name) => self
-                .output_artifacts
-                .get(name)
-                .ok_or_else(|| format!("no output artifact {name:?}"))?
-                .uri
-                .clone(),
+            Piece::OutputArtifactPath(name) | Piece::OutputArtifactUri(name) => {
+                self.output_artifacts.get(name).ok_or_else(|| format!("no output artifact {name:?}"))?.uri.clone()
+            }
             Piece::Run(key) => self.run.get(key).cloned().unwrap_or_default(),
             Piece::PipelineInput(name) => as_argument(
                 self.pipeline_inputs
@@ -137,8 +125,7 @@ impl Fill<'_> {
             Piece::Item(field) => {
                 let item = self.item.ok_or("{{item}} outside a loop")?;
                 as_argument(
-                    &item_field(item, field.as_deref())
-                        .ok_or_else(|| format!("loop item has no field {field:?}"))?,
+                    &item_field(item, field.as_deref()).ok_or_else(|| format!("loop item has no field {field:?}"))?,
                 )
             }
             Piece::TaskOutput { task, output } => {
@@ -181,13 +168,9 @@ pub fn parse_output(kind: ParameterType, text: &str) -> Result<Value, String> {
     match kind {
         ParameterType::String => Ok(Value::String(text.to_owned())),
         _ => {
-            let value: Value = serde_json::from_str(text.trim())
-                .map_err(|e| format!("{text:?} is not a {kind:?}: {e}"))?;
-            if kind.admits(&value) {
-                Ok(value)
-            } else {
-                Err(format!("{value} is not a {kind:?}"))
-            }
+            let value: Value =
+                serde_json::from_str(text.trim()).map_err(|e| format!("{text:?} is not a {kind:?}: {e}"))?;
+            if kind.admits(&value) { Ok(value) } else { Err(format!("{value} is not a {kind:?}")) }
         }
     }
 }
@@ -196,10 +179,9 @@ pub fn parse_output(kind: ParameterType, text: &str) -> Result<Value, String> {
 /// integer parameter becomes `2`; Argo's text parameters stay text.
 pub fn coerce(kind: ParameterType, value: Value) -> Value {
     match (kind, &value) {
-        (ParameterType::NumberInteger, Value::Number(n)) if n.is_f64() => n
-            .as_f64()
-            .filter(|f| f.fract() == 0.0)
-            .map_or(value.clone(), |f| json!(f as i64)),
+        (ParameterType::NumberInteger, Value::Number(n)) if n.is_f64() => {
+            n.as_f64().filter(|f| f.fract() == 0.0).map_or(value.clone(), |f| json!(f as i64))
+        }
         (ParameterType::List, _) => value,
         _ => value,
     }
@@ -211,25 +193,16 @@ mod tests {
 
     #[test]
     fn outputs_keep_their_types() {
-        assert_eq!(
-            parse_output(ParameterType::NumberInteger, "3\n"),
-            Ok(json!(3))
-        );
+        assert_eq!(parse_output(ParameterType::NumberInteger, "3\n"), Ok(json!(3)));
         assert_eq!(parse_output(ParameterType::String, "3\n"), Ok(json!("3\n")));
-        assert_eq!(
-            parse_output(ParameterType::List, "[1, 2]"),
-            Ok(json!([1, 2]))
-        );
+        assert_eq!(parse_output(ParameterType::List, "[1, 2]"), Ok(json!([1, 2])));
         assert!(parse_output(ParameterType::Boolean, "maybe").is_err());
         assert_eq!(coerce(ParameterType::NumberInteger, json!(2.0)), json!(2));
     }
 
     #[test]
     fn argv_fills_placeholders_and_if_present() {
-        let inputs = Values {
-            parameters: [("name".to_owned(), json!("Ada; rm -rf /"))].into(),
-            ..Values::default()
-        };
+        let inputs = Values { parameters: [("name".to_owned(), json!("Ada; rm -rf /"))].into(), ..Values::default() };
         let files = BTreeMap::from([("out".to_owned(), PathBuf::from("/o/out"))]);
         let fill = Fill {
             inputs: &inputs,
@@ -241,10 +214,7 @@ mod tests {
             item: None,
         };
         let args = vec![
-            Arg::Concat(vec![
-                Piece::Literal("--name=".into()),
-                Piece::InputValue("name".into()),
-            ]),
+            Arg::Concat(vec![Piece::Literal("--name=".into()), Piece::InputValue("name".into())]),
             Arg::IfPresent {
                 input: "suffix".into(),
                 then: vec![],
@@ -252,9 +222,6 @@ mod tests {
             },
             Arg::Concat(vec![Piece::OutputParameterFile("out".into())]),
         ];
-        assert_eq!(
-            fill.argv(&args).unwrap(),
-            ["--name=Ada; rm -rf /", "--no-suffix", "/o/out"]
-        );
+        assert_eq!(fill.argv(&args).unwrap(), ["--name=Ada; rm -rf /", "--no-suffix", "/o/out"]);
     }
 }

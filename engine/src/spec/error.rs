@@ -66,32 +66,16 @@ pub enum SpecError {
 
 impl SpecError {
     pub(crate) fn task(task: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Task {
-            task: task.to_owned(),
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::Task { task: task.to_owned(), field: field.into(), message: message.into() }
     }
 
-    pub(crate) fn component(
-        component: &str,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self::Component {
-            component: component.to_owned(),
-            field: field.into(),
-            message: message.into(),
-        }
+    pub(crate) fn component(component: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Component { component: component.to_owned(), field: field.into(), message: message.into() }
     }
 
     /// Deserializes `value` into `T`, naming the path of a field that does not fit.
-    pub(crate) fn typed<T: serde::de::DeserializeOwned>(
-        value: &serde_json::Value,
-    ) -> Result<T, Self> {
-        serde_path_to_error::deserialize(value).map_err(|e| Self::Shape {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })
+    pub(crate) fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, Self> {
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| Self::Shape { path: e.path().to_string(), message: e.inner().to_string() })
     }
 }

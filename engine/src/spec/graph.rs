@@ -25,12 +25,8 @@ pub fn find_cycle(edges: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> 
                 *next += 1;
                 match marks.get(dep.as_str()) {
                     Some(Mark::Visiting) => {
-                        let from = stack
-                            .iter()
-                            .position(|(n, _)| n == dep)
-                            .expect("on the stack");
-                        let mut cycle: Vec<String> =
-                            stack[from..].iter().map(|(n, _)| (*n).to_owned()).collect();
+                        let from = stack.iter().position(|(n, _)| n == dep).expect("on the stack");
+                        let mut cycle: Vec<String> = stack[from..].iter().map(|(n, _)| (*n).to_owned()).collect();
                         cycle.push(dep.clone());
                         return Some(cycle);
                     }
@@ -55,10 +51,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
-        edges
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
-            .collect()
+        edges.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
     }
 
     #[test]

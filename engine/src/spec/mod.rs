@@ -50,10 +50,7 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
 }
 
 fn detect(document: &serde_json::Value) -> Result<SpecFormat, SpecError> {
-    let api_version = document
-        .get("apiVersion")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let api_version = document.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
     if api_version.starts_with("argoproj.io/") {
         return Ok(SpecFormat::ArgoWorkflow);
     }

@@ -369,12 +369,8 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let policy = RetryPolicy {
-            max_retries: 5,
-            backoff_seconds: 1.0,
-            backoff_factor: 2.0,
-            backoff_max_seconds: 5.0,
-        };
+        let policy =
+            RetryPolicy { max_retries: 5, backoff_seconds: 1.0, backoff_factor: 2.0, backoff_max_seconds: 5.0 };
         let waits: Vec<f64> = (1..=5).map(|r| policy.backoff(r)).collect();
         assert_eq!(waits, [1.0, 2.0, 4.0, 5.0, 5.0]);
     }

@@ -26,9 +26,7 @@ pub fn bytes(quantity: &str) -> Option<u64> {
         ("T", 1e12),
         ("", 1.0),
     ];
-    let (number, factor) = UNITS
-        .iter()
-        .find_map(|(suffix, factor)| q.strip_suffix(suffix).map(|n| (n, *factor)))?;
+    let (number, factor) = UNITS.iter().find_map(|(suffix, factor)| q.strip_suffix(suffix).map(|n| (n, *factor)))?;
     let value: f64 = number.parse().ok()?;
     (value >= 0.0).then(|| (value * factor).round() as u64)
 }

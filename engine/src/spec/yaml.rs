@@ -18,14 +18,9 @@ pub const MAX_DEPTH: usize = 64;
 /// Parses every document of `bytes` into JSON values.
 pub fn load(bytes: &[u8]) -> Result<Vec<serde_json::Value>, SpecError> {
     if bytes.len() > MAX_SPEC_BYTES {
-        return Err(SpecError::TooLarge {
-            size: bytes.len(),
-            limit: MAX_SPEC_BYTES,
-        });
+        return Err(SpecError::TooLarge { size: bytes.len(), limit: MAX_SPEC_BYTES });
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| SpecError::NotUtf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| SpecError::NotUtf8 { offset: e.valid_up_to() })?;
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_documents = 4;
@@ -41,8 +36,8 @@ pub fn load(bytes: &[u8]) -> Result<Vec<serde_json::Value>, SpecError> {
     options.budget = Some(budget);
     options.alias_limits = alias_limits;
     options.duplicate_keys = DuplicateKeyPolicy::Error;
-    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(text, options)
-        .map_err(|e| SpecError::Yaml(e.to_string()))?;
+    let documents: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| SpecError::Yaml(e.to_string()))?;
     Ok(documents.into_iter().filter(|d| !d.is_null()).collect())
 }
 
@@ -74,19 +69,13 @@ mod tests {
         let yaml = vec![b' '; MAX_SPEC_BYTES + 1];
         assert_eq!(
             load(&yaml).unwrap_err().to_string(),
-            format!(
-                "spec is {} bytes; the limit is {MAX_SPEC_BYTES}",
-                MAX_SPEC_BYTES + 1
-            )
+            format!("spec is {} bytes; the limit is {MAX_SPEC_BYTES}", MAX_SPEC_BYTES + 1)
         );
     }
 
     #[test]
     fn duplicate_keys_are_refused() {
         let err = load(b"a: 1\na: 2\n").unwrap_err();
-        assert!(
-            err.to_string().to_lowercase().contains("duplicate"),
-            "{err}"
-        );
+        assert!(err.to_string().to_lowercase().contains("duplicate"), "{err}");
     }
 }

@@ -7,10 +7,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 /// A running server; shut down gracefully by [`TestServer::stop`].
 pub struct TestServer {
     pub addr: SocketAddr,
-    #[allow(
-        dead_code,
-        reason = "read by some test files, and keeps the directory alive"
-    )]
+    #[allow(dead_code, reason = "read by some test files, and keeps the directory alive")]
     pub data_dir: tempfile::TempDir,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<Result<(), server::LaunchError>>,
@@ -21,9 +18,7 @@ impl TestServer {
     /// until the server accepts them: no readiness polling needed.
     pub async fn start() -> Self {
         let data_dir = tempfile::tempdir().expect("temporary data dir");
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         let site = data_dir.path().join("site");
         std::fs::create_dir_all(site.join("pkg")).unwrap();
@@ -38,12 +33,7 @@ impl TestServer {
         let task = tokio::spawn(server::launch(settings, listener, async {
             let _ = signal.await;
         }));
-        Self {
-            addr,
-            data_dir,
-            shutdown,
-            task,
-        }
+        Self { addr, data_dir, shutdown, task }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -31,10 +31,7 @@ pub fn ActivityPage() -> impl IntoView {
 pub fn ActivityFeed(limit: u32) -> impl IntoView {
     let namespace = use_namespace();
     let live = use_live_events();
-    let stored = Resource::new(
-        move || namespace.get(),
-        move |ns| recent_activity(ns.to_string(), limit),
-    );
+    let stored = Resource::new(move || namespace.get(), move |ns| recent_activity(ns.to_string(), limit));
     view! {
         <Transition fallback=|| view! { <Loading what="activity" /> }>
             {move || {

@@ -7,7 +7,5 @@ use crate::error::AppError;
 #[server(RecentActivity, "/api/ui", endpoint = "recent_activity")]
 pub async fn recent_activity(namespace: String, limit: u32) -> Result<Vec<Event>, AppError> {
     use crate::error::ssr::{engine, principal};
-    Ok(engine()?
-        .recent_activity(&principal()?, &namespace, limit)
-        .await?)
+    Ok(engine()?.recent_activity(&principal()?, &namespace, limit).await?)
 }

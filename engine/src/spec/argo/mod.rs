@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{
-    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource,
-    Iterator, ParameterDef, ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy,
-    SpecError, Task, Trigger, graph, quantity,
+    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource, Iterator, ParameterDef,
+    ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy, SpecError, Task, Trigger, graph, quantity,
 };
 
 /// Component that runs the entrypoint with the workflow's arguments.
@@ -25,13 +24,7 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
         .metadata
         .name
         .clone()
-        .or_else(|| {
-            workflow
-                .metadata
-                .generate_name
-                .as_deref()
-                .map(|g| g.trim_end_matches('-').to_owned())
-        })
+        .or_else(|| workflow.metadata.generate_name.as_deref().map(|g| g.trim_end_matches('-').to_owned()))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "workflow".to_owned());
 
@@ -39,19 +32,12 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
     for template in &spec.templates {
         check_name(&template.name).map_err(|m| SpecError::component(&template.name, "name", m))?;
         if templates.insert(template.name.as_str(), template).is_some() {
-            return Err(SpecError::component(
-                &template.name,
-                "name",
-                "duplicate template name",
-            ));
+            return Err(SpecError::component(&template.name, "name", "duplicate template name"));
         }
     }
     let mut components = BTreeMap::new();
     for template in &spec.templates {
-        components.insert(
-            template.name.clone(),
-            convert_template(template, &templates)?,
-        );
+        components.insert(template.name.clone(), convert_template(template, &templates)?);
     }
 
     let inputs: BTreeMap<String, ParameterDef> = spec
@@ -60,42 +46,24 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
         .iter()
         .map(|p| {
             let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
-            (
-                p.name.clone(),
-                ParameterDef {
-                    kind: ParameterType::String,
-                    default,
-                    optional: false,
-                    path: None,
-                },
-            )
+            (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
         })
         .collect();
-    let entry = templates
-        .get(spec.entrypoint.as_str())
-        .ok_or_else(|| SpecError::Shape {
-            path: "spec.entrypoint".into(),
-            message: format!("no template named {:?}", spec.entrypoint),
-        })?;
+    let entry = templates.get(spec.entrypoint.as_str()).ok_or_else(|| SpecError::Shape {
+        path: "spec.entrypoint".into(),
+        message: format!("no template named {:?}", spec.entrypoint),
+    })?;
     let entry_task = Task {
         parameters: entry
             .inputs
             .parameters
             .iter()
             .filter(|p| inputs.contains_key(&p.name))
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    ParameterSource::ComponentInput(p.name.clone()),
-                )
-            })
+            .map(|p| (p.name.clone(), ParameterSource::ComponentInput(p.name.clone())))
             .collect(),
         ..plain_task(&entry.name)
     };
-    let mut root_dag = Dag {
-        parallelism: spec.parallelism,
-        ..Dag::default()
-    };
+    let mut root_dag = Dag { parallelism: spec.parallelism, ..Dag::default() };
     root_dag.tasks.insert(entry.name.clone(), entry_task);
     components.insert(
         ROOT.to_owned(),
@@ -117,23 +85,10 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
                     message: format!("no template named {exit:?}"),
                 });
             }
-            Ok(Task {
-                trigger: Trigger {
-                    after_failures: true,
-                    conditions: vec![],
-                },
-                ..plain_task(exit)
-            })
+            Ok(Task { trigger: Trigger { after_failures: true, conditions: vec![] }, ..plain_task(exit) })
         })
         .transpose()?;
-    let plan = Plan {
-        name,
-        description: None,
-        inputs,
-        components,
-        root: ROOT.to_owned(),
-        on_exit,
-    };
+    let plan = Plan { name, description: None, inputs, components, root: ROOT.to_owned(), on_exit };
     validate(&plan)?;
     Ok(plan)
 }
@@ -142,10 +97,7 @@ fn plain_task(template: &str) -> Task {
     Task {
         component: template.to_owned(),
         depends_on: vec![],
-        trigger: Trigger {
-            after_failures: false,
-            conditions: vec![],
-        },
+        trigger: Trigger { after_failures: false, conditions: vec![] },
         parameters: BTreeMap::new(),
         artifacts: BTreeMap::new(),
         iterator: None,
@@ -166,15 +118,11 @@ fn as_text(value: Value) -> Value {
 fn check_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     if valid {
         Ok(())
     } else {
-        Err(format!(
-            "{name:?} is not a valid name (letters, digits, '-', '_', '.', at most 128)"
-        ))
+        Err(format!("{name:?} is not a valid name (letters, digits, '-', '_', '.', at most 128)"))
     }
 }
 
@@ -189,15 +137,7 @@ fn convert_template(
         .iter()
         .map(|p| {
             let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
-            (
-                p.name.clone(),
-                ParameterDef {
-                    kind: ParameterType::String,
-                    default,
-                    optional: false,
-                    path: None,
-                },
-            )
+            (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
         })
         .collect();
     let artifact = |a: &workflow::Artifact| {
@@ -216,41 +156,18 @@ fn convert_template(
     for p in &t.outputs.parameters {
         let path = p.value_from.as_ref().and_then(|v| v.path.clone());
         if path.is_none() {
-            return Err(here(
-                &format!("outputs.parameters.{}", p.name),
-                "only valueFrom.path is supported".into(),
-            ));
+            return Err(here(&format!("outputs.parameters.{}", p.name), "only valueFrom.path is supported".into()));
         }
-        output_parameters.insert(
-            p.name.clone(),
-            ParameterDef {
-                kind: ParameterType::String,
-                default: None,
-                optional: false,
-                path,
-            },
-        );
+        output_parameters
+            .insert(p.name.clone(), ParameterDef { kind: ParameterType::String, default: None, optional: false, path });
     }
     let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
 
-    let kinds = [
-        t.container.is_some(),
-        t.script.is_some(),
-        t.dag.is_some(),
-        t.steps.is_some(),
-    ];
+    let kinds = [t.container.is_some(), t.script.is_some(), t.dag.is_some(), t.steps.is_some()];
     let body = match kinds {
         [true, false, false, false] => {
             let c = t.container.as_ref().expect("checked");
-            Body::Container(container(
-                &t.name,
-                &c.image,
-                &c.command,
-                &c.args,
-                &c.env,
-                &c.resources,
-                None,
-            )?)
+            Body::Container(container(&t.name, &c.image, &c.command, &c.args, &c.env, &c.resources, None)?)
         }
         [false, true, false, false] => {
             let s = t.script.as_ref().expect("checked");
@@ -264,58 +181,37 @@ fn convert_template(
                 Some(s.source.clone()),
             )?)
         }
-        [false, false, true, false] => Body::Dag(convert_tasks(
-            t,
-            &t.dag.as_ref().expect("checked").tasks,
-            |_| vec![],
-            templates,
-        )?),
+        [false, false, true, false] => {
+            Body::Dag(convert_tasks(t, &t.dag.as_ref().expect("checked").tasks, |_| vec![], templates)?)
+        }
         [false, false, false, true] => {
             let groups = t.steps.as_ref().expect("checked");
             let flat: Vec<&workflow::TaskTemplate> = groups.iter().flatten().collect();
             let mut previous: BTreeMap<usize, Vec<String>> = BTreeMap::new();
             let mut index = 0;
             for (g, group) in groups.iter().enumerate() {
-                let before: Vec<String> = if g == 0 {
-                    vec![]
-                } else {
-                    groups[g - 1].iter().map(|s| s.name.clone()).collect()
-                };
+                let before: Vec<String> =
+                    if g == 0 { vec![] } else { groups[g - 1].iter().map(|s| s.name.clone()).collect() };
                 for _ in group {
                     previous.insert(index, before.clone());
                     index += 1;
                 }
             }
-            Body::Dag(convert_task_refs(
-                t,
-                &flat,
-                |i| previous[&i].clone(),
-                templates,
-            )?)
+            Body::Dag(convert_task_refs(t, &flat, |i| previous[&i].clone(), templates)?)
         }
         _ => {
-            let unsupported = [
-                ("resource", t.resource.is_some()),
-                ("suspend", t.suspend.is_some()),
-                ("http", t.http.is_some()),
-            ]
-            .into_iter()
-            .find(|(_, present)| *present)
-            .map(|(kind, _)| format!("{kind} templates are not supported"));
+            let unsupported =
+                [("resource", t.resource.is_some()), ("suspend", t.suspend.is_some()), ("http", t.http.is_some())]
+                    .into_iter()
+                    .find(|(_, present)| *present)
+                    .map(|(kind, _)| format!("{kind} templates are not supported"));
             return Err(here(
                 "template",
-                unsupported
-                    .unwrap_or_else(|| "needs exactly one of container, script, dag, steps".into()),
+                unsupported.unwrap_or_else(|| "needs exactly one of container, script, dag, steps".into()),
             ));
         }
     };
-    Ok(Component {
-        input_parameters,
-        input_artifacts,
-        output_parameters,
-        output_artifacts,
-        body,
-    })
+    Ok(Component { input_parameters, input_artifacts, output_parameters, output_artifacts, body })
 }
 
 fn container(
@@ -332,9 +228,7 @@ fn container(
         .map(|a| ("command", a))
         .chain(args.iter().map(|a| ("args", a)))
         .map(|(field, raw)| {
-            placeholders::parse_pieces(raw)
-                .map(Arg::Concat)
-                .map_err(|e| SpecError::component(template, field, e))
+            placeholders::parse_pieces(raw).map(Arg::Concat).map_err(|e| SpecError::component(template, field, e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let env = env
@@ -357,26 +251,17 @@ fn container(
 
 fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resources, SpecError> {
     let get = |key: &str| {
-        r.requests.get(key).or_else(|| r.limits.get(key)).map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string())
-        })
+        r.requests
+            .get(key)
+            .or_else(|| r.limits.get(key))
+            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
     };
     let bad = |field: &str, v: &str| {
-        SpecError::component(
-            template,
-            format!("resources.{field}"),
-            format!("{v:?} is not a quantity"),
-        )
+        SpecError::component(template, format!("resources.{field}"), format!("{v:?} is not a quantity"))
     };
     Ok(Resources {
-        cpu_milli: get("cpu")
-            .map(|c| quantity::cpu_milli(&c).ok_or_else(|| bad("cpu", &c)))
-            .transpose()?,
-        memory_bytes: get("memory")
-            .map(|m| quantity::bytes(&m).ok_or_else(|| bad("memory", &m)))
-            .transpose()?,
+        cpu_milli: get("cpu").map(|c| quantity::cpu_milli(&c).ok_or_else(|| bad("cpu", &c))).transpose()?,
+        memory_bytes: get("memory").map(|m| quantity::bytes(&m).ok_or_else(|| bad("memory", &m))).transpose()?,
         gpus: get("nvidia.com/gpu")
             .or_else(|| get("amd.com/gpu"))
             .map(|g| g.parse().map_err(|_| bad("gpu", &g)))
@@ -401,10 +286,7 @@ fn convert_task_refs(
     implicit: impl Fn(usize) -> Vec<String>,
     templates: &BTreeMap<&str, &workflow::Template>,
 ) -> Result<Dag, SpecError> {
-    let mut dag = Dag {
-        parallelism: t.parallelism,
-        ..Dag::default()
-    };
+    let mut dag = Dag { parallelism: t.parallelism, ..Dag::default() };
     for (i, task) in tasks.iter().enumerate() {
         let id = format!("{}/{}", t.name, task.name);
         check_name(&task.name).map_err(|m| SpecError::task(&id, "name", m))?;
@@ -422,13 +304,9 @@ fn convert_task(
     mut depends_on: Vec<String>,
     templates: &BTreeMap<&str, &workflow::Template>,
 ) -> Result<Task, SpecError> {
-    let target = templates.get(task.template.as_str()).ok_or_else(|| {
-        SpecError::task(
-            id,
-            "template",
-            format!("unknown template {:?}", task.template),
-        )
-    })?;
+    let target = templates
+        .get(task.template.as_str())
+        .ok_or_else(|| SpecError::task(id, "template", format!("unknown template {:?}", task.template)))?;
     depends_on.extend(task.dependencies.iter().cloned());
     let mut conditions = Vec::new();
     if let Some(expr) = &task.depends {
@@ -438,17 +316,15 @@ fn convert_task(
         }
     }
     if let Some(when) = &task.when {
-        conditions.push(Condition::ArgoWhen(
-            placeholders::parse_pieces(when).map_err(|e| SpecError::task(id, "when", e))?,
-        ));
+        conditions
+            .push(Condition::ArgoWhen(placeholders::parse_pieces(when).map_err(|e| SpecError::task(id, "when", e))?));
     }
     let mut parameters = BTreeMap::new();
     for p in &task.arguments.parameters {
         let field = format!("arguments.parameters.{}", p.name);
         let source = match &p.value {
             Some(Value::String(text)) => {
-                let pieces =
-                    placeholders::parse_pieces(text).map_err(|e| SpecError::task(id, &field, e))?;
+                let pieces = placeholders::parse_pieces(text).map_err(|e| SpecError::task(id, &field, e))?;
                 for piece in &pieces {
                     if let Piece::TaskOutput { task: producer, .. } = piece {
                         depends_on.push(producer.clone());
@@ -464,76 +340,45 @@ fn convert_task(
     let mut artifacts = BTreeMap::new();
     for a in &task.arguments.artifacts {
         let field = format!("arguments.artifacts.{}", a.name);
-        let from = a
-            .from
-            .as_deref()
-            .ok_or_else(|| SpecError::task(id, &field, "needs from"))?;
+        let from = a.from.as_deref().ok_or_else(|| SpecError::task(id, &field, "needs from"))?;
         let source = match placeholders::artifact_ref(from) {
             Some((Some(producer), output)) => {
                 depends_on.push(producer.clone());
-                ArtifactSource::TaskOutput {
-                    task: producer,
-                    output,
-                }
+                ArtifactSource::TaskOutput { task: producer, output }
             }
             Some((None, input)) => ArtifactSource::ComponentInput(input),
             None => {
-                return Err(SpecError::task(
-                    id,
-                    field,
-                    format!("unsupported artifact reference {from:?}"),
-                ));
+                return Err(SpecError::task(id, field, format!("unsupported artifact reference {from:?}")));
             }
         };
         artifacts.insert(a.name.clone(), source);
     }
     let iterator = match (&task.with_items, &task.with_param) {
-        (Some(items), None) => Some(Iterator {
-            items: ItemsSource::Raw(items.clone()),
-            item_input: None,
-            parallelism: 0,
-        }),
+        (Some(items), None) => {
+            Some(Iterator { items: ItemsSource::Raw(items.clone()), item_input: None, parallelism: 0 })
+        }
         (None, Some(param)) => {
-            let pieces = placeholders::parse_pieces(param)
-                .map_err(|e| SpecError::task(id, "withParam", e))?;
+            let pieces = placeholders::parse_pieces(param).map_err(|e| SpecError::task(id, "withParam", e))?;
             for piece in &pieces {
                 if let Piece::TaskOutput { task: producer, .. } = piece {
                     depends_on.push(producer.clone());
                 }
             }
-            Some(Iterator {
-                items: ItemsSource::Parameter(source_of(pieces)),
-                item_input: None,
-                parallelism: 0,
-            })
+            Some(Iterator { items: ItemsSource::Parameter(source_of(pieces)), item_input: None, parallelism: 0 })
         }
         (None, None) => None,
         (Some(_), Some(_)) => {
-            return Err(SpecError::task(
-                id,
-                "withItems",
-                "withItems and withParam exclude each other",
-            ));
+            return Err(SpecError::task(id, "withItems", "withItems and withParam exclude each other"));
         }
     };
-    let retry = target
-        .retry_strategy
-        .as_ref()
-        .map(|r| retry_policy(&target.name, r))
-        .transpose()?;
+    let retry = target.retry_strategy.as_ref().map(|r| retry_policy(&target.name, r)).transpose()?;
     let timeout_seconds = target
         .active_deadline_seconds
         .as_ref()
         .map(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .ok_or_else(|| {
-                    SpecError::component(
-                        &target.name,
-                        "activeDeadlineSeconds",
-                        format!("{v} is not a number of seconds"),
-                    )
-                })
+            v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| {
+                SpecError::component(&target.name, "activeDeadlineSeconds", format!("{v} is not a number of seconds"))
+            })
         })
         .transpose()?;
     let mut seen = BTreeSet::new();
@@ -541,10 +386,7 @@ fn convert_task(
     Ok(Task {
         component: task.template.clone(),
         depends_on,
-        trigger: Trigger {
-            after_failures: false,
-            conditions,
-        },
+        trigger: Trigger { after_failures: false, conditions },
         parameters,
         artifacts,
         iterator,
@@ -560,33 +402,19 @@ fn source_of(pieces: Vec<Piece>) -> ParameterSource {
         [] => ParameterSource::Constant(Value::String(String::new())),
         [Piece::Literal(text)] => ParameterSource::Constant(Value::String(text.clone())),
         [Piece::InputValue(name)] => ParameterSource::ComponentInput(name.clone()),
-        [Piece::TaskOutput { task, output }] => ParameterSource::TaskOutput {
-            task: task.clone(),
-            output: output.clone(),
-        },
-        [Piece::Item(field)] => ParameterSource::LoopItem {
-            field: field.clone(),
-        },
+        [Piece::TaskOutput { task, output }] => {
+            ParameterSource::TaskOutput { task: task.clone(), output: output.clone() }
+        }
+        [Piece::Item(field)] => ParameterSource::LoopItem { field: field.clone() },
         _ => ParameterSource::Template(pieces),
     }
 }
 
 /// Task names in a `depends` expression: `a && (b.Succeeded || !c.Failed)`.
 fn depends_names(expr: &str) -> Result<Vec<String>, String> {
-    const RESULTS: [&str; 7] = [
-        "Succeeded",
-        "Failed",
-        "Errored",
-        "Skipped",
-        "Omitted",
-        "Daemoned",
-        "AnySucceeded",
-    ];
+    const RESULTS: [&str; 7] = ["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded"];
     let mut names = Vec::new();
-    for token in expr
-        .split(|c: char| c.is_whitespace() || "()&|!".contains(c))
-        .filter(|t| !t.is_empty())
-    {
+    for token in expr.split(|c: char| c.is_whitespace() || "()&|!".contains(c)).filter(|t| !t.is_empty()) {
         let (name, result) = token.split_once('.').unwrap_or((token, ""));
         if !result.is_empty() && !RESULTS.contains(&result) && result != "AllFailed" {
             return Err(format!("unknown task result {result:?} in {expr:?}"));
@@ -598,48 +426,25 @@ fn depends_names(expr: &str) -> Result<Vec<String>, String> {
 
 fn retry_policy(template: &str, r: &workflow::RetryStrategy) -> Result<RetryPolicy, SpecError> {
     let bad = |field: &str, v: &Value| {
-        SpecError::component(
-            template,
-            format!("retryStrategy.{field}"),
-            format!("{v} is not valid"),
-        )
+        SpecError::component(template, format!("retryStrategy.{field}"), format!("{v} is not valid"))
     };
-    let number = |v: &Value| {
-        v.as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-    };
+    let number = |v: &Value| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()));
     let max_retries = match &r.limit {
         None => 0,
-        Some(v) => number(v)
-            .filter(|n| *n >= 0.0)
-            .ok_or_else(|| bad("limit", v))? as u32,
+        Some(v) => number(v).filter(|n| *n >= 0.0).ok_or_else(|| bad("limit", v))? as u32,
     };
     let backoff = r.backoff.as_ref();
     let seconds = |field: &str, v: Option<&Value>, default: f64| -> Result<f64, SpecError> {
         match v {
             None => Ok(default),
-            Some(v) => number(v)
-                .or_else(|| v.as_str().and_then(duration_seconds))
-                .ok_or_else(|| bad(field, v)),
+            Some(v) => number(v).or_else(|| v.as_str().and_then(duration_seconds)).ok_or_else(|| bad(field, v)),
         }
     };
     Ok(RetryPolicy {
         max_retries,
-        backoff_seconds: seconds(
-            "backoff.duration",
-            backoff.and_then(|b| b.duration.as_ref()),
-            0.0,
-        )?,
-        backoff_factor: seconds(
-            "backoff.factor",
-            backoff.and_then(|b| b.factor.as_ref()),
-            1.0,
-        )?,
-        backoff_max_seconds: seconds(
-            "backoff.maxDuration",
-            backoff.and_then(|b| b.max_duration.as_ref()),
-            3600.0,
-        )?,
+        backoff_seconds: seconds("backoff.duration", backoff.and_then(|b| b.duration.as_ref()), 0.0)?,
+        backoff_factor: seconds("backoff.factor", backoff.and_then(|b| b.factor.as_ref()), 1.0)?,
+        backoff_max_seconds: seconds("backoff.maxDuration", backoff.and_then(|b| b.max_duration.as_ref()), 3600.0)?,
     })
 }
 
@@ -649,11 +454,7 @@ fn duration_seconds(raw: &str) -> Option<f64> {
     let (number, factor) = [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)]
         .iter()
         .find_map(|(suffix, f)| raw.strip_suffix(suffix).map(|n| (n, *f)))?;
-    number
-        .parse::<f64>()
-        .ok()
-        .filter(|n| *n >= 0.0)
-        .map(|n| n * factor)
+    number.parse::<f64>().ok().filter(|n| *n >= 0.0).map(|n| n * factor)
 }
 
 /// References between tasks, inputs and outputs; cycles.
@@ -667,20 +468,21 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
                 });
                 for piece in pieces.chain(c.env.values().flatten()) {
                     let missing = match piece {
-                        Piece::InputValue(n) => (!component.input_parameters.contains_key(n))
-                            .then(|| format!("input parameter {n:?}")),
-                        Piece::InputArtifactPath(n) => (!component.input_artifacts.contains_key(n))
-                            .then(|| format!("input artifact {n:?}")),
+                        Piece::InputValue(n) => {
+                            (!component.input_parameters.contains_key(n)).then(|| format!("input parameter {n:?}"))
+                        }
+                        Piece::InputArtifactPath(n) => {
+                            (!component.input_artifacts.contains_key(n)).then(|| format!("input artifact {n:?}"))
+                        }
                         Piece::OutputParameterFile(n) => {
-                            (!component.output_parameters.contains_key(n))
-                                .then(|| format!("output parameter {n:?}"))
+                            (!component.output_parameters.contains_key(n)).then(|| format!("output parameter {n:?}"))
                         }
                         Piece::OutputArtifactPath(n) => {
-                            (!component.output_artifacts.contains_key(n))
-                                .then(|| format!("output artifact {n:?}"))
+                            (!component.output_artifacts.contains_key(n)).then(|| format!("output artifact {n:?}"))
                         }
-                        Piece::PipelineInput(n) => (!plan.inputs.contains_key(n))
-                            .then(|| format!("workflow parameter {n:?}")),
+                        Piece::PipelineInput(n) => {
+                            (!plan.inputs.contains_key(n)).then(|| format!("workflow parameter {n:?}"))
+                        }
                         Piece::TaskOutput { .. } | Piece::Item(_) => {
                             Some("task outputs or loop items (only tasks may use them)".to_owned())
                         }
@@ -701,27 +503,14 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
     Ok(())
 }
 
-fn validate_dag(
-    plan: &Plan,
-    name: &str,
-    component: &Component,
-    dag: &Dag,
-) -> Result<(), SpecError> {
+fn validate_dag(plan: &Plan, name: &str, component: &Component, dag: &Dag) -> Result<(), SpecError> {
     let mut edges = BTreeMap::new();
     for (task_name, task) in &dag.tasks {
-        let id = if name == ROOT {
-            task_name.clone()
-        } else {
-            format!("{name}/{task_name}")
-        };
+        let id = if name == ROOT { task_name.clone() } else { format!("{name}/{task_name}") };
         let target = &plan.components[&task.component];
         for dep in &task.depends_on {
             if !dag.tasks.contains_key(dep) {
-                return Err(SpecError::task(
-                    &id,
-                    "dependencies",
-                    format!("unknown task {dep:?}"),
-                ));
+                return Err(SpecError::task(&id, "dependencies", format!("unknown task {dep:?}")));
             }
         }
         for (input, source) in &task.parameters {
@@ -730,18 +519,14 @@ fn validate_dag(
                 return Err(SpecError::task(
                     &id,
                     field,
-                    format!(
-                        "template {:?} has no input parameter {input:?}",
-                        task.component
-                    ),
+                    format!("template {:?} has no input parameter {input:?}", task.component),
                 ));
             }
             let pieces: Vec<Piece> = match source {
                 ParameterSource::ComponentInput(n) => vec![Piece::InputValue(n.clone())],
-                ParameterSource::TaskOutput { task, output } => vec![Piece::TaskOutput {
-                    task: task.clone(),
-                    output: output.clone(),
-                }],
+                ParameterSource::TaskOutput { task, output } => {
+                    vec![Piece::TaskOutput { task: task.clone(), output: output.clone() }]
+                }
                 ParameterSource::Template(p) => p.clone(),
                 _ => vec![],
             };
@@ -754,13 +539,11 @@ fn validate_dag(
                             format!("template {name:?} has no input parameter {n:?}"),
                         ));
                     }
-                    Piece::TaskOutput {
-                        task: producer,
-                        output,
-                    } => {
-                        let producer_task = dag.tasks.get(&producer).ok_or_else(|| {
-                            SpecError::task(&id, &field, format!("unknown task {producer:?}"))
-                        })?;
+                    Piece::TaskOutput { task: producer, output } => {
+                        let producer_task = dag
+                            .tasks
+                            .get(&producer)
+                            .ok_or_else(|| SpecError::task(&id, &field, format!("unknown task {producer:?}")))?;
                         let outputs = &plan.components[&producer_task.component].output_parameters;
                         if output != "result" && !outputs.contains_key(&output) {
                             return Err(SpecError::task(
@@ -771,11 +554,7 @@ fn validate_dag(
                         }
                     }
                     Piece::Item(_) if task.iterator.is_none() => {
-                        return Err(SpecError::task(
-                            &id,
-                            field,
-                            "{{item}} outside withItems/withParam",
-                        ));
+                        return Err(SpecError::task(&id, field, "{{item}} outside withItems/withParam"));
                     }
                     _ => {}
                 }
@@ -783,30 +562,15 @@ fn validate_dag(
         }
         for (input, def) in &target.input_parameters {
             if def.default.is_none() && !task.parameters.contains_key(input) {
-                return Err(SpecError::task(
-                    &id,
-                    format!("arguments.parameters.{input}"),
-                    "required input is missing",
-                ));
+                return Err(SpecError::task(&id, format!("arguments.parameters.{input}"), "required input is missing"));
             }
         }
         for (input, source) in &task.artifacts {
-            if let ArtifactSource::TaskOutput {
-                task: producer,
-                output,
-            } = source
-            {
+            if let ArtifactSource::TaskOutput { task: producer, output } = source {
                 let producer_task = dag.tasks.get(producer).ok_or_else(|| {
-                    SpecError::task(
-                        &id,
-                        format!("arguments.artifacts.{input}"),
-                        format!("unknown task {producer:?}"),
-                    )
+                    SpecError::task(&id, format!("arguments.artifacts.{input}"), format!("unknown task {producer:?}"))
                 })?;
-                if !plan.components[&producer_task.component]
-                    .output_artifacts
-                    .contains_key(output)
-                {
+                if !plan.components[&producer_task.component].output_artifacts.contains_key(output) {
                     return Err(SpecError::task(
                         &id,
                         format!("arguments.artifacts.{input}"),
@@ -818,10 +582,7 @@ fn validate_dag(
         edges.insert(task_name.clone(), task.depends_on.clone());
     }
     if let Some(cycle) = graph::find_cycle(&edges) {
-        return Err(SpecError::Cycle {
-            dag: name.to_owned(),
-            cycle,
-        });
+        return Err(SpecError::Cycle { dag: name.to_owned(), cycle });
     }
     Ok(())
 }

@@ -10,9 +10,7 @@ pub fn parse_pieces(raw: &str) -> Result<Vec<Piece>, String> {
         if start > 0 {
             pieces.push(Piece::Literal(rest[..start].to_owned()));
         }
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| format!("unterminated placeholder in {raw:?}"))?;
+        let end = rest[start..].find("}}").ok_or_else(|| format!("unterminated placeholder in {raw:?}"))?;
         pieces.push(tag(rest[start + 2..start + end].trim())?);
         rest = &rest[start + end + 2..];
     }
@@ -24,9 +22,7 @@ pub fn parse_pieces(raw: &str) -> Result<Vec<Piece>, String> {
 
 fn tag(tag: &str) -> Result<Piece, String> {
     if tag.starts_with('=') {
-        return Err(format!(
-            "expression placeholders are not supported: {{{{{tag}}}}}"
-        ));
+        return Err(format!("expression placeholders are not supported: {{{{{tag}}}}}"));
     }
     let parts: Vec<&str> = tag.split('.').collect();
     let piece = match parts.as_slice() {
@@ -40,14 +36,12 @@ fn tag(tag: &str) -> Result<Piece, String> {
         ["workflow", "namespace"] => Piece::Run("namespace".into()),
         ["workflow", "status"] => Piece::Run("status".into()),
         ["pod", "name"] => Piece::Run("task_name".into()),
-        ["tasks" | "steps", task, "outputs", "parameters", output] => Piece::TaskOutput {
-            task: (*task).to_owned(),
-            output: (*output).to_owned(),
-        },
-        ["tasks" | "steps", task, "outputs", "result"] => Piece::TaskOutput {
-            task: (*task).to_owned(),
-            output: "result".into(),
-        },
+        ["tasks" | "steps", task, "outputs", "parameters", output] => {
+            Piece::TaskOutput { task: (*task).to_owned(), output: (*output).to_owned() }
+        }
+        ["tasks" | "steps", task, "outputs", "result"] => {
+            Piece::TaskOutput { task: (*task).to_owned(), output: "result".into() }
+        }
         ["item"] => Piece::Item(None),
         ["item", field] => Piece::Item(Some((*field).to_owned())),
         _ => return Err(format!("unknown placeholder {{{{{tag}}}}}")),
@@ -59,9 +53,7 @@ fn tag(tag: &str) -> Result<Piece, String> {
 pub fn artifact_ref(raw: &str) -> Option<(Option<String>, String)> {
     let inner = raw.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
     match inner.split('.').collect::<Vec<_>>().as_slice() {
-        ["tasks" | "steps", task, "outputs", "artifacts", name] => {
-            Some((Some((*task).to_owned()), (*name).to_owned()))
-        }
+        ["tasks" | "steps", task, "outputs", "artifacts", name] => Some((Some((*task).to_owned()), (*name).to_owned())),
         ["inputs", "artifacts", name] => Some((None, (*name).to_owned())),
         _ => None,
     }
@@ -79,28 +71,12 @@ mod tests {
                 Piece::Literal("x=".into()),
                 Piece::InputValue("a".into()),
                 Piece::Literal(", ".into()),
-                Piece::TaskOutput {
-                    task: "gen".into(),
-                    output: "result".into()
-                },
+                Piece::TaskOutput { task: "gen".into(), output: "result".into() },
             ]
         );
-        assert_eq!(
-            parse_pieces("{{item.k}}").unwrap(),
-            vec![Piece::Item(Some("k".into()))]
-        );
-        assert_eq!(
-            parse_pieces("{{inputs.secret}}").unwrap_err(),
-            "unknown placeholder {{inputs.secret}}"
-        );
-        assert!(
-            parse_pieces("{{=1+1}}")
-                .unwrap_err()
-                .starts_with("expression placeholders")
-        );
-        assert_eq!(
-            artifact_ref("{{tasks.a.outputs.artifacts.data}}"),
-            Some((Some("a".into()), "data".into()))
-        );
+        assert_eq!(parse_pieces("{{item.k}}").unwrap(), vec![Piece::Item(Some("k".into()))]);
+        assert_eq!(parse_pieces("{{inputs.secret}}").unwrap_err(), "unknown placeholder {{inputs.secret}}");
+        assert!(parse_pieces("{{=1+1}}").unwrap_err().starts_with("expression placeholders"));
+        assert_eq!(artifact_ref("{{tasks.a.outputs.artifacts.data}}"), Some((Some("a".into()), "data".into())));
     }
 }

@@ -8,9 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{
-    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource,
-    Iterator, ParameterDef, ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy,
-    SpecError, Task, Trigger, graph, quantity,
+    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource, Iterator, ParameterDef,
+    ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy, SpecError, Task, Trigger, graph, quantity,
 };
 
 /// Name the root DAG gets among the components.
@@ -23,24 +22,13 @@ pub fn compile(documents: &[Value]) -> Result<Plan, SpecError> {
     let mut components = BTreeMap::new();
     for (name, component) in &spec.components {
         if name == ROOT {
-            return Err(SpecError::component(
-                name,
-                "name",
-                "\"root\" is reserved for the pipeline's DAG",
-            ));
+            return Err(SpecError::component(name, "name", "\"root\" is reserved for the pipeline's DAG"));
         }
-        components.insert(
-            name.clone(),
-            convert_component(name, component, &spec.deployment_spec)?,
-        );
+        components.insert(name.clone(), convert_component(name, component, &spec.deployment_spec)?);
     }
     let root = convert_component(ROOT, &spec.root, &spec.deployment_spec)?;
     if !matches!(root.body, Body::Dag(_)) {
-        return Err(SpecError::component(
-            ROOT,
-            "dag",
-            "the pipeline root must be a DAG",
-        ));
+        return Err(SpecError::component(ROOT, "dag", "the pipeline root must be a DAG"));
     }
     let inputs = root.input_parameters.clone();
     components.insert(ROOT.to_owned(), root);
@@ -59,9 +47,7 @@ pub fn compile(documents: &[Value]) -> Result<Plan, SpecError> {
 fn check_pipeline_name(name: &str) -> Result<(), SpecError> {
     let valid = !name.is_empty()
         && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !name.starts_with(['-', '.']);
     if valid {
         Ok(())
@@ -85,26 +71,15 @@ fn parameter_type(component: &str, field: &str, raw: &str) -> Result<ParameterTy
         "STRUCT" => ParameterType::Struct,
         "TASK_FINAL_STATUS" => ParameterType::TaskFinalStatus,
         other => {
-            return Err(SpecError::component(
-                component,
-                field,
-                format!("unknown parameter type {other:?}"),
-            ));
+            return Err(SpecError::component(component, field, format!("unknown parameter type {other:?}")));
         }
     })
 }
 
 /// Parameters and artifacts of one side of a component's interface.
-type Interface = (
-    BTreeMap<String, ParameterDef>,
-    BTreeMap<String, ArtifactDef>,
-);
+type Interface = (BTreeMap<String, ParameterDef>, BTreeMap<String, ArtifactDef>);
 
-fn convert_interface(
-    component: &str,
-    side: &str,
-    interface: &ir::Interface,
-) -> Result<Interface, SpecError> {
+fn convert_interface(component: &str, side: &str, interface: &ir::Interface) -> Result<Interface, SpecError> {
     let mut parameters = BTreeMap::new();
     for (name, p) in &interface.parameters {
         let field = format!("{side}.parameters.{name}");
@@ -118,12 +93,7 @@ fn convert_interface(
         }
         parameters.insert(
             name.clone(),
-            ParameterDef {
-                kind,
-                default: p.default_value.clone(),
-                optional: p.is_optional,
-                path: None,
-            },
+            ParameterDef { kind, default: p.default_value.clone(), optional: p.is_optional, path: None },
         );
     }
     let artifacts = interface
@@ -133,11 +103,7 @@ fn convert_interface(
             (
                 name.clone(),
                 ArtifactDef {
-                    schema: a
-                        .artifact_type
-                        .schema_title
-                        .clone()
-                        .unwrap_or_else(|| "system.Artifact".into()),
+                    schema: a.artifact_type.schema_title.clone().unwrap_or_else(|| "system.Artifact".into()),
                     is_list: a.is_artifact_list,
                     optional: a.is_optional,
                     path: None,
@@ -153,10 +119,8 @@ fn convert_component(
     spec: &ir::ComponentSpec,
     deployment: &ir::DeploymentSpec,
 ) -> Result<Component, SpecError> {
-    let (input_parameters, input_artifacts) =
-        convert_interface(name, "inputDefinitions", &spec.input_definitions)?;
-    let (output_parameters, output_artifacts) =
-        convert_interface(name, "outputDefinitions", &spec.output_definitions)?;
+    let (input_parameters, input_artifacts) = convert_interface(name, "inputDefinitions", &spec.input_definitions)?;
+    let (output_parameters, output_artifacts) = convert_interface(name, "outputDefinitions", &spec.output_definitions)?;
     let body = match (&spec.dag, &spec.executor_label) {
         (Some(dag), None) => Body::Dag(convert_dag(name, dag)?),
         (None, Some(label)) => {
@@ -185,20 +149,10 @@ fn convert_component(
             ));
         }
         (None, None) => {
-            return Err(SpecError::component(
-                name,
-                "executorLabel",
-                "a component needs a dag or an executorLabel",
-            ));
+            return Err(SpecError::component(name, "executorLabel", "a component needs a dag or an executorLabel"));
         }
     };
-    Ok(Component {
-        input_parameters,
-        input_artifacts,
-        output_parameters,
-        output_artifacts,
-        body,
-    })
+    Ok(Component { input_parameters, input_artifacts, output_parameters, output_artifacts, body })
 }
 
 fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Container, SpecError> {
@@ -207,9 +161,7 @@ fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Contai
         .iter()
         .map(|a| ("command", a))
         .chain(spec.args.iter().map(|a| ("args", a)))
-        .map(|(field, raw)| {
-            placeholders::parse_arg(raw).map_err(|e| SpecError::component(component, field, e))
-        })
+        .map(|(field, raw)| placeholders::parse_arg(raw).map_err(|e| SpecError::component(component, field, e)))
         .collect::<Result<Vec<Arg>, _>>()?;
     let mut env = BTreeMap::new();
     for var in &spec.env {
@@ -217,66 +169,33 @@ fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Contai
             .map_err(|e| SpecError::component(component, format!("env.{}", var.name), e))?;
         env.insert(var.name.clone(), pieces);
     }
-    let resources = spec
-        .resources
-        .as_ref()
-        .map(|r| convert_resources(component, r))
-        .transpose()?
-        .unwrap_or_default();
-    Ok(Container {
-        image: spec.image.clone(),
-        argv,
-        env,
-        resources,
-        script: None,
-        stdout_result: false,
-    })
+    let resources = spec.resources.as_ref().map(|r| convert_resources(component, r)).transpose()?.unwrap_or_default();
+    Ok(Container { image: spec.image.clone(), argv, env, resources, script: None, stdout_result: false })
 }
 
 fn convert_resources(component: &str, r: &ir::ResourceSpec) -> Result<Resources, SpecError> {
-    let cpu = r
-        .resource_cpu_request
-        .as_ref()
-        .or(r.resource_cpu_limit.as_ref());
-    let memory = r
-        .resource_memory_request
-        .as_ref()
-        .or(r.resource_memory_limit.as_ref());
-    let gpus = r
-        .accelerator
-        .as_ref()
-        .and_then(|a| a.resource_count.as_ref().or(a.count.as_ref()));
+    let cpu = r.resource_cpu_request.as_ref().or(r.resource_cpu_limit.as_ref());
+    let memory = r.resource_memory_request.as_ref().or(r.resource_memory_limit.as_ref());
+    let gpus = r.accelerator.as_ref().and_then(|a| a.resource_count.as_ref().or(a.count.as_ref()));
     Ok(Resources {
         cpu_milli: cpu
             .map(|c| {
                 quantity::cpu_milli(c).ok_or_else(|| {
-                    SpecError::component(
-                        component,
-                        "resources.cpu",
-                        format!("{c:?} is not a CPU quantity"),
-                    )
+                    SpecError::component(component, "resources.cpu", format!("{c:?} is not a CPU quantity"))
                 })
             })
             .transpose()?,
         memory_bytes: memory
             .map(|m| {
                 quantity::bytes(m).ok_or_else(|| {
-                    SpecError::component(
-                        component,
-                        "resources.memory",
-                        format!("{m:?} is not a memory quantity"),
-                    )
+                    SpecError::component(component, "resources.memory", format!("{m:?} is not a memory quantity"))
                 })
             })
             .transpose()?,
         gpus: gpus
             .map(|g| {
                 g.parse().map_err(|_| {
-                    SpecError::component(
-                        component,
-                        "resources.accelerator.count",
-                        format!("{g:?} is not a count"),
-                    )
+                    SpecError::component(component, "resources.accelerator.count", format!("{g:?} is not a count"))
                 })
             })
             .transpose()?
@@ -288,10 +207,7 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
     let mut tasks = BTreeMap::new();
     for (name, task) in &dag.tasks {
         check_task_name(component, name)?;
-        tasks.insert(
-            name.clone(),
-            convert_task(&qualified(component, name), task)?,
-        );
+        tasks.insert(name.clone(), convert_task(&qualified(component, name), task)?);
     }
     let output_parameters = dag
         .outputs
@@ -305,13 +221,7 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
                     "only valueFromParameter is supported",
                 )
             })?;
-            Ok((
-                name.clone(),
-                (
-                    from.producer_subtask.clone(),
-                    from.output_parameter_key.clone(),
-                ),
-            ))
+            Ok((name.clone(), (from.producer_subtask.clone(), from.output_parameter_key.clone())))
         })
         .collect::<Result<_, SpecError>>()?;
     let output_artifacts = dag
@@ -320,43 +230,22 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
         .iter()
         .map(|(name, o)| {
             let from = o.artifact_selectors.first().ok_or_else(|| {
-                SpecError::component(
-                    component,
-                    format!("dag.outputs.artifacts.{name}"),
-                    "needs an artifactSelector",
-                )
+                SpecError::component(component, format!("dag.outputs.artifacts.{name}"), "needs an artifactSelector")
             })?;
-            Ok((
-                name.clone(),
-                (
-                    from.producer_subtask.clone(),
-                    from.output_artifact_key.clone(),
-                ),
-            ))
+            Ok((name.clone(), (from.producer_subtask.clone(), from.output_artifact_key.clone())))
         })
         .collect::<Result<_, SpecError>>()?;
-    Ok(Dag {
-        tasks,
-        output_parameters,
-        output_artifacts,
-        parallelism: None,
-    })
+    Ok(Dag { tasks, output_parameters, output_artifacts, parallelism: None })
 }
 
 fn qualified(component: &str, task: &str) -> String {
-    if component == ROOT {
-        task.to_owned()
-    } else {
-        format!("{component}/{task}")
-    }
+    if component == ROOT { task.to_owned() } else { format!("{component}/{task}") }
 }
 
 fn check_task_name(component: &str, name: &str) -> Result<(), SpecError> {
     let valid = !name.is_empty()
         && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     if valid {
         Ok(())
     } else {
@@ -379,14 +268,11 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             &input.task_final_status,
         ) {
             (Some(c), None, None, None) => ParameterSource::ComponentInput(c.clone()),
-            (None, Some(t), None, None) => ParameterSource::TaskOutput {
-                task: t.producer_task.clone(),
-                output: t.output_parameter_key.clone(),
-            },
-            (None, None, Some(v), None) => ParameterSource::Constant(v.constant.clone()),
-            (None, None, None, Some(s)) => {
-                ParameterSource::TaskFinalStatus(s.producer_task.clone())
+            (None, Some(t), None, None) => {
+                ParameterSource::TaskOutput { task: t.producer_task.clone(), output: t.output_parameter_key.clone() }
             }
+            (None, None, Some(v), None) => ParameterSource::Constant(v.constant.clone()),
+            (None, None, None, Some(s)) => ParameterSource::TaskFinalStatus(s.producer_task.clone()),
             _ => {
                 return Err(SpecError::task(
                     task,
@@ -407,11 +293,7 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
                 })?),
             },
             (Some(_), _) => {
-                return Err(SpecError::task(
-                    task,
-                    field,
-                    "parameterExpressionSelector needs componentInputParameter",
-                ));
+                return Err(SpecError::task(task, field, "parameterExpressionSelector needs componentInputParameter"));
             }
         };
         parameters.insert(name.clone(), source);
@@ -420,10 +302,9 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
     for (name, input) in &spec.inputs.artifacts {
         let source = match (&input.component_input_artifact, &input.task_output_artifact) {
             (Some(c), None) => ArtifactSource::ComponentInput(c.clone()),
-            (None, Some(t)) => ArtifactSource::TaskOutput {
-                task: t.producer_task.clone(),
-                output: t.output_artifact_key.clone(),
-            },
+            (None, Some(t)) => {
+                ArtifactSource::TaskOutput { task: t.producer_task.clone(), output: t.output_artifact_key.clone() }
+            }
             _ => {
                 return Err(SpecError::task(
                     task,
@@ -435,10 +316,7 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
         artifacts.insert(name.clone(), source);
     }
     let trigger = Trigger {
-        after_failures: spec
-            .trigger_policy
-            .as_ref()
-            .and_then(|t| t.strategy.as_deref())
+        after_failures: spec.trigger_policy.as_ref().and_then(|t| t.strategy.as_deref())
             == Some("ALL_UPSTREAM_TASKS_COMPLETED"),
         conditions: spec
             .trigger_policy
@@ -460,18 +338,10 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
         .as_ref()
         .map(|it| {
             let items = match (&it.items.raw, &it.items.input_parameter) {
-                (Some(raw), None) => {
-                    ItemsSource::Raw(serde_json::from_str::<Vec<Value>>(raw).map_err(|e| {
-                        SpecError::task(
-                            task,
-                            "parameterIterator.items.raw",
-                            format!("not a JSON list: {e}"),
-                        )
-                    })?)
-                }
-                (None, Some(input)) => {
-                    ItemsSource::Parameter(ParameterSource::ComponentInput(input.clone()))
-                }
+                (Some(raw), None) => ItemsSource::Raw(serde_json::from_str::<Vec<Value>>(raw).map_err(|e| {
+                    SpecError::task(task, "parameterIterator.items.raw", format!("not a JSON list: {e}"))
+                })?),
+                (None, Some(input)) => ItemsSource::Parameter(ParameterSource::ComponentInput(input.clone())),
                 _ => {
                     return Err(SpecError::task(
                         task,
@@ -483,10 +353,7 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             Ok(Iterator {
                 items,
                 item_input: Some(it.item_input.clone()),
-                parallelism: spec
-                    .iterator_policy
-                    .as_ref()
-                    .map_or(0, |p| p.parallelism_limit),
+                parallelism: spec.iterator_policy.as_ref().map_or(0, |p| p.parallelism_limit),
             })
         })
         .transpose()?;
@@ -509,11 +376,7 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
                 max_retries: r.max_retry_count,
                 backoff_seconds: seconds("backoffDuration", &r.backoff_duration, 0.0)?,
                 backoff_factor: r.backoff_factor.unwrap_or(2.0),
-                backoff_max_seconds: seconds(
-                    "backoffMaxDuration",
-                    &r.backoff_max_duration,
-                    3600.0,
-                )?,
+                backoff_max_seconds: seconds("backoffMaxDuration", &r.backoff_max_duration, 3600.0)?,
             })
         })
         .transpose()?;
@@ -525,10 +388,7 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
         artifacts,
         iterator,
         retry,
-        cache: spec
-            .caching_options
-            .as_ref()
-            .is_some_and(|c| c.enable_cache),
+        cache: spec.caching_options.as_ref().is_some_and(|c| c.enable_cache),
         timeout_seconds: None,
     })
 }
@@ -542,40 +402,26 @@ fn selector_field(selector: &str) -> Option<String> {
 
 /// Protobuf duration text: `"30s"`, `"1.5s"`.
 fn duration_seconds(raw: &str) -> Option<f64> {
-    raw.trim()
-        .strip_suffix('s')?
-        .parse()
-        .ok()
-        .filter(|s: &f64| *s >= 0.0)
+    raw.trim().strip_suffix('s')?.parse().ok().filter(|s: &f64| *s >= 0.0)
 }
 
 /// Cross-references: components, producers, inputs, placeholders, cycles.
 fn validate(plan: &Plan) -> Result<(), SpecError> {
     for (component_name, component) in &plan.components {
         match &component.body {
-            Body::Container(container) => {
-                validate_placeholders(component_name, component, container)?
-            }
+            Body::Container(container) => validate_placeholders(component_name, component, container)?,
             Body::Dag(dag) => validate_dag(plan, component_name, component, dag)?,
         }
     }
     Ok(())
 }
 
-fn validate_placeholders(
-    name: &str,
-    component: &Component,
-    container: &Container,
-) -> Result<(), SpecError> {
+fn validate_placeholders(name: &str, component: &Component, container: &Container) -> Result<(), SpecError> {
     fn pieces<'a>(args: &'a [Arg], out: &mut Vec<&'a Piece>, if_present: &mut Vec<&'a str>) {
         for arg in args {
             match arg {
                 Arg::Concat(p) => out.extend(p),
-                Arg::IfPresent {
-                    input,
-                    then,
-                    otherwise,
-                } => {
+                Arg::IfPresent { input, then, otherwise } => {
                     if_present.push(input);
                     pieces(then, out, if_present);
                     pieces(otherwise, out, if_present);
@@ -591,45 +437,26 @@ fn validate_placeholders(
         if set {
             Ok(())
         } else {
-            Err(SpecError::component(
-                name,
-                "container",
-                format!("placeholder refers to unknown {what} {n:?}"),
-            ))
+            Err(SpecError::component(name, "container", format!("placeholder refers to unknown {what} {n:?}")))
         }
     };
     for input in if_present {
         known(
-            component.input_parameters.contains_key(input)
-                || component.input_artifacts.contains_key(input),
+            component.input_parameters.contains_key(input) || component.input_artifacts.contains_key(input),
             "input",
             input,
         )?;
     }
     for piece in all {
         match piece {
-            Piece::InputValue(n) => known(
-                component.input_parameters.contains_key(n),
-                "input parameter",
-                n,
-            )?,
-            Piece::InputArtifactPath(n)
-            | Piece::InputArtifactUri(n)
-            | Piece::InputArtifactMetadata(n) => known(
-                component.input_artifacts.contains_key(n),
-                "input artifact",
-                n,
-            )?,
-            Piece::OutputParameterFile(n) => known(
-                component.output_parameters.contains_key(n),
-                "output parameter",
-                n,
-            )?,
-            Piece::OutputArtifactPath(n) | Piece::OutputArtifactUri(n) => known(
-                component.output_artifacts.contains_key(n),
-                "output artifact",
-                n,
-            )?,
+            Piece::InputValue(n) => known(component.input_parameters.contains_key(n), "input parameter", n)?,
+            Piece::InputArtifactPath(n) | Piece::InputArtifactUri(n) | Piece::InputArtifactMetadata(n) => {
+                known(component.input_artifacts.contains_key(n), "input artifact", n)?
+            }
+            Piece::OutputParameterFile(n) => known(component.output_parameters.contains_key(n), "output parameter", n)?,
+            Piece::OutputArtifactPath(n) | Piece::OutputArtifactUri(n) => {
+                known(component.output_artifacts.contains_key(n), "output artifact", n)?
+            }
             Piece::Literal(_)
             | Piece::ExecutorInput
             | Piece::Run(_)
@@ -641,40 +468,20 @@ fn validate_placeholders(
     Ok(())
 }
 
-fn validate_dag(
-    plan: &Plan,
-    dag_name: &str,
-    dag_component: &Component,
-    dag: &Dag,
-) -> Result<(), SpecError> {
+fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Dag) -> Result<(), SpecError> {
     let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (task_name, task) in &dag.tasks {
         let task_id = qualified(dag_name, task_name);
-        let component = plan
-            .components
-            .get(&task.component)
-            .filter(|_| task.component != ROOT)
-            .ok_or_else(|| {
-                SpecError::task(
-                    &task_id,
-                    "componentRef.name",
-                    format!("unknown component {:?}", task.component),
-                )
-            })?;
+        let component = plan.components.get(&task.component).filter(|_| task.component != ROOT).ok_or_else(|| {
+            SpecError::task(&task_id, "componentRef.name", format!("unknown component {:?}", task.component))
+        })?;
         let mut deps: BTreeSet<String> = task.depends_on.iter().cloned().collect();
         for dep in &task.depends_on {
             if !dag.tasks.contains_key(dep) {
-                return Err(SpecError::task(
-                    &task_id,
-                    "dependentTasks",
-                    format!("unknown task {dep:?}"),
-                ));
+                return Err(SpecError::task(&task_id, "dependentTasks", format!("unknown task {dep:?}")));
             }
         }
-        let item_input = task
-            .iterator
-            .as_ref()
-            .and_then(|it| it.item_input.as_deref());
+        let item_input = task.iterator.as_ref().and_then(|it| it.item_input.as_deref());
         for (input, source) in &task.parameters {
             let field = format!("inputs.parameters.{input}");
             let def = component.input_parameters.get(input);
@@ -682,10 +489,7 @@ fn validate_dag(
                 return Err(SpecError::task(
                     &task_id,
                     field,
-                    format!(
-                        "component {:?} has no input parameter {input:?}",
-                        task.component
-                    ),
+                    format!("component {:?} has no input parameter {input:?}", task.component),
                 ));
             }
             match source {
@@ -708,16 +512,9 @@ fn validate_dag(
                         ));
                     }
                 }
-                ParameterSource::TaskOutput {
-                    task: producer,
-                    output,
-                } => {
+                ParameterSource::TaskOutput { task: producer, output } => {
                     let producer_task = dag.tasks.get(producer).ok_or_else(|| {
-                        SpecError::task(
-                            &task_id,
-                            format!("{field}.producerTask"),
-                            format!("unknown task {producer:?}"),
-                        )
+                        SpecError::task(&task_id, format!("{field}.producerTask"), format!("unknown task {producer:?}"))
                     })?;
                     if plan
                         .components
@@ -751,10 +548,7 @@ fn validate_dag(
                 return Err(SpecError::task(
                     &task_id,
                     field,
-                    format!(
-                        "component {:?} has no input artifact {input:?}",
-                        task.component
-                    ),
+                    format!("component {:?} has no input artifact {input:?}", task.component),
                 ));
             }
             match source {
@@ -767,16 +561,9 @@ fn validate_dag(
                         ));
                     }
                 }
-                ArtifactSource::TaskOutput {
-                    task: producer,
-                    output,
-                } => {
+                ArtifactSource::TaskOutput { task: producer, output } => {
                     let producer_task = dag.tasks.get(producer).ok_or_else(|| {
-                        SpecError::task(
-                            &task_id,
-                            format!("{field}.producerTask"),
-                            format!("unknown task {producer:?}"),
-                        )
+                        SpecError::task(&task_id, format!("{field}.producerTask"), format!("unknown task {producer:?}"))
                     })?;
                     if plan
                         .components
@@ -795,11 +582,7 @@ fn validate_dag(
         }
         for (input, def) in &component.input_parameters {
             let given = task.parameters.contains_key(input) || item_input == Some(input.as_str());
-            if !given
-                && !def.optional
-                && def.default.is_none()
-                && def.kind != ParameterType::TaskFinalStatus
-            {
+            if !given && !def.optional && def.default.is_none() && def.kind != ParameterType::TaskFinalStatus {
                 return Err(SpecError::task(
                     &task_id,
                     format!("inputs.parameters.{input}"),
@@ -828,10 +611,7 @@ fn validate_dag(
         }
     }
     if let Some(cycle) = graph::find_cycle(&edges) {
-        return Err(SpecError::Cycle {
-            dag: dag_name.to_owned(),
-            cycle,
-        });
+        return Err(SpecError::Cycle { dag: dag_name.to_owned(), cycle });
     }
     Ok(())
 }

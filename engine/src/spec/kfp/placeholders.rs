@@ -12,8 +12,8 @@ pub type PlaceholderError = String;
 pub fn parse_arg(raw: &str) -> Result<Arg, PlaceholderError> {
     let trimmed = raw.trim_start();
     if trimmed.starts_with("{\"Concat\"") || trimmed.starts_with("{\"IfPresent\"") {
-        let value: Value = serde_json::from_str(raw)
-            .map_err(|e| format!("malformed structured placeholder {raw:?}: {e}"))?;
+        let value: Value =
+            serde_json::from_str(raw).map_err(|e| format!("malformed structured placeholder {raw:?}: {e}"))?;
         return structured(&value);
     }
     Ok(Arg::Concat(parse_pieces(raw)?))
@@ -37,11 +37,7 @@ fn structured(value: &Value) -> Result<Arg, PlaceholderError> {
         }
         Value::Object(map) if map.contains_key("IfPresent") => {
             let body = &map["IfPresent"];
-            let input = body
-                .get("InputName")
-                .and_then(Value::as_str)
-                .ok_or("IfPresent needs InputName")?
-                .to_owned();
+            let input = body.get("InputName").and_then(Value::as_str).ok_or("IfPresent needs InputName")?.to_owned();
             let list = |key: &str| -> Result<Vec<Arg>, PlaceholderError> {
                 match body.get(key) {
                     None | Some(Value::Null) => Ok(vec![]),
@@ -49,11 +45,7 @@ fn structured(value: &Value) -> Result<Arg, PlaceholderError> {
                     Some(other) => Ok(vec![structured(other)?]),
                 }
             };
-            Ok(Arg::IfPresent {
-                input,
-                then: list("Then")?,
-                otherwise: list("Else")?,
-            })
+            Ok(Arg::IfPresent { input, then: list("Then")?, otherwise: list("Else")? })
         }
         other => Err(format!("unknown structured placeholder {other}")),
     }
@@ -67,9 +59,7 @@ pub fn parse_pieces(raw: &str) -> Result<Vec<Piece>, PlaceholderError> {
         if start > 0 {
             pieces.push(Piece::Literal(rest[..start].to_owned()));
         }
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| format!("unterminated placeholder in {raw:?}"))?;
+        let end = rest[start..].find("}}").ok_or_else(|| format!("unterminated placeholder in {raw:?}"))?;
         pieces.push(placeholder(&rest[start + 2..start + end])?);
         rest = &rest[start + end + 2..];
     }
@@ -85,9 +75,7 @@ fn placeholder(inner: &str) -> Result<Piece, PlaceholderError> {
     if inner == "$" {
         return Ok(Piece::ExecutorInput);
     }
-    let path = inner
-        .strip_prefix("$.")
-        .ok_or_else(|| format!("unknown placeholder {{{{{inner}}}}}"))?;
+    let path = inner.strip_prefix("$.").ok_or_else(|| format!("unknown placeholder {{{{{inner}}}}}"))?;
     if let Some(run) = path.strip_prefix("pipeline_") {
         return match run {
             "job_name"
@@ -111,8 +99,7 @@ fn placeholder(inner: &str) -> Result<Piece, PlaceholderError> {
     } else {
         return Err(format!("unknown placeholder {{{{{inner}}}}}"));
     };
-    let (name, suffix) =
-        quoted_name(rest).ok_or_else(|| format!("malformed placeholder {{{{{inner}}}}}"))?;
+    let (name, suffix) = quoted_name(rest).ok_or_else(|| format!("malformed placeholder {{{{{inner}}}}}"))?;
     let name = name.to_owned();
     match (kind, suffix) {
         ("input_parameter", "") => Ok(Piece::InputValue(name)),
@@ -144,11 +131,7 @@ mod tests {
     fn splits_text_and_placeholders() {
         assert_eq!(
             parse_pieces("--x={{$.inputs.parameters['a b']}}!").unwrap(),
-            vec![
-                Piece::Literal("--x=".into()),
-                Piece::InputValue("a b".into()),
-                Piece::Literal("!".into())
-            ]
+            vec![Piece::Literal("--x=".into()), Piece::InputValue("a b".into()), Piece::Literal("!".into())]
         );
         assert_eq!(parse_pieces("{{$}}").unwrap(), vec![Piece::ExecutorInput]);
         assert_eq!(
@@ -168,21 +151,12 @@ mod tests {
                 Piece::Literal("x".into())
             ])
         );
-        let if_present = r#"{"IfPresent": {"InputName": "s", "Then": ["--s", "{{$.inputs.parameters['s']}}"], "Else": ["--no-s"]}}"#;
-        let Arg::IfPresent {
-            input,
-            then,
-            otherwise,
-        } = parse_arg(if_present).unwrap()
-        else {
-            panic!("IfPresent")
-        };
+        let if_present =
+            r#"{"IfPresent": {"InputName": "s", "Then": ["--s", "{{$.inputs.parameters['s']}}"], "Else": ["--no-s"]}}"#;
+        let Arg::IfPresent { input, then, otherwise } = parse_arg(if_present).unwrap() else { panic!("IfPresent") };
         assert_eq!(input, "s");
         assert_eq!(then.len(), 2);
-        assert_eq!(
-            otherwise,
-            vec![Arg::Concat(vec![Piece::Literal("--no-s".into())])]
-        );
+        assert_eq!(otherwise, vec![Arg::Concat(vec![Piece::Literal("--no-s".into())])]);
     }
 
     #[test]
@@ -191,9 +165,6 @@ mod tests {
             parse_pieces("{{$.inputs.secrets['x']}}").unwrap_err(),
             "unknown placeholder {{$.inputs.secrets['x']}}"
         );
-        assert_eq!(
-            parse_pieces("{{$.inputs").unwrap_err(),
-            "unterminated placeholder in \"{{$.inputs\""
-        );
+        assert_eq!(parse_pieces("{{$.inputs").unwrap_err(), "unterminated placeholder in \"{{$.inputs\"");
     }
 }
