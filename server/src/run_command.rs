@@ -79,7 +79,7 @@ fn interrupt() -> CancellationToken {
 
 fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(&json_report(&report))?);
+        println!("{}", serde_json::to_string(&json_report(report))?);
     } else {
         eprintln!("run {} {}", report.run_id, report.state.as_str());
         if let Some(error) = &report.error {
