@@ -73,10 +73,9 @@ fn start_and_crash(dir: &Path, retry: &str) {
 
 fn resume(dir: &Path) -> serde_json::Value {
     let out = ferroflow(&["resume", "--json"], dir).output().unwrap();
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    report
+    })
 }
 
 fn task<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
