@@ -9,6 +9,7 @@ pub mod access;
 pub mod backend;
 mod error;
 pub mod events;
+pub mod logs;
 pub mod namespaces;
 pub mod runs;
 pub mod spec;

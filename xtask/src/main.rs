@@ -46,6 +46,8 @@ enum Task {
     },
     /// Measure the release build: SSR latency, idle RSS, wasm size.
     Bench,
+    /// Measure the pipeline engine against kfp.local (needs .venv from `scripts/setup.sh --test`).
+    BenchPipelines,
 }
 
 fn main() -> Result<()> {
@@ -57,6 +59,12 @@ fn main() -> Result<()> {
         }
         Task::Site { release } => build_site(&Paths::new(release)?),
         Task::Bench => bench::run(&Paths::new(true)?.profile_dir),
+        Task::BenchPipelines => {
+            let paths = Paths::new(true)?;
+            run(Command::new(paths.workspace.join(".venv/bin/python"))
+                .arg(paths.workspace.join("bench/pipelines.py"))
+                .arg(paths.profile_dir.join("ferroflow")))
+        }
     }
 }
 

@@ -1,0 +1,101 @@
+//! Reading step logs.
+//!
+//! The local backend writes a step's stdout and stderr straight to files as
+//! the process writes them, so logs outlive the process and survive a
+//! restart. Readers get them as lines: each line bounded in length (with a
+//! marker saying how much was cut) and, for display, stripped of terminal
+//! control sequences. The raw bytes stay on disk untouched.
+
+use std::{
+    io::{BufRead, BufReader, Read, Seek, SeekFrom},
+    path::Path,
+};
+
+/// Longest line handed to a reader, in bytes; the rest is cut.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// Most bytes one read returns, so a huge log is paged, never loaded whole.
+pub const MAX_READ_BYTES: u64 = 1024 * 1024;
+
+/// Lines read from a log, and where to continue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// Complete lines, cleaned for display.
+    pub lines: Vec<String>,
+    /// Byte offset after the last complete line: pass it to the next read.
+    pub next_offset: u64,
+}
+
+/// Reads complete lines from `offset` on (a partial last line waits for
+/// its newline, so a live tail never shows half a line twice).
+pub fn read(path: &Path, offset: u64) -> std::io::Result<Chunk> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut reader = BufReader::new(file.take(MAX_READ_BYTES));
+    let mut lines = Vec::new();
+    let mut next_offset = offset;
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        let read = reader.read_until(b'\n', &mut raw)?;
+        if read == 0 || raw.last() != Some(&b'\n') {
+            break;
+        }
+        next_offset += read as u64;
+        raw.pop();
+        lines.push(clean_line(&raw));
+    }
+    // A single line longer than a whole read: hand it out cut rather than stall.
+    if lines.is_empty() && raw.len() as u64 >= MAX_READ_BYTES {
+        next_offset += raw.len() as u64;
+        lines.push(clean_line(&raw));
+    }
+    Ok(Chunk { lines, next_offset })
+}
+
+/// One line as shown: terminal control sequences removed, invalid UTF-8
+/// replaced, cut at [`MAX_LINE_BYTES`] with a marker.
+pub fn clean_line(raw: &[u8]) -> String {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let stripped = strip_ansi_escapes::strip(raw);
+    let text = String::from_utf8_lossy(&stripped);
+    let text: String = text.chars().filter(|c| !c.is_control() || *c == '\t').collect();
+    if text.len() <= MAX_LINE_BYTES {
+        return text;
+    }
+    let mut cut = MAX_LINE_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… [{} more bytes]", &text[..cut], text.len() - cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_sequences_are_stripped_and_long_lines_cut() {
+        assert_eq!(clean_line(b"\x1b[31merror\x1b[0m: \x07boom\r"), "error: boom");
+        assert_eq!(clean_line(b"\x1b]0;title\x07text"), "text");
+        let long = vec![b'x'; MAX_LINE_BYTES + 10];
+        let shown = clean_line(&long);
+        assert!(shown.ends_with("… [10 more bytes]"), "{}", &shown[shown.len() - 30..]);
+        assert_eq!(clean_line(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn reads_complete_lines_and_resumes_from_the_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stdout");
+        std::fs::write(&path, "one\ntwo\nthr").unwrap();
+        let first = read(&path, 0).unwrap();
+        assert_eq!(first.lines, ["one", "two"]);
+        assert_eq!(first.next_offset, 8);
+        // The writer finishes the line later: a follower picks it up once.
+        std::fs::write(&path, "one\ntwo\nthree\n").unwrap();
+        let second = read(&path, first.next_offset).unwrap();
+        assert_eq!(second.lines, ["three"]);
+        assert_eq!(read(&path, second.next_offset).unwrap().lines, Vec::<String>::new());
+    }
+}
