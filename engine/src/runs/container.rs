@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::{
     Progress, RunContext, State,
     executor::Outcome,
-    record,
+    record::{self, TaskEnd, TaskKey},
     values::{ArtifactValue, Fill, Values, executor_input, parse_output},
 };
 use crate::{
@@ -34,6 +34,7 @@ pub async fn run(
     item: Option<&Value>,
     path: String,
 ) -> Outcome {
+    let key = TaskKey { run_id: &ctx.run_id, path: &path, name };
     let max_attempts = 1 + task.retry.as_ref().map_or(0, |r| r.max_retries);
     let mut next_number = 1;
     let mut last_reason = String::new();
@@ -46,10 +47,6 @@ pub async fn run(
             }
         }
     }
-    let task_id = match record::task_started(&ctx.store, &ctx.run_id, &path, name, &json!(inputs)).await {
-        Ok(id) => id,
-        Err(e) => return Outcome::failed(format!("cannot record task {path}: {e}")),
-    };
     let cache_key = task.cache.then(|| cache_key(component, &inputs));
     let hit = match &cache_key {
         Some(key) => record::cached(&ctx.store, key).await.ok().flatten(),
@@ -60,7 +57,7 @@ pub async fn run(
         Some((from, outputs, values))
     });
     if let Some((from, outputs, values)) = hit {
-        let _ = record::task_finished(&ctx.store, &task_id, State::Cached, &outputs, Some(&from), None).await;
+        let _ = record::task_ended(&ctx.store, key, State::Cached, &outputs, Some(&from), None).await;
         ctx.report(Progress { path: &path, state: State::Cached, attempts: 0, cached: true });
         return Outcome { state: State::Cached, outputs: values, reason: None };
     }
@@ -72,8 +69,12 @@ pub async fn run(
                 () = ctx.cancel.cancelled() => break,
             }
         }
-        match attempt(ctx, &task_id, task, component, spec, &inputs, item, &path, number).await {
-            Ok(outputs) => return succeeded(ctx, &task_id, &path, cache_key.as_deref(), outputs, number).await,
+        let attempt = Attempt { ctx, key, task, component, spec, inputs: &inputs, item, number };
+        match attempt.run(cache_key.as_deref()).await {
+            Ok(outputs) => {
+                ctx.report(Progress { path: &path, state: State::Succeeded, attempts: number, cached: false });
+                return Outcome { state: State::Succeeded, outputs, reason: None };
+            }
             Err(reason) => last_reason = reason,
         }
         if ctx.cancel.is_cancelled() {
@@ -81,26 +82,9 @@ pub async fn run(
         }
     }
     let state = if ctx.cancel.is_cancelled() { State::Canceled } else { State::Failed };
-    let _ = record::task_finished(&ctx.store, &task_id, state, &Value::Null, None, Some(&last_reason)).await;
+    let _ = record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(&last_reason)).await;
     ctx.report(Progress { path: &path, state, attempts: max_attempts, cached: false });
     Outcome { state, outputs: Values::default(), reason: Some(format!("{path}: {last_reason}")) }
-}
-
-async fn succeeded(
-    ctx: &RunContext,
-    task_id: &str,
-    path: &str,
-    cache_key: Option<&str>,
-    outputs: Values,
-    attempts: u32,
-) -> Outcome {
-    let outputs_json = json!(outputs);
-    if let Some(key) = cache_key {
-        let _ = record::cache(&ctx.store, key, task_id, &ctx.run_id, &outputs_json).await;
-    }
-    let _ = record::task_finished(&ctx.store, task_id, State::Succeeded, &outputs_json, None, None).await;
-    ctx.report(Progress { path, state: State::Succeeded, attempts, cached: false });
-    Outcome { state: State::Succeeded, outputs, reason: None }
 }
 
 /// What a restarted engine found of a task.
@@ -144,8 +128,11 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
         )
         .await;
     tracing::info!(run.id = %ctx.run_id, task.path = %path, attempt = %last.name, ?exit, "re-attached attempt ended");
-    match finish(ctx, component, spec, &paths, &last.name, exit).await {
-        Ok(outputs) => Resumed::Done(succeeded(ctx, &prior.id, path, None, outputs, last.number).await),
+    match finish(ctx, component, spec, &paths, &last.name, &prior.id, None, exit).await {
+        Ok(outputs) => {
+            ctx.report(Progress { path, state: State::Succeeded, attempts: last.number, cached: false });
+            Resumed::Done(Outcome { state: State::Succeeded, outputs, reason: None })
+        }
         Err(reason) => Resumed::Continue { next: last.number + 1, reason: Some(reason) },
     }
 }
@@ -207,95 +194,114 @@ fn attempt_name(ctx: &RunContext, path: &str, number: u32) -> String {
     format!("{}-{}-{number}", &ctx.run_id[..8], path_hash(path))
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; the pieces are distinct")]
-async fn attempt(
-    ctx: &RunContext,
-    task_id: &str,
-    task: &Task,
-    component: &Component,
-    spec: &Container,
-    inputs: &Values,
-    item: Option<&Value>,
-    path: &str,
+/// One attempt of a task.
+struct Attempt<'a> {
+    ctx: &'a RunContext,
+    key: TaskKey<'a>,
+    task: &'a Task,
+    component: &'a Component,
+    spec: &'a Container,
+    inputs: &'a Values,
+    item: Option<&'a Value>,
     number: u32,
-) -> Result<Values, String> {
-    let paths = AttemptPaths::new(ctx, component, path, number);
-    let name = attempt_name(ctx, path, number);
-    std::fs::create_dir_all(&paths.outputs_dir)
-        .map_err(|e| format!("cannot create {}: {e}", paths.outputs_dir.display()))?;
-    for artifact in paths.artifacts.values() {
-        let _ = std::fs::remove_file(&artifact.uri);
-        if let Some(parent) = std::path::Path::new(&artifact.uri).parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-    }
-    // Argo templates read inputs from fixed paths.
-    for (input, def) in &component.input_artifacts {
-        if let (Some(target), Some(artifact)) = (&def.path, inputs.artifacts.get(input).and_then(|a| a.first())) {
-            std::fs::copy(&artifact.uri, target)
-                .map_err(|e| format!("cannot place input artifact {input:?} at {target}: {e}"))?;
-        }
-    }
-    let exec_input = executor_input(inputs, &paths.parameter_files, &paths.artifacts, &paths.executor_output);
-    let mut run_values = ctx.run_values.clone();
-    run_values.insert("task_name".into(), path.rsplit('/').next().unwrap_or(path).to_owned());
-    run_values.insert("task_uuid".into(), task_id.to_owned());
-    let fill = Fill {
-        inputs,
-        output_parameter_files: &paths.parameter_files,
-        output_artifacts: &paths.artifacts,
-        executor_input: &exec_input,
-        run: &run_values,
-        pipeline_inputs: &ctx.parameters,
-        item,
-    };
-    let mut argv = fill.argv(&spec.argv)?;
-    if let Some(script) = &spec.script {
-        let file = paths.dir.join("script");
-        std::fs::write(&file, script).map_err(|e| format!("cannot write script: {e}"))?;
-        argv.push(file.display().to_string());
-    }
-    let env =
-        spec.env.iter().map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v))).collect::<Result<Vec<_>, _>>()?;
+}
 
-    let request = Request {
-        cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
-        memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
-        gpus: spec.resources.gpus,
-    };
-    let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
-    record::attempt_started(&ctx.store, &name, task_id, number, &paths.dir).await.map_err(|e| e.to_string())?;
-    let (started, process) = tokio::sync::oneshot::channel();
-    let launch = LaunchSpec {
-        name: name.clone(),
-        image: spec.image.clone(),
-        argv,
-        env,
-        workdir: paths.dir.join("work"),
-        log_dir: paths.dir.clone(),
-        timeout: task.timeout_seconds.map(Duration::from_secs),
-        gpus: grant.gpus.clone(),
-        started: Some(started),
-    };
-    let running = ctx.backend.launch(launch, ctx.cancel.clone());
-    let record_process = async {
-        if let Ok(process) = process.await {
-            let _ = record::attempt_process(&ctx.store, &name, process).await;
+impl Attempt<'_> {
+    /// Prepares, launches and waits for the attempt; its outputs if it succeeded.
+    async fn run(self, cache_key: Option<&str>) -> Result<Values, String> {
+        let Attempt { ctx, key, task, component, spec, inputs, item, number } = self;
+        let path = key.path;
+        let paths = AttemptPaths::new(ctx, component, path, number);
+        let name = attempt_name(ctx, path, number);
+        std::fs::create_dir_all(&paths.outputs_dir)
+            .map_err(|e| format!("cannot create {}: {e}", paths.outputs_dir.display()))?;
+        for artifact in paths.artifacts.values() {
+            let _ = std::fs::remove_file(&artifact.uri);
+            if let Some(parent) = std::path::Path::new(&artifact.uri).parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
         }
-    };
-    let (exit, ()) = tokio::join!(running, record_process);
-    drop(grant);
-    let exit = exit.map_err(|e| e.to_string())?;
-    finish(ctx, component, spec, &paths, &name, exit).await
+        // Argo templates read inputs from fixed paths.
+        for (input, def) in &component.input_artifacts {
+            if let (Some(target), Some(artifact)) = (&def.path, inputs.artifacts.get(input).and_then(|a| a.first())) {
+                std::fs::copy(&artifact.uri, target)
+                    .map_err(|e| format!("cannot place input artifact {input:?} at {target}: {e}"))?;
+            }
+        }
+        let exec_input = executor_input(inputs, &paths.parameter_files, &paths.artifacts, &paths.executor_output);
+        let mut run_values = ctx.run_values.clone();
+        run_values.insert("task_name".into(), path.rsplit('/').next().unwrap_or(path).to_owned());
+        run_values.insert("task_uuid".into(), attempt_task_uuid(ctx, path));
+        let fill = Fill {
+            inputs,
+            output_parameter_files: &paths.parameter_files,
+            output_artifacts: &paths.artifacts,
+            executor_input: &exec_input,
+            run: &run_values,
+            pipeline_inputs: &ctx.parameters,
+            item,
+        };
+        let mut argv = fill.argv(&spec.argv)?;
+        if let Some(script) = &spec.script {
+            let file = paths.dir.join("script");
+            std::fs::write(&file, script).map_err(|e| format!("cannot write script: {e}"))?;
+            argv.push(file.display().to_string());
+        }
+        let env = spec
+            .env
+            .iter()
+            .map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v)))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let request = Request {
+            cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
+            memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
+            gpus: spec.resources.gpus,
+        };
+        let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
+        let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &paths.dir)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (started, process) = tokio::sync::oneshot::channel();
+        let launch = LaunchSpec {
+            name: name.clone(),
+            image: spec.image.clone(),
+            argv,
+            env,
+            workdir: paths.dir.join("work"),
+            log_dir: paths.dir.clone(),
+            timeout: task.timeout_seconds.map(Duration::from_secs),
+            gpus: grant.gpus.clone(),
+            started: Some(started),
+        };
+        let running = ctx.backend.launch(launch, ctx.cancel.clone());
+        let record_process = async {
+            if let Ok(process) = process.await {
+                let _ = record::attempt_process(&ctx.store, &name, process).await;
+            }
+        };
+        let (exit, ()) = tokio::join!(running, record_process);
+        drop(grant);
+        let exit = exit.map_err(|e| e.to_string())?;
+        finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit).await
+    }
+}
+
+/// A stable id for `{{$.pipeline_task_uuid}}`: the same for every attempt of the task.
+fn attempt_task_uuid(ctx: &RunContext, path: &str) -> String {
+    format!("{}-{}", ctx.run_id, path_hash(path))
 }
 
 /// Records how an attempt ended and reads its outputs if it succeeded.
+#[expect(clippy::too_many_arguments, reason = "one call site per caller; the pieces are distinct")]
 async fn finish(
     ctx: &RunContext,
     component: &Component,
     spec: &Container,
     paths: &AttemptPaths,
     name: &str,
+    task_id: &str,
+    cache_key: Option<&str>,
     exit: Exit,
 ) -> Result<Values, String> {
     if !exit.success() {
@@ -307,16 +313,23 @@ async fn finish(
         } else {
             State::Failed
         };
-        let _ = record::attempt_finished(&ctx.store, name, state, exit.code, Some(&reason)).await;
+        let _ = record::end_attempt(&ctx.store, name, state, exit.code, Some(&reason), None).await;
         return Err(reason);
     }
     let collected =
         collect_outputs(component, spec, &paths.parameter_files, &paths.artifacts, &paths.executor_output, &paths.dir);
-    let (state, reason) = match &collected {
-        Ok(_) => (State::Succeeded, None),
-        Err(e) => (State::Failed, Some(e.as_str())),
-    };
-    let _ = record::attempt_finished(&ctx.store, name, state, exit.code, reason).await;
+    match &collected {
+        Ok(outputs) => {
+            let outputs = json!(outputs);
+            let task = TaskEnd { task_id, state: State::Succeeded, outputs: &outputs, cache_key };
+            record::end_attempt(&ctx.store, name, State::Succeeded, exit.code, None, Some(task))
+                .await
+                .map_err(|e| format!("cannot record the result: {e}"))?;
+        }
+        Err(reason) => {
+            let _ = record::end_attempt(&ctx.store, name, State::Failed, exit.code, Some(reason), None).await;
+        }
+    }
     collected
 }
 

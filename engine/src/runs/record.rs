@@ -73,21 +73,6 @@ pub async fn task_finished(
     Ok(())
 }
 
-/// Records an attempt about to be launched.
-pub async fn attempt_started(store: &Store, name: &str, task_id: &str, number: u32, dir: &Path) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO attempts (name, task_id, number, state, dir, started_at) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
-    )
-    .bind(name)
-    .bind(task_id)
-    .bind(number)
-    .bind(dir.display().to_string())
-    .bind(Utc::now())
-    .execute(store.pool())
-    .await?;
-    Ok(())
-}
-
 /// Records the process of a running attempt.
 pub async fn attempt_process(store: &Store, name: &str, process: ProcessId) -> Result<()> {
     sqlx::query("UPDATE attempts SET pid = ?2, pid_start = ?3 WHERE name = ?1")
@@ -157,25 +142,6 @@ pub fn parse_state(name: &str) -> State {
     serde_json::from_value(Value::String(name.to_owned())).unwrap_or(State::Failed)
 }
 
-/// Records how an attempt ended.
-pub async fn attempt_finished(
-    store: &Store,
-    name: &str,
-    state: State,
-    exit_code: Option<i32>,
-    reason: Option<&str>,
-) -> Result<()> {
-    sqlx::query("UPDATE attempts SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5 WHERE name = ?1")
-        .bind(name)
-        .bind(state.as_str())
-        .bind(exit_code)
-        .bind(reason)
-        .bind(Utc::now())
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
 /// Outputs cached under `key`, with the task that produced them.
 pub async fn cached(store: &Store, key: &str) -> Result<Option<(String, Value)>> {
     let row: Option<(String, String)> = sqlx::query_as("SELECT task_id, outputs FROM task_cache WHERE key = ?")
@@ -185,17 +151,136 @@ pub async fn cached(store: &Store, key: &str) -> Result<Option<(String, Value)>>
     Ok(row.and_then(|(task, outputs)| serde_json::from_str(&outputs).ok().map(|o| (task, o))))
 }
 
-/// Stores the outputs of a succeeded cacheable task.
-pub async fn cache(store: &Store, key: &str, task_id: &str, run_id: &str, outputs: &Value) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO task_cache (key, task_id, run_id, outputs, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (key) DO UPDATE SET task_id = ?2, run_id = ?3, outputs = ?4, created_at = ?5",
+/// Which task row a write is about.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskKey<'a> {
+    pub run_id: &'a str,
+    pub path: &'a str,
+    pub name: &'a str,
+}
+
+/// How a task ended, written with its last attempt.
+pub struct TaskEnd<'a> {
+    pub task_id: &'a str,
+    pub state: State,
+    pub outputs: &'a Value,
+    /// Cache key to store the outputs under.
+    pub cache_key: Option<&'a str>,
+}
+
+/// Marks the task running and records its attempt, in one commit; returns
+/// the task's id.
+pub async fn begin_attempt(
+    store: &Store,
+    key: TaskKey<'_>,
+    inputs: &Value,
+    attempt: &str,
+    number: u32,
+    dir: &Path,
+) -> Result<String> {
+    let now = Utc::now();
+    let mut tx = store.pool().begin().await?;
+    let task_id: String = sqlx::query_scalar(
+        "INSERT INTO tasks (id, run_id, path, name, state, inputs, created_at, started_at)
+         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?6)
+         ON CONFLICT (run_id, path) DO UPDATE SET state = 'RUNNING', inputs = ?5
+         RETURNING id",
     )
-    .bind(key)
-    .bind(task_id)
-    .bind(run_id)
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(key.run_id)
+    .bind(key.path)
+    .bind(key.name)
+    .bind(inputs.to_string())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO attempts (name, task_id, number, state, dir, started_at) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
+    )
+    .bind(attempt)
+    .bind(&task_id)
+    .bind(number)
+    .bind(dir.display().to_string())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(task_id)
+}
+
+/// Records how an attempt ended and, when it decides the task, how the
+/// task ended (and its cache entry), in one commit.
+pub async fn end_attempt(
+    store: &Store,
+    attempt: &str,
+    state: State,
+    exit_code: Option<i32>,
+    reason: Option<&str>,
+    task: Option<TaskEnd<'_>>,
+) -> Result<()> {
+    let now = Utc::now();
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE attempts SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5 WHERE name = ?1")
+        .bind(attempt)
+        .bind(state.as_str())
+        .bind(exit_code)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(task) = task {
+        sqlx::query("UPDATE tasks SET state = ?2, outputs = ?3, reason = ?4, finished_at = ?5 WHERE id = ?1")
+            .bind(task.task_id)
+            .bind(task.state.as_str())
+            .bind(task.outputs.to_string())
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(cache_key) = task.cache_key {
+            sqlx::query(
+                "INSERT INTO task_cache (key, task_id, run_id, outputs, created_at)
+                 SELECT ?1, id, run_id, ?3, ?4 FROM tasks WHERE id = ?2
+                 ON CONFLICT (key) DO UPDATE SET task_id = excluded.task_id, run_id = excluded.run_id,
+                     outputs = excluded.outputs, created_at = excluded.created_at",
+            )
+            .bind(cache_key)
+            .bind(task.task_id)
+            .bind(task.outputs.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a task that ends without (further) attempts: from the cache, or
+/// failed before or after its attempts.
+pub async fn task_ended(
+    store: &Store,
+    key: TaskKey<'_>,
+    state: State,
+    outputs: &Value,
+    cached_from: Option<&str>,
+    reason: Option<&str>,
+) -> Result<()> {
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO tasks (id, run_id, path, name, state, outputs, cached_from, reason, created_at, finished_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+         ON CONFLICT (run_id, path) DO UPDATE SET state = ?5, outputs = ?6, cached_from = ?7, reason = ?8, finished_at = ?9",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(key.run_id)
+    .bind(key.path)
+    .bind(key.name)
+    .bind(state.as_str())
     .bind(outputs.to_string())
-    .bind(Utc::now())
+    .bind(cached_from)
+    .bind(reason)
+    .bind(now)
     .execute(store.pool())
     .await?;
     Ok(())
