@@ -52,3 +52,16 @@ CREATE TABLE task_cache (
     outputs       TEXT NOT NULL,
     created_at    TEXT NOT NULL
 ) STRICT;
+
+-- Artifacts written by tasks: where they are and what the producer said of them.
+CREATE TABLE artifacts (
+    uri           TEXT PRIMARY KEY NOT NULL,
+    run_id        TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    task_id       TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    schema_title  TEXT NOT NULL,
+    metadata      TEXT NOT NULL,                 -- JSON object
+    size_bytes    INTEGER,
+    created_at    TEXT NOT NULL
+) STRICT;
+CREATE INDEX artifacts_by_run ON artifacts (run_id);

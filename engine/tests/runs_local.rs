@@ -26,6 +26,7 @@ fn python_runtime() -> PathBuf {
 
 struct Harness {
     _dir: tempfile::TempDir,
+    engine: Engine,
     runner: Runner,
 }
 
@@ -33,8 +34,8 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await.unwrap();
     let backend = LocalBackend::new().with_default_runtime(python_runtime());
-    let runner = Runner::new(engine, Arc::new(backend), Ledger::detect(0), dir.path().to_owned());
-    Harness { _dir: dir, runner }
+    let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned());
+    Harness { _dir: dir, engine, runner }
 }
 
 async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> RunReport {
@@ -67,6 +68,15 @@ async fn kfp_artifacts_flow_from_dataset_to_model_and_container() {
     for t in ["root/make-data", "root/train", "root/count-lines"] {
         assert_eq!(task(&report, t).state, State::Succeeded, "{t}");
     }
+    let artifacts = h.engine.run_artifacts(&Principal::local(), &report.run_id).await.unwrap();
+    let data = artifacts.iter().find(|a| a.task == "root/make-data").unwrap();
+    assert_eq!((data.name.as_str(), data.schema_title.as_str()), ("data", "system.Dataset"));
+    assert_eq!(data.metadata["rows"], 4, "metadata written by the component is kept");
+    assert_eq!(std::fs::read_to_string(&data.uri).unwrap().lines().count(), 4);
+    let model = artifacts.iter().find(|a| a.task == "root/train").unwrap();
+    assert_eq!(std::fs::read_to_string(&model.uri).unwrap(), "slope=6.0");
+    let stranger = Principal { name: "mallory".into() };
+    assert!(h.engine.run_artifacts(&stranger, &report.run_id).await.is_err());
 }
 
 #[tokio::test]
@@ -92,6 +102,15 @@ async fn kfp_caching_reuses_outputs_on_the_second_run() {
     let second = run(&h, "kfp/linear.yaml", &[]).await;
     assert_eq!(second.state, State::Succeeded);
     assert!(second.tasks.iter().all(|t| t.cached && t.state == State::Cached), "{second:#?}");
+}
+
+#[tokio::test]
+async fn cached_outputs_expire_after_the_ttl() {
+    let mut h = harness().await;
+    h.runner = h.runner.clone().with_cache_ttl(std::time::Duration::ZERO);
+    run(&h, "kfp/linear.yaml", &[]).await;
+    let second = run(&h, "kfp/linear.yaml", &[]).await;
+    assert!(second.tasks.iter().all(|t| !t.cached), "{second:#?}");
 }
 
 #[tokio::test]

@@ -137,3 +137,14 @@ fn placeholders_become_pieces() {
     let ParameterSource::Template(pieces) = &d.parameters["text"] else { panic!("template") };
     assert_eq!(pieces[1], Piece::Literal(" and ".into()));
 }
+
+#[test]
+fn names_that_would_leave_the_run_directory_are_refused() {
+    let yaml = example("dag-diamond")
+        .replace("- name: said", "- name: ../../etc/said")
+        .replace("parameters.said", "parameters.x");
+    assert_eq!(
+        refusal(&yaml),
+        "component \"produce\": outputs.../../etc/said: \"../../etc/said\" is not a valid input or output name"
+    );
+}

@@ -60,8 +60,12 @@ pub async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
     if let Some(dir) = &settings.default_runtime {
         backend = backend.with_default_runtime(dir.clone());
     }
-    Ok(Runner::new(engine, Arc::new(backend), Ledger::detect(settings.gpus), settings.data_dir.clone())
-        .with_progress(Arc::new(print_progress)))
+    let mut runner = Runner::new(engine, Arc::new(backend), Ledger::detect(settings.gpus), settings.data_dir.clone())
+        .with_progress(Arc::new(print_progress));
+    if let Some(seconds) = settings.cache_ttl_seconds {
+        runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
+    }
+    Ok(runner)
 }
 
 /// A token cancelled by Ctrl-C.

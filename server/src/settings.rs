@@ -35,6 +35,9 @@ pub struct Settings {
     /// GPUs this machine hands out to steps and notebooks.
     #[serde(default)]
     pub gpus: u32,
+    /// Seconds cached step outputs stay reusable; forever when unset.
+    #[serde(default)]
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             runtimes: Default::default(),
             default_runtime: None,
             gpus: 0,
+            cache_ttl_seconds: None,
         }
     }
 }

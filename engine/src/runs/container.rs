@@ -49,7 +49,7 @@ pub async fn run(
     }
     let cache_key = task.cache.then(|| cache_key(component, &inputs));
     let hit = match &cache_key {
-        Some(key) => record::cached(&ctx.store, key).await.ok().flatten(),
+        Some(key) => record::cached(&ctx.store, key, ctx.cache_ttl).await.ok().flatten(),
         None => None,
     };
     let hit = hit.and_then(|(from, outputs)| {
@@ -319,9 +319,10 @@ async fn finish(
     let collected =
         collect_outputs(component, spec, &paths.parameter_files, &paths.artifacts, &paths.executor_output, &paths.dir);
     match &collected {
-        Ok(outputs) => {
-            let outputs = json!(outputs);
-            let task = TaskEnd { task_id, state: State::Succeeded, outputs: &outputs, cache_key };
+        Ok(values) => {
+            let outputs = json!(values);
+            let artifacts = values.artifacts.values().flatten().collect();
+            let task = TaskEnd { task_id, state: State::Succeeded, outputs: &outputs, cache_key, artifacts };
             record::end_attempt(&ctx.store, name, State::Succeeded, exit.code, None, Some(task))
                 .await
                 .map_err(|e| format!("cannot record the result: {e}"))?;

@@ -50,6 +50,7 @@ pub struct Runner {
     ledger: Ledger,
     data_dir: PathBuf,
     progress: Option<ProgressFn>,
+    cache_ttl: Option<std::time::Duration>,
 }
 
 /// How a run ended.
@@ -96,6 +97,8 @@ pub(crate) struct RunContext {
     pub progress: Option<ProgressFn>,
     /// Whether tasks recorded before a restart are picked up rather than started.
     pub resuming: bool,
+    /// How long cached outputs may be reused; forever when `None`.
+    pub cache_ttl: Option<std::time::Duration>,
 }
 
 impl RunContext {
@@ -109,7 +112,13 @@ impl RunContext {
 impl Runner {
     /// A runner that keeps run files under `data_dir` and admits attempts through `ledger`.
     pub fn new(engine: Engine, backend: Arc<dyn Backend>, ledger: Ledger, data_dir: PathBuf) -> Self {
-        Self { engine, backend, ledger, data_dir, progress: None }
+        Self { engine, backend, ledger, data_dir, progress: None, cache_ttl: None }
+    }
+
+    /// Reuses cached outputs only when younger than `ttl`.
+    pub fn with_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttl = Some(ttl);
+        self
     }
 
     /// Reports every task's progress to `progress`.
@@ -215,6 +224,7 @@ impl Runner {
             cancel,
             progress: self.progress.clone(),
             resuming,
+            cache_ttl: self.cache_ttl,
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;
@@ -339,4 +349,51 @@ async fn task_reports(store: &Store, run_id: &str) -> Result<Vec<TaskReport>> {
             cached: cached_from.is_some(),
         })
         .collect())
+}
+
+/// An artifact a run produced, as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredArtifact {
+    /// Where it is.
+    pub uri: String,
+    /// Output name.
+    pub name: String,
+    /// Schema title, e.g. `system.Model`.
+    pub schema_title: String,
+    /// What the producer wrote about it.
+    pub metadata: Value,
+    /// Size of a single-file artifact.
+    pub size_bytes: Option<i64>,
+    /// The producing task's path in the run.
+    pub task: String,
+}
+
+impl Engine {
+    /// The artifacts of a run the principal may read.
+    pub async fn run_artifacts(&self, principal: &Principal, run_id: &str) -> Result<Vec<StoredArtifact>> {
+        let namespace: Option<String> = sqlx::query_scalar("SELECT namespace FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        let namespace = crate::store::found(namespace, "run", run_id)?;
+        crate::access::authorize(principal, &namespace, Verb::Get)?;
+        let rows: Vec<(String, String, String, String, Option<i64>, String)> = sqlx::query_as(
+            "SELECT a.uri, a.name, a.schema_title, a.metadata, a.size_bytes, t.path
+             FROM artifacts a JOIN tasks t ON t.id = a.task_id WHERE a.run_id = ? ORDER BY t.path, a.name",
+        )
+        .bind(run_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(uri, name, schema_title, metadata, size_bytes, task)| StoredArtifact {
+                uri,
+                name,
+                schema_title,
+                metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+                size_bytes,
+                task,
+            })
+            .collect())
+    }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use std::path::Path;
 
-use super::State;
+use super::{State, values::ArtifactValue};
 use crate::{Result, backend::ProcessId, store::Store};
 
 /// Inserts a task row (or finds the existing one on a retry of the run)
@@ -143,11 +143,16 @@ pub fn parse_state(name: &str) -> State {
 }
 
 /// Outputs cached under `key`, with the task that produced them.
-pub async fn cached(store: &Store, key: &str) -> Result<Option<(String, Value)>> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT task_id, outputs FROM task_cache WHERE key = ?")
-        .bind(key)
-        .fetch_optional(store.pool())
-        .await?;
+pub async fn cached(store: &Store, key: &str, ttl: Option<std::time::Duration>) -> Result<Option<(String, Value)>> {
+    let oldest = ttl
+        .and_then(|ttl| chrono::Duration::from_std(ttl).ok())
+        .map_or(chrono::DateTime::<Utc>::MIN_UTC, |ttl| Utc::now() - ttl);
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT task_id, outputs FROM task_cache WHERE key = ? AND created_at >= ?")
+            .bind(key)
+            .bind(oldest)
+            .fetch_optional(store.pool())
+            .await?;
     Ok(row.and_then(|(task, outputs)| serde_json::from_str(&outputs).ok().map(|o| (task, o))))
 }
 
@@ -166,6 +171,8 @@ pub struct TaskEnd<'a> {
     pub outputs: &'a Value,
     /// Cache key to store the outputs under.
     pub cache_key: Option<&'a str>,
+    /// Artifacts the task wrote, recorded with their metadata.
+    pub artifacts: Vec<&'a ArtifactValue>,
 }
 
 /// Marks the task running and records its attempt, in one commit; returns
@@ -237,6 +244,24 @@ pub async fn end_attempt(
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        for artifact in &task.artifacts {
+            let size = std::fs::metadata(&artifact.uri).ok().filter(|m| m.is_file()).map(|m| m.len() as i64);
+            sqlx::query(
+                "INSERT INTO artifacts (uri, run_id, task_id, name, schema_title, metadata, size_bytes, created_at)
+                 SELECT ?1, run_id, id, ?3, ?4, ?5, ?6, ?7 FROM tasks WHERE id = ?2
+                 ON CONFLICT (uri) DO UPDATE SET task_id = excluded.task_id, metadata = excluded.metadata,
+                     size_bytes = excluded.size_bytes, created_at = excluded.created_at",
+            )
+            .bind(&artifact.uri)
+            .bind(task.task_id)
+            .bind(&artifact.name)
+            .bind(&artifact.schema)
+            .bind(artifact.metadata.to_string())
+            .bind(size)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(cache_key) = task.cache_key {
             sqlx::query(
                 "INSERT INTO task_cache (key, task_id, run_id, outputs, created_at)

@@ -49,6 +49,18 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
     }
 }
 
+/// Checks a parameter or artifact name: it becomes a file name under the
+/// run's directories, so it may not leave them.
+pub(crate) fn check_io_name(component: &str, field: &str, name: &str) -> Result<(), SpecError> {
+    let safe =
+        !name.is_empty() && name.len() <= 128 && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    if safe {
+        Ok(())
+    } else {
+        Err(SpecError::component(component, field, format!("{name:?} is not a valid input or output name")))
+    }
+}
+
 fn detect(document: &serde_json::Value) -> Result<SpecFormat, SpecError> {
     let api_version = document.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
     if api_version.starts_with("argoproj.io/") {

@@ -131,6 +131,11 @@ fn convert_template(
     templates: &BTreeMap<&str, &workflow::Template>,
 ) -> Result<Component, SpecError> {
     let here = |field: &str, message: String| SpecError::component(&t.name, field, message);
+    for (side, list) in [("inputs", &t.inputs), ("outputs", &t.outputs)] {
+        for name in list.parameters.iter().map(|p| &p.name).chain(list.artifacts.iter().map(|a| &a.name)) {
+            super::check_io_name(&t.name, &format!("{side}.{name}"), name)?;
+        }
+    }
     let input_parameters = t
         .inputs
         .parameters

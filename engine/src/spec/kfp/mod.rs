@@ -83,6 +83,7 @@ fn convert_interface(component: &str, side: &str, interface: &ir::Interface) -> 
     let mut parameters = BTreeMap::new();
     for (name, p) in &interface.parameters {
         let field = format!("{side}.parameters.{name}");
+        super::check_io_name(component, &field, name)?;
         let kind = parameter_type(component, &field, &p.parameter_type)?;
         if let Some(default) = p.default_value.as_ref().filter(|d| !kind.admits(d)) {
             return Err(SpecError::component(
@@ -95,6 +96,9 @@ fn convert_interface(component: &str, side: &str, interface: &ir::Interface) -> 
             name.clone(),
             ParameterDef { kind, default: p.default_value.clone(), optional: p.is_optional, path: None },
         );
+    }
+    for name in interface.artifacts.keys() {
+        super::check_io_name(component, &format!("{side}.artifacts.{name}"), name)?;
     }
     let artifacts = interface
         .artifacts
