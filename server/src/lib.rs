@@ -13,7 +13,6 @@ pub mod run_command;
 mod security;
 pub mod settings;
 mod site;
-pub mod supervise;
 
 use std::{
     future::{Future, IntoFuture},

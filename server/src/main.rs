@@ -65,10 +65,9 @@ enum Command {
     #[command(hide = true)]
     Supervise {
         /// Where to write `code N` or `signal N`.
-        #[arg(long)]
         exit_file: PathBuf,
         /// The step's program and arguments.
-        #[arg(last = true, required = true)]
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         argv: Vec<String>,
     },
     /// Check a pipeline spec (KFP IR or Argo Workflow YAML) and print what is wrong.
@@ -93,7 +92,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Supervising a step needs no runtime: keep the wrapper as small as the step allows.
     if let Command::Supervise { exit_file, argv } = &cli.command {
-        std::process::exit(server::supervise::supervise(exit_file, argv));
+        std::process::exit(supervisor::supervise(exit_file, argv));
     }
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli))
 }

@@ -9,7 +9,7 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_with_context};
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{CompressionLayer, CompressionLevel},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
@@ -47,7 +47,9 @@ pub fn build(state: AppState, site: &Site) -> Router {
     let probes = Router::new().route("/healthz", get(health::live)).route("/readyz", get(health::ready));
 
     security::with_headers(app.merge(probes))
-        .layer(CompressionLayer::new())
+        // Brotli's default quality (11) is for static files; pages and JSON are
+        // compressed per request, where level 4 is fast and nearly as small.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -52,8 +52,7 @@ pub async fn resume(settings: &Settings, run_id: Option<&str>, json: bool) -> an
 /// `ferroflow resume` can collect what survives this process.
 pub async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
     let engine = engine::Engine::open(&settings.data_dir).await?;
-    let mut backend =
-        LocalBackend::new().with_supervisor(std::env::current_exe().context("cannot find ferroflow itself")?);
+    let mut backend = LocalBackend::new().with_supervisor(supervisor_binary()?);
     for (image, dir) in &settings.runtimes {
         backend = backend.with_runtime(image.clone(), dir.clone());
     }
@@ -66,6 +65,18 @@ pub async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
         runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
     }
     Ok(runner)
+}
+
+/// `ferroflow-supervise` next to this binary, as `cargo xtask build` and
+/// cargo put it; `ferroflow supervise` (same job, slower start) otherwise.
+fn supervisor_binary() -> anyhow::Result<Vec<String>> {
+    let exe = std::env::current_exe().context("cannot find ferroflow itself")?;
+    let small = exe.with_file_name("ferroflow-supervise");
+    Ok(if small.exists() {
+        vec![small.display().to_string()]
+    } else {
+        vec![exe.display().to_string(), "supervise".to_owned()]
+    })
 }
 
 /// A token cancelled by Ctrl-C.

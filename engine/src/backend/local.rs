@@ -34,8 +34,10 @@ pub struct LocalBackend {
     runtimes: BTreeMap<String, PathBuf>,
     /// Directory prepended to `PATH` for images without a runtime of their own.
     default_runtime: Option<PathBuf>,
-    /// `ferroflow` binary whose `supervise` command wraps each attempt.
-    supervisor: Option<PathBuf>,
+    /// Command that wraps each attempt and records its exit status
+    /// (`ferroflow-supervise`, or `ferroflow supervise`); it is given the
+    /// exit file, then the step's argv.
+    supervisor: Option<Vec<String>>,
 }
 
 impl LocalBackend {
@@ -56,10 +58,10 @@ impl LocalBackend {
         self
     }
 
-    /// Wraps every attempt in `<binary> supervise`, which writes the exit
-    /// status to a file: without it, attempts cannot be re-attached.
-    pub fn with_supervisor(mut self, binary: impl Into<PathBuf>) -> Self {
-        self.supervisor = Some(binary.into());
+    /// Wraps every attempt in `command EXIT_FILE ARGV...`, which writes the
+    /// exit status to a file: without it, attempts cannot be re-attached.
+    pub fn with_supervisor(mut self, command: Vec<String>) -> Self {
+        self.supervisor = Some(command);
         self
     }
 
@@ -80,14 +82,8 @@ impl Backend for LocalBackend {
     ) -> BoxFuture<'static, Result<Exit, BackendError>> {
         let path = self.path_for(&spec.image);
         if let Some(supervisor) = &self.supervisor {
-            let exit_file = spec.log_dir.join(EXIT_FILE).display().to_string();
-            let mut argv = vec![
-                supervisor.display().to_string(),
-                "supervise".into(),
-                "--exit-file".into(),
-                exit_file,
-                "--".into(),
-            ];
+            let mut argv = supervisor.clone();
+            argv.push(spec.log_dir.join(EXIT_FILE).display().to_string());
             argv.append(&mut spec.argv);
             spec.argv = argv;
         }
