@@ -34,9 +34,7 @@ CREATE TABLE attempts (
     task_id       TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     number        INTEGER NOT NULL,
     state         TEXT NOT NULL,                 -- RUNNING, SUCCEEDED, FAILED, LOST, CANCELED
-    pid           INTEGER,
-    pid_start     INTEGER,                       -- process start time (clock ticks since boot): tells a reused pid apart
-    dir           TEXT NOT NULL,                 -- attempt directory: logs, outputs, exit file
+    dir           TEXT NOT NULL,                 -- attempt directory: logs, outputs, process and exit files
     exit_code     INTEGER,
     reason        TEXT,
     started_at    TEXT NOT NULL,

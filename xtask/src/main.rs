@@ -143,7 +143,17 @@ fn build_site(paths: &Paths) -> Result<()> {
 
 fn build_server(paths: &Paths) -> Result<()> {
     let mut cargo = Command::new(env!("CARGO"));
-    cargo.current_dir(&paths.workspace).args(["build", "--package", "server", "--bin", "ferroflow"]);
+    cargo.current_dir(&paths.workspace).args([
+        "build",
+        "--package",
+        "server",
+        "--bin",
+        "ferroflow",
+        "--package",
+        "supervisor",
+        "--bin",
+        "ferroflow-supervise",
+    ]);
     if paths.release {
         cargo.arg("--release");
     }

@@ -24,6 +24,11 @@ use super::{Backend, BackendError, Exit, LaunchSpec, ProcessId, Reattach, TERMIN
 /// attempt's exit status (`code N` or `signal N`).
 pub const EXIT_FILE: &str = "exit";
 
+/// Name of the file, in the log directory, naming the attempt's process:
+/// `PID START_TIME`. Written without a database commit, so it costs a step
+/// next to nothing; read only when re-attaching.
+pub const PROCESS_FILE: &str = "process";
+
 /// How often a re-attached process is checked.
 const REATTACH_POLL: Duration = Duration::from_millis(100);
 
@@ -134,8 +139,12 @@ async fn run(mut spec: LaunchSpec, path: String, cancel: CancellationToken) -> R
         Err(e) => return Ok(exit(None, Some(format!("cannot start {program:?}: {e}")))),
     };
     let pid = child.id().expect("a just-spawned child has a pid");
+    let process = ProcessId { pid, start_time: start_time(pid).unwrap_or(0) };
+    if let Err(e) = std::fs::write(spec.log_dir.join(PROCESS_FILE), format!("{} {}", process.pid, process.start_time)) {
+        tracing::warn!(attempt = %spec.name, error = %e, "cannot record the process; it cannot be re-attached after a restart");
+    }
     if let Some(started) = spec.started.take() {
-        let _ = started.send(ProcessId { pid, start_time: start_time(pid).unwrap_or(0) });
+        let _ = started.send(process);
     }
     let timeout = async {
         match spec.timeout {
@@ -182,11 +191,15 @@ fn kill_group(pid: u32, signal: Signal) {
 /// so its liveness is polled and its status read from the exit file.
 async fn wait_for_orphan(attempt: Reattach, cancel: CancellationToken) -> Exit {
     let exit_file = attempt.log_dir.join(EXIT_FILE);
+    let process = std::fs::read_to_string(attempt.log_dir.join(PROCESS_FILE)).ok().and_then(|text| {
+        let (pid, start) = text.trim().split_once(' ')?;
+        Some(ProcessId { pid: pid.parse().ok()?, start_time: start.parse().ok()? })
+    });
     loop {
         if let Some(ended) = read_exit_file(&exit_file) {
             return ended;
         }
-        let alive = attempt.process.is_some_and(|p| start_time(p.pid) == Some(p.start_time));
+        let alive = process.is_some_and(|p| start_time(p.pid) == Some(p.start_time));
         if !alive {
             // It may have written the file between the two checks.
             return read_exit_file(&exit_file).unwrap_or(Exit {
@@ -198,7 +211,7 @@ async fn wait_for_orphan(attempt: Reattach, cancel: CancellationToken) -> Exit {
         tokio::select! {
             () = tokio::time::sleep(REATTACH_POLL) => {}
             () = cancel.cancelled() => {
-                if let Some(p) = attempt.process {
+                if let Some(p) = process {
                     kill_group(p.pid, Signal::SIGKILL);
                 }
                 return exit(None, Some("canceled".into()));

@@ -50,8 +50,6 @@ pub struct ProcessId {
 pub struct Reattach {
     /// The attempt's name.
     pub name: String,
-    /// The process recorded for it, if it got as far as starting.
-    pub process: Option<ProcessId>,
     /// Its log directory, where the exit status is written.
     pub log_dir: PathBuf,
 }

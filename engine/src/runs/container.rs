@@ -122,10 +122,7 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
     let paths = AttemptPaths::new(ctx, component, path, last.number);
     let exit = ctx
         .backend
-        .reattach(
-            Reattach { name: last.name.clone(), process: last.process, log_dir: paths.dir.clone() },
-            ctx.cancel.clone(),
-        )
+        .reattach(Reattach { name: last.name.clone(), log_dir: paths.dir.clone() }, ctx.cancel.clone())
         .await;
     tracing::info!(run.id = %ctx.run_id, task.path = %path, attempt = %last.name, ?exit, "re-attached attempt ended");
     match finish(ctx, component, spec, &paths, &last.name, &prior.id, None, exit).await {
@@ -262,7 +259,6 @@ impl Attempt<'_> {
         let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &paths.dir)
             .await
             .map_err(|e| e.to_string())?;
-        let (started, process) = tokio::sync::oneshot::channel();
         let launch = LaunchSpec {
             name: name.clone(),
             image: spec.image.clone(),
@@ -272,15 +268,10 @@ impl Attempt<'_> {
             log_dir: paths.dir.clone(),
             timeout: task.timeout_seconds.map(Duration::from_secs),
             gpus: grant.gpus.clone(),
-            started: Some(started),
+            started: None,
         };
         let running = ctx.backend.launch(launch, ctx.cancel.clone());
-        let record_process = async {
-            if let Ok(process) = process.await {
-                let _ = record::attempt_process(&ctx.store, &name, process).await;
-            }
-        };
-        let (exit, ()) = tokio::join!(running, record_process);
+        let exit = running.await;
         drop(grant);
         let exit = exit.map_err(|e| e.to_string())?;
         finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit).await

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 
 use super::{State, values::ArtifactValue};
-use crate::{Result, backend::ProcessId, store::Store};
+use crate::{Result, store::Store};
 
 /// Inserts a task row (or finds the existing one on a retry of the run)
 /// and marks it running; returns its id.
@@ -73,17 +73,6 @@ pub async fn task_finished(
     Ok(())
 }
 
-/// Records the process of a running attempt.
-pub async fn attempt_process(store: &Store, name: &str, process: ProcessId) -> Result<()> {
-    sqlx::query("UPDATE attempts SET pid = ?2, pid_start = ?3 WHERE name = ?1")
-        .bind(name)
-        .bind(process.pid)
-        .bind(process.start_time as i64)
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
 /// A task as stored.
 pub struct TaskRow {
     pub id: String,
@@ -113,26 +102,24 @@ pub struct AttemptRow {
     pub name: String,
     pub number: u32,
     pub state: State,
-    pub process: Option<ProcessId>,
     pub reason: Option<String>,
 }
 
-/// name, number, state, pid, pid_start, reason.
-type AttemptColumns = (String, i64, String, Option<i64>, Option<i64>, Option<String>);
+/// name, number, state, reason.
+type AttemptColumns = (String, i64, String, Option<String>);
 
 /// The task's latest attempt.
 pub async fn last_attempt(store: &Store, task_id: &str) -> Result<Option<AttemptRow>> {
     let row: Option<AttemptColumns> = sqlx::query_as(
-        "SELECT name, number, state, pid, pid_start, reason FROM attempts WHERE task_id = ? ORDER BY number DESC LIMIT 1",
+        "SELECT name, number, state, reason FROM attempts WHERE task_id = ? ORDER BY number DESC LIMIT 1",
     )
     .bind(task_id)
     .fetch_optional(store.pool())
     .await?;
-    Ok(row.map(|(name, number, state, pid, start, reason)| AttemptRow {
+    Ok(row.map(|(name, number, state, reason)| AttemptRow {
         name,
         number: number as u32,
         state: parse_state(&state),
-        process: pid.zip(start).map(|(pid, start)| ProcessId { pid: pid as u32, start_time: start as u64 }),
         reason,
     }))
 }
