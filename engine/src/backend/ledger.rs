@@ -1,7 +1,10 @@
 //! Admission by resources: an attempt starts only when its CPU, memory and
 //! GPU requests fit in what is free; the rest wait in arrival order.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+};
 
 use tokio::sync::Notify;
 
@@ -21,36 +24,22 @@ struct Free {
     cpu_milli: u64,
     memory_bytes: u64,
     gpus: Vec<u32>,
-    /// Tickets in arrival order; only the head may take resources (FIFO, no starvation).
+    /// Waiters in arrival order; only the head may take resources (FIFO, no
+    /// starvation of big requests), and only the head is woken.
+    queue: VecDeque<(u64, Arc<Notify>)>,
     next_ticket: u64,
-    serving: u64,
-    /// Tickets whose waiter went away before being served.
-    abandoned: std::collections::BTreeSet<u64>,
 }
 
 impl Free {
-    fn skip_abandoned(&mut self) {
-        while self.abandoned.remove(&self.serving) {
-            self.serving += 1;
-        }
+    fn fits(&self, request: &Request) -> bool {
+        self.cpu_milli >= request.cpu_milli
+            && self.memory_bytes >= request.memory_bytes
+            && self.gpus.len() >= request.gpus as usize
     }
-}
 
-/// Gives up a ticket whose waiter is dropped before it was served.
-struct Waiting<'a> {
-    ledger: &'a Ledger,
-    ticket: u64,
-    served: bool,
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        if !self.served {
-            let mut free = self.ledger.free.lock().expect("ledger lock");
-            free.abandoned.insert(self.ticket);
-            free.skip_abandoned();
-            drop(free);
-            self.ledger.changed.notify_waiters();
+    fn wake_head(&self) {
+        if let Some((_, notify)) = self.queue.front() {
+            notify.notify_one();
         }
     }
 }
@@ -60,7 +49,6 @@ impl Drop for Waiting<'_> {
 pub struct Ledger {
     capacity: Request,
     free: Arc<Mutex<Free>>,
-    changed: Arc<Notify>,
 }
 
 /// Resources held by a running attempt; returned on drop.
@@ -82,6 +70,26 @@ pub struct DoesNotFit {
     pub capacity: String,
 }
 
+/// Leaves the queue if the waiter is dropped before it was served.
+struct Waiting<'a> {
+    ledger: &'a Ledger,
+    ticket: u64,
+    served: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.served {
+            let mut free = self.ledger.free.lock().expect("ledger lock");
+            let was_head = free.queue.front().is_some_and(|(t, _)| *t == self.ticket);
+            free.queue.retain(|(t, _)| *t != self.ticket);
+            if was_head {
+                free.wake_head();
+            }
+        }
+    }
+}
+
 impl Ledger {
     /// A ledger over `capacity`, with GPUs numbered `0..capacity.gpus`.
     pub fn new(capacity: Request) -> Self {
@@ -91,11 +99,9 @@ impl Ledger {
                 cpu_milli: capacity.cpu_milli,
                 memory_bytes: capacity.memory_bytes,
                 gpus: (0..capacity.gpus).collect(),
+                queue: VecDeque::new(),
                 next_ticket: 0,
-                serving: 0,
-                abandoned: Default::default(),
             })),
-            changed: Arc::new(Notify::new()),
         }
     }
 
@@ -113,11 +119,17 @@ impl Ledger {
         Self::new(Request { cpu_milli: cores * 1000, memory_bytes: memory, gpus })
     }
 
+    /// What the machine has in all.
+    pub fn capacity(&self) -> Request {
+        self.capacity
+    }
+
     /// Waits until `request` fits, then holds it until the grant is dropped.
     pub async fn acquire(&self, request: Request) -> Result<Grant, DoesNotFit> {
-        if request.cpu_milli > self.capacity.cpu_milli
-            || request.memory_bytes > self.capacity.memory_bytes
-            || request.gpus > self.capacity.gpus
+        let capacity = self.capacity;
+        if request.cpu_milli > capacity.cpu_milli
+            || request.memory_bytes > capacity.memory_bytes
+            || request.gpus > capacity.gpus
         {
             return Err(DoesNotFit {
                 wanted: format!(
@@ -126,37 +138,41 @@ impl Ledger {
                 ),
                 capacity: format!(
                     "{}m CPU, {} bytes memory, {} GPUs",
-                    self.capacity.cpu_milli, self.capacity.memory_bytes, self.capacity.gpus
+                    capacity.cpu_milli, capacity.memory_bytes, capacity.gpus
                 ),
             });
         }
+        let notify = Arc::new(Notify::new());
         let ticket = {
             let mut free = self.free.lock().expect("ledger lock");
+            if free.queue.is_empty() && free.fits(&request) {
+                return Ok(self.take(&mut free, request));
+            }
+            let ticket = free.next_ticket;
             free.next_ticket += 1;
-            free.next_ticket - 1
+            free.queue.push_back((ticket, notify.clone()));
+            ticket
         };
         let mut waiting = Waiting { ledger: self, ticket, served: false };
         loop {
-            let notified = self.changed.notified();
-            {
-                let mut free = self.free.lock().expect("ledger lock");
-                let fits = free.cpu_milli >= request.cpu_milli
-                    && free.memory_bytes >= request.memory_bytes
-                    && free.gpus.len() >= request.gpus as usize;
-                if free.serving == ticket && fits {
-                    free.cpu_milli -= request.cpu_milli;
-                    free.memory_bytes -= request.memory_bytes;
-                    let gpus = free.gpus.drain(..request.gpus as usize).collect();
-                    free.serving += 1;
-                    free.skip_abandoned();
-                    drop(free);
-                    waiting.served = true;
-                    self.changed.notify_waiters();
-                    return Ok(Grant { ledger: self.clone(), request, gpus });
-                }
+            notify.notified().await;
+            let mut free = self.free.lock().expect("ledger lock");
+            let at_head = free.queue.front().is_some_and(|(t, _)| *t == ticket);
+            if at_head && free.fits(&request) {
+                free.queue.pop_front();
+                waiting.served = true;
+                let grant = self.take(&mut free, request);
+                free.wake_head(); // the next one may fit in what is left
+                return Ok(grant);
             }
-            notified.await;
         }
+    }
+
+    fn take(&self, free: &mut Free, request: Request) -> Grant {
+        free.cpu_milli -= request.cpu_milli;
+        free.memory_bytes -= request.memory_bytes;
+        let gpus = free.gpus.drain(..request.gpus as usize).collect();
+        Grant { ledger: self.clone(), request, gpus }
     }
 }
 
@@ -167,8 +183,7 @@ impl Drop for Grant {
         free.memory_bytes += self.request.memory_bytes;
         free.gpus.append(&mut self.gpus);
         free.gpus.sort_unstable();
-        drop(free);
-        self.ledger.changed.notify_waiters();
+        free.wake_head();
     }
 }
 
@@ -203,6 +218,41 @@ mod tests {
         assert!(gave_up.is_err());
         drop(held);
         ledger.acquire(Request { cpu_milli: 500, ..Request::default() }).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_in_order_and_a_big_request_is_not_starved() {
+        let ledger = Ledger::new(Request { cpu_milli: 1000, memory_bytes: 100, gpus: 0 });
+        let held = ledger.acquire(Request { cpu_milli: 600, ..Request::default() }).await.unwrap();
+        let big = tokio::spawn({
+            let ledger = ledger.clone();
+            async move { ledger.acquire(Request { cpu_milli: 1000, ..Request::default() }).await.map(drop) }
+        });
+        tokio::task::yield_now().await;
+        // A small request that would fit now still queues behind the big one.
+        let small = tokio::spawn({
+            let ledger = ledger.clone();
+            async move { ledger.acquire(Request { cpu_milli: 100, ..Request::default() }).await.map(drop) }
+        });
+        tokio::task::yield_now().await;
+        assert!(!big.is_finished() && !small.is_finished());
+        drop(held);
+        big.await.unwrap().unwrap();
+        small.await.unwrap().unwrap();
+        // Many waiters: every one is served once resources come back.
+        let held = ledger.acquire(Request { cpu_milli: 1000, ..Request::default() }).await.unwrap();
+        let waiters: Vec<_> = (0..200)
+            .map(|_| {
+                let ledger = ledger.clone();
+                tokio::spawn(
+                    async move { ledger.acquire(Request { cpu_milli: 10, ..Request::default() }).await.map(drop) },
+                )
+            })
+            .collect();
+        drop(held);
+        for waiter in waiters {
+            waiter.await.unwrap().unwrap();
+        }
     }
 
     #[tokio::test]
