@@ -251,10 +251,7 @@ impl Attempt<'_> {
             .collect::<Result<Vec<_>, _>>()?;
 
         let request = Request {
-            cpu_milli: spec
-                .resources
-                .cpu_milli
-                .unwrap_or(std::env::var("FF_DEFAULT_CPU").ok().and_then(|v| v.parse().ok()).unwrap_or(0)),
+            cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
             memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
             gpus: spec.resources.gpus,
         };
