@@ -71,6 +71,15 @@ fn start_and_crash(dir: &Path, retry: &str) {
     server.wait().unwrap();
 }
 
+/// Kills the `slow` step's whole process group, supervisor and all, as a
+/// reboot would: it leaves no exit status behind.
+fn kill_step(dir: &Path) {
+    let pid = std::fs::read_to_string(dir.join("slow-pid")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap();
+    let pgid = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().nth(2).unwrap().to_owned();
+    assert!(Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status().unwrap().success());
+}
+
 fn resume(dir: &Path) -> serde_json::Value {
     let out = ferroflow(&["resume", "--json"], dir).output().unwrap();
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -99,11 +108,7 @@ fn a_step_that_outlives_the_server_is_reattached_not_rerun() {
 fn a_step_lost_with_the_server_is_retried_visibly() {
     let dir = tempfile::tempdir().unwrap();
     start_and_crash(dir.path(), "retryStrategy: {limit: 1}");
-    // Take the step down too, supervisor and all, as a reboot would.
-    let pid = std::fs::read_to_string(dir.path().join("slow-pid")).unwrap();
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap();
-    let pgid = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().nth(2).unwrap().to_owned();
-    assert!(Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status().unwrap().success());
+    kill_step(dir.path());
     std::fs::write(dir.path().join("release"), "").unwrap();
     let report = resume(dir.path());
     assert_eq!(report["state"], "SUCCEEDED", "{report}");
@@ -117,10 +122,7 @@ fn a_step_lost_with_the_server_is_retried_visibly() {
 fn a_lost_step_without_retries_fails_the_run_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     start_and_crash(dir.path(), "");
-    let pid = std::fs::read_to_string(dir.path().join("slow-pid")).unwrap();
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap();
-    let pgid = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().nth(2).unwrap().to_owned();
-    assert!(Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status().unwrap().success());
+    kill_step(dir.path());
     let report = resume(dir.path());
     assert_eq!(report["state"], "FAILED", "{report}");
     assert!(report["error"].as_str().unwrap().contains("lost"), "{report}");

@@ -116,14 +116,8 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                     }
                 }
                 ParameterSource::TaskOutput { task: producer, output } => {
-                    let producer_task = dag.tasks.get(producer).ok_or_else(|| {
-                        SpecError::task(&task_id, format!("{field}.producerTask"), format!("unknown task {producer:?}"))
-                    })?;
-                    if plan
-                        .components
-                        .get(&producer_task.component)
-                        .is_some_and(|c| !c.output_parameters.contains_key(output))
-                    {
+                    let outputs = &producer_of(plan, dag, &task_id, &field, producer)?.output_parameters;
+                    if !outputs.contains_key(output) {
                         return Err(SpecError::task(
                             &task_id,
                             field,
@@ -165,14 +159,8 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                     }
                 }
                 ArtifactSource::TaskOutput { task: producer, output } => {
-                    let producer_task = dag.tasks.get(producer).ok_or_else(|| {
-                        SpecError::task(&task_id, format!("{field}.producerTask"), format!("unknown task {producer:?}"))
-                    })?;
-                    if plan
-                        .components
-                        .get(&producer_task.component)
-                        .is_some_and(|c| !c.output_artifacts.contains_key(output))
-                    {
+                    let outputs = &producer_of(plan, dag, &task_id, &field, producer)?.output_artifacts;
+                    if !outputs.contains_key(output) {
                         return Err(SpecError::task(
                             &task_id,
                             field,
@@ -217,4 +205,21 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
         return Err(SpecError::Cycle { dag: dag_name.to_owned(), cycle });
     }
     Ok(())
+}
+
+/// The component of the sibling task `producer`, which must exist. (Its
+/// component was checked when that task was.)
+fn producer_of<'a>(
+    plan: &'a Plan,
+    dag: &Dag,
+    task_id: &str,
+    field: &str,
+    producer: &str,
+) -> Result<&'a Component, SpecError> {
+    let task = dag.tasks.get(producer).ok_or_else(|| {
+        SpecError::task(task_id, format!("{field}.producerTask"), format!("unknown task {producer:?}"))
+    })?;
+    plan.components.get(&task.component).ok_or_else(|| {
+        SpecError::task(producer, "componentRef.name", format!("unknown component {:?}", task.component))
+    })
 }
