@@ -34,6 +34,7 @@ CREATE TABLE attempts (
     task_id       TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     number        INTEGER NOT NULL,
     state         TEXT NOT NULL,                 -- RUNNING, SUCCEEDED, FAILED, LOST, CANCELED
+    image         TEXT NOT NULL,                 -- as the spec named it; the backend maps it to a runtime
     dir           TEXT NOT NULL,                 -- attempt directory: logs, outputs, process and exit files
     exit_code     INTEGER,
     reason        TEXT,

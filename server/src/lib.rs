@@ -56,6 +56,33 @@ impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
     }
 }
 
+/// Drives runs that were going when the server stopped to their end
+/// (re-attaching to steps that survived), until shutdown.
+async fn resume_unfinished_runs(runner: engine::runs::Runner, shutdown: CancellationToken) {
+    let ids = match runner.unfinished_runs().await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list unfinished runs");
+            return;
+        }
+    };
+    for id in ids {
+        let runner = runner.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            // Shutting down leaves steps running for the next start to re-attach:
+            // only a cancellation by a user stops them.
+            tokio::select! {
+                result = runner.resume(&id, CancellationToken::new()) => match result {
+                    Ok(report) => tracing::info!(run.id = %id, state = report.state.as_str(), "resumed run finished"),
+                    Err(e) => tracing::error!(run.id = %id, error = %e, "cannot resume run"),
+                },
+                () = shutdown.cancelled() => {}
+            }
+        });
+    }
+}
+
 /// Opens the engine in `settings.data_dir`, then serves on `listener` until
 /// `shutdown` completes, finishing in-flight requests and ending event streams.
 pub async fn launch(
@@ -65,9 +92,11 @@ pub async fn launch(
 ) -> Result<(), LaunchError> {
     let engine = engine::Engine::open(&settings.data_dir).await?;
     let local_addr = listener.local_addr()?;
+    let runner = run_command::local_runner(engine.clone(), &settings)?;
     let site = site::Site::locate(&settings.site_dir(), local_addr);
     let state = AppState { engine, leptos: site.leptos_options.clone(), shutdown: CancellationToken::new() };
     let token = state.shutdown.clone();
+    tokio::spawn(resume_unfinished_runs(runner, token.clone()));
     let app = router::build(state, &site);
     tracing::info!(
         address = %local_addr,

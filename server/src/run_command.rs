@@ -48,29 +48,38 @@ pub async fn resume(settings: &Settings, run_id: Option<&str>, json: bool) -> an
     Ok(all_succeeded)
 }
 
-/// A runner on this machine: local processes, supervised so that a later
-/// `ferroflow resume` can collect what survives this process.
-pub async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
+/// A runner on this machine for the CLI, printing task progress.
+async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
     let engine = engine::Engine::open(&settings.data_dir).await?;
-    let mut backend = LocalBackend::new().with_supervisor(supervisor_binary()?);
+    Ok(local_runner(engine, settings)?.with_progress(Arc::new(print_progress)))
+}
+
+/// A runner on this machine: local processes, each wrapped in the
+/// supervisor so that a restarted ferroflow can collect what outlives it.
+pub fn local_runner(engine: engine::Engine, settings: &Settings) -> std::io::Result<Runner> {
+    let mut backend = LocalBackend::new().with_supervisor(supervisor_command(settings)?);
     for (image, dir) in &settings.runtimes {
         backend = backend.with_runtime(image.clone(), dir.clone());
     }
     if let Some(dir) = &settings.default_runtime {
         backend = backend.with_default_runtime(dir.clone());
     }
-    let mut runner = Runner::new(engine, Arc::new(backend), Ledger::detect(settings.gpus), settings.data_dir.clone())
-        .with_progress(Arc::new(print_progress));
+    let ledger = Ledger::detect(settings.gpus);
+    let mut runner = Runner::new(engine, Arc::new(backend), ledger, settings.data_dir.clone());
     if let Some(seconds) = settings.cache_ttl_seconds {
         runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
     }
     Ok(runner)
 }
 
-/// `ferroflow-supervise` next to this binary, as `cargo xtask build` and
-/// cargo put it; `ferroflow supervise` (same job, slower start) otherwise.
-fn supervisor_binary() -> anyhow::Result<Vec<String>> {
-    let exe = std::env::current_exe().context("cannot find ferroflow itself")?;
+/// The configured supervisor; else `ferroflow-supervise` next to this
+/// binary, as `cargo xtask build` and cargo put it; else `ferroflow
+/// supervise` (same job, slower start).
+fn supervisor_command(settings: &Settings) -> std::io::Result<Vec<String>> {
+    if let Some(configured) = &settings.supervisor {
+        return Ok(vec![configured.display().to_string()]);
+    }
+    let exe = std::env::current_exe()?;
     let small = exe.with_file_name("ferroflow-supervise");
     Ok(if small.exists() {
         vec![small.display().to_string()]

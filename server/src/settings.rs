@@ -38,6 +38,10 @@ pub struct Settings {
     /// Seconds cached step outputs stay reusable; forever when unset.
     #[serde(default)]
     pub cache_ttl_seconds: Option<u64>,
+    /// The `ferroflow-supervise` binary that wraps each step; default: next
+    /// to this executable.
+    #[serde(default)]
+    pub supervisor: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -51,6 +55,7 @@ impl Default for Settings {
             default_runtime: None,
             gpus: 0,
             cache_ttl_seconds: None,
+            supervisor: None,
         }
     }
 }

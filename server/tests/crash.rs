@@ -128,3 +128,47 @@ fn a_lost_step_without_retries_fails_the_run_and_says_why() {
     assert!(report["error"].as_str().unwrap().contains("lost"), "{report}");
     assert_eq!(lines(&dir.path().join("after-runs")), 0);
 }
+
+/// The server, started after the crash, finishes the run on its own and
+/// says so on the event stream.
+#[tokio::test]
+async fn ferroflow_serve_resumes_interrupted_runs_at_start() {
+    use tokio::io::AsyncBufReadExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    start_and_crash(dir.path(), "");
+    std::fs::write(dir.path().join("release"), "").unwrap();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferroflow"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .env("FERROFLOW_SITE_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut log = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = log.next_line().await.unwrap().expect("server logs its address");
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Everything since the beginning of the log, then live events.
+    let mut events = reqwest::Client::new()
+        .get(format!("http://{address}/api/events?ns=default"))
+        .header("last-event-id", "0")
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("\"run_finished\"") {
+        let chunk = events.chunk().await.unwrap().expect("stream stays open until the run finishes");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("\"state\":\"SUCCEEDED\""), "{seen}");
+    assert_eq!(lines(&dir.path().join("slow-runs")), 1);
+    assert_eq!(lines(&dir.path().join("after-runs")), 1);
+    drop(events);
+    server.kill().await.unwrap();
+}

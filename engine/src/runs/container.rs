@@ -256,7 +256,7 @@ impl Attempt<'_> {
             gpus: spec.resources.gpus,
         };
         let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
-        let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &paths.dir)
+        let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &spec.image, &paths.dir)
             .await
             .map_err(|e| e.to_string())?;
         let launch = LaunchSpec {

@@ -170,6 +170,7 @@ pub async fn begin_attempt(
     inputs: &Value,
     attempt: &str,
     number: u32,
+    image: &str,
     dir: &Path,
 ) -> Result<String> {
     let now = Utc::now();
@@ -189,11 +190,13 @@ pub async fn begin_attempt(
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO attempts (name, task_id, number, state, dir, started_at) VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5)",
+        "INSERT INTO attempts (name, task_id, number, state, image, dir, started_at)
+         VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6)",
     )
     .bind(attempt)
     .bind(&task_id)
     .bind(number)
+    .bind(image)
     .bind(dir.display().to_string())
     .bind(now)
     .execute(&mut *tx)
