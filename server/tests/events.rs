@@ -22,7 +22,7 @@ async fn read_until(response: &mut reqwest::Response, needle: &str) -> String {
     panic!("stream ended before {needle:?}; got {seen}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_committed_by_the_engine_reaches_a_subscriber() {
     let server = TestServer::start().await;
     let mut stream = reqwest::get(server.url("/api/events?ns=default")).await.unwrap();
@@ -48,7 +48,7 @@ async fn an_event_committed_by_the_engine_reaches_a_subscriber() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_with_last_event_id_replays_what_was_missed() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
@@ -62,7 +62,7 @@ async fn reconnecting_with_last_event_id_replays_what_was_missed() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_subscriptions_are_refused_by_name() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
@@ -78,7 +78,7 @@ async fn bad_subscriptions_are_refused_by_name() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_open_streams_and_completes() {
     let server = TestServer::start().await;
     let stream = reqwest::get(server.url("/api/events?ns=default")).await.unwrap();

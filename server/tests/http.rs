@@ -6,7 +6,7 @@ mod common;
 use common::TestServer;
 use reqwest::{StatusCode, header};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_answer_once_migrations_ran() {
     let server = TestServer::start().await;
     let live = reqwest::get(server.url("/healthz")).await.unwrap();
@@ -18,7 +18,7 @@ async fn probes_answer_once_migrations_ran() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_page_is_rendered_on_the_server_with_a_nonce_policy() {
     let server = TestServer::start().await;
     let response = reqwest::get(server.url("/?ns=default")).await.unwrap();
@@ -49,7 +49,7 @@ async fn home_page_is_rendered_on_the_server_with_a_nonce_policy() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_page_load_gets_a_fresh_nonce() {
     let server = TestServer::start().await;
     let csp = |r: &reqwest::Response| r.headers()[header::CONTENT_SECURITY_POLICY].clone();
@@ -61,7 +61,7 @@ async fn a_second_page_load_gets_a_fresh_nonce() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_paths_get_the_404_page() {
     let server = TestServer::start().await;
     let response = reqwest::get(server.url("/no/such/page")).await.unwrap();
@@ -70,7 +70,7 @@ async fn unknown_paths_get_the_404_page() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_responses_carry_a_policy_that_allows_nothing() {
     let server = TestServer::start().await;
     let response = reqwest::get(server.url("/api/namespaces")).await.unwrap();
@@ -84,7 +84,7 @@ async fn api_responses_carry_a_policy_that_allows_nothing() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_namespace_validates_the_name_and_refuses_duplicates() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
@@ -109,7 +109,7 @@ async fn creating_a_namespace_validates_the_name_and_refuses_duplicates() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_answer_with_typed_errors() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
@@ -135,7 +135,7 @@ async fn server_functions_answer_with_typed_errors() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_files_are_served_precompressed_with_cache_headers() {
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
@@ -155,7 +155,7 @@ async fn static_files_are_served_precompressed_with_cache_headers() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_compressed_for_clients_that_accept_it() {
     let server = TestServer::start().await;
     let response =

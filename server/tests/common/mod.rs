@@ -2,7 +2,18 @@
 
 use std::net::SocketAddr;
 
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{Mutex, MutexGuard, oneshot},
+    task::JoinHandle,
+};
+
+/// One server per test process at a time. Leptos keeps process-global
+/// state while it builds a router's route list, and a second router built
+/// while another renders pages stalls that rendering now and then (seen in
+/// about one run in ten of this suite). `ferroflow` runs one server per
+/// process, so only tests meet this.
+static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 /// A running server; shut down gracefully by [`TestServer::stop`].
 pub struct TestServer {
@@ -11,12 +22,14 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<Result<(), server::LaunchError>>,
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl TestServer {
     /// Binds first, so requests made right away wait in the listen backlog
     /// until the server accepts them: no readiness polling needed.
     pub async fn start() -> Self {
+        let turn = ONE_SERVER_AT_A_TIME.lock().await;
         let data_dir = tempfile::tempdir().expect("temporary data dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().unwrap();
@@ -33,7 +46,7 @@ impl TestServer {
         let task = tokio::spawn(server::launch(settings, listener, async {
             let _ = signal.await;
         }));
-        Self { addr, data_dir, shutdown, task }
+        Self { addr, data_dir, shutdown, task, _turn: turn }
     }
 
     pub fn url(&self, path: &str) -> String {
