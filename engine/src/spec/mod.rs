@@ -49,6 +49,14 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
     }
 }
 
+/// Whether `name` may name a task or template: letters, digits, `-`, `_`
+/// and `.`, at most 128 bytes (what both KFP and Argo accept).
+pub(crate) fn is_valid_task_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 /// Checks a parameter or artifact name: it becomes a file name under the
 /// run's directories, so it may not leave them.
 pub(crate) fn check_io_name(component: &str, field: &str, name: &str) -> Result<(), SpecError> {

@@ -40,15 +40,7 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
         components.insert(template.name.clone(), convert_template(template, &templates)?);
     }
 
-    let inputs: BTreeMap<String, ParameterDef> = spec
-        .arguments
-        .parameters
-        .iter()
-        .map(|p| {
-            let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
-            (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
-        })
-        .collect();
+    let inputs = text_parameters(&spec.arguments.parameters);
     let entry = templates.get(spec.entrypoint.as_str()).ok_or_else(|| SpecError::Shape {
         path: "spec.entrypoint".into(),
         message: format!("no template named {:?}", spec.entrypoint),
@@ -115,11 +107,19 @@ fn as_text(value: Value) -> Value {
     }
 }
 
+/// Argo parameters: text, with `value` (or `default`) as the default.
+fn text_parameters(parameters: &[workflow::Parameter]) -> BTreeMap<String, ParameterDef> {
+    parameters
+        .iter()
+        .map(|p| {
+            let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
+            (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
+        })
+        .collect()
+}
+
 fn check_name(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 128
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if valid {
+    if super::is_valid_task_name(name) {
         Ok(())
     } else {
         Err(format!("{name:?} is not a valid name (letters, digits, '-', '_', '.', at most 128)"))
@@ -136,15 +136,7 @@ fn convert_template(
             super::check_io_name(&t.name, &format!("{side}.{name}"), name)?;
         }
     }
-    let input_parameters = t
-        .inputs
-        .parameters
-        .iter()
-        .map(|p| {
-            let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
-            (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
-        })
-        .collect();
+    let input_parameters = text_parameters(&t.inputs.parameters);
     let artifact = |a: &workflow::Artifact| {
         (
             a.name.clone(),

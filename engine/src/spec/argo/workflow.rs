@@ -12,10 +12,9 @@ pub struct Workflow {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct Metadata {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub generate_name: Option<String>,
 }
 
@@ -34,10 +33,9 @@ pub struct WorkflowSpec {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Arguments {
-    #[serde(default)]
     pub parameters: Vec<Parameter>,
-    #[serde(default)]
     pub artifacts: Vec<Artifact>,
 }
 
@@ -53,9 +51,9 @@ pub struct Parameter {
     pub value_from: Option<ValueFrom>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ValueFrom {
-    #[serde(default)]
     pub path: Option<String>,
 }
 
@@ -135,10 +133,9 @@ pub struct EnvVar {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Resources {
-    #[serde(default)]
     pub requests: std::collections::BTreeMap<String, Value>,
-    #[serde(default)]
     pub limits: std::collections::BTreeMap<String, Value>,
 }
 
@@ -166,21 +163,18 @@ pub struct TaskTemplate {
     pub with_param: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct RetryStrategy {
-    #[serde(default)]
     pub limit: Option<Value>,
-    #[serde(default)]
     pub backoff: Option<Backoff>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct Backoff {
-    #[serde(default)]
     pub duration: Option<Value>,
-    #[serde(default)]
     pub factor: Option<Value>,
-    #[serde(default)]
     pub max_duration: Option<Value>,
 }

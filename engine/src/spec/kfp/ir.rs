@@ -26,22 +26,18 @@ pub struct PipelineInfo {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct ComponentSpec {
-    #[serde(default)]
     pub input_definitions: Interface,
-    #[serde(default)]
     pub output_definitions: Interface,
-    #[serde(default)]
     pub executor_label: Option<String>,
-    #[serde(default)]
     pub dag: Option<DagSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Interface {
-    #[serde(default)]
     pub parameters: BTreeMap<String, ParameterSpec>,
-    #[serde(default)]
     pub artifacts: BTreeMap<String, ArtifactSpec>,
 }
 
@@ -55,44 +51,40 @@ pub struct ParameterSpec {
     pub is_optional: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct ArtifactSpec {
-    #[serde(default)]
     pub artifact_type: ArtifactType,
-    #[serde(default)]
     pub is_artifact_list: bool,
-    #[serde(default)]
     pub is_optional: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct ArtifactType {
-    #[serde(default)]
     pub schema_title: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DagSpec {
-    #[serde(default)]
     pub tasks: BTreeMap<String, TaskSpec>,
-    #[serde(default)]
     pub outputs: DagOutputs,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DagOutputs {
-    #[serde(default)]
     pub parameters: BTreeMap<String, DagOutputParameter>,
-    #[serde(default)]
     pub artifacts: BTreeMap<String, DagOutputArtifact>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct DagOutputParameter {
-    #[serde(default)]
     pub value_from_parameter: Option<OutputParameterRef>,
 }
 
@@ -103,10 +95,10 @@ pub struct OutputParameterRef {
     pub output_parameter_key: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct DagOutputArtifact {
-    #[serde(default)]
     pub artifact_selectors: Vec<ArtifactSelector>,
 }
 
@@ -143,25 +135,20 @@ pub struct ComponentRef {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct TaskInputs {
-    #[serde(default)]
     pub parameters: BTreeMap<String, TaskInputParameter>,
-    #[serde(default)]
     pub artifacts: BTreeMap<String, TaskInputArtifact>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct TaskInputParameter {
-    #[serde(default)]
     pub component_input_parameter: Option<String>,
-    #[serde(default)]
     pub task_output_parameter: Option<TaskOutputParameter>,
-    #[serde(default)]
     pub runtime_value: Option<RuntimeValue>,
-    #[serde(default)]
     pub task_final_status: Option<TaskFinalStatus>,
-    #[serde(default)]
     pub parameter_expression_selector: Option<String>,
 }
 
@@ -183,12 +170,11 @@ pub struct TaskFinalStatus {
     pub producer_task: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct TaskInputArtifact {
-    #[serde(default)]
     pub component_input_artifact: Option<String>,
-    #[serde(default)]
     pub task_output_artifact: Option<TaskOutputArtifact>,
 }
 
@@ -199,11 +185,10 @@ pub struct TaskOutputArtifact {
     pub output_artifact_key: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct TriggerPolicy {
-    #[serde(default)]
     pub condition: Option<String>,
-    #[serde(default)]
     pub strategy: Option<String>,
 }
 
@@ -214,53 +199,48 @@ pub struct ParameterIterator {
     pub item_input: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct IteratorItems {
-    #[serde(default)]
     pub raw: Option<String>,
-    #[serde(default)]
     pub input_parameter: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct IteratorPolicy {
-    #[serde(default)]
     pub parallelism_limit: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct IrRetryPolicy {
-    #[serde(default)]
     pub max_retry_count: u32,
-    #[serde(default)]
     pub backoff_duration: Option<String>,
-    #[serde(default)]
     pub backoff_factor: Option<f64>,
-    #[serde(default)]
     pub backoff_max_duration: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct CachingOptions {
-    #[serde(default)]
     pub enable_cache: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DeploymentSpec {
-    #[serde(default)]
     pub executors: BTreeMap<String, ExecutorSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ExecutorSpec {
-    #[serde(default)]
     pub container: Option<ContainerSpec>,
-    #[serde(default)]
     pub importer: Option<Value>,
 }
 
@@ -286,24 +266,19 @@ pub struct EnvVar {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct ResourceSpec {
-    #[serde(default)]
     pub resource_cpu_request: Option<String>,
-    #[serde(default)]
     pub resource_cpu_limit: Option<String>,
-    #[serde(default)]
     pub resource_memory_request: Option<String>,
-    #[serde(default)]
     pub resource_memory_limit: Option<String>,
-    #[serde(default)]
     pub accelerator: Option<Accelerator>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct Accelerator {
-    #[serde(default)]
     pub resource_count: Option<String>,
-    #[serde(default)]
     pub count: Option<String>,
 }

@@ -248,10 +248,7 @@ fn qualified(component: &str, task: &str) -> String {
 }
 
 fn check_task_name(component: &str, name: &str) -> Result<(), SpecError> {
-    let valid = !name.is_empty()
-        && name.len() <= 128
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if valid {
+    if super::is_valid_task_name(name) {
         Ok(())
     } else {
         Err(SpecError::task(
@@ -385,9 +382,26 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             })
         })
         .transpose()?;
+    // A task waits for every task it reads from, listed or not.
+    let mut depends_on = spec.dependent_tasks.clone();
+    let producers = parameters
+        .values()
+        .filter_map(|source| match source {
+            ParameterSource::TaskOutput { task, .. } | ParameterSource::TaskFinalStatus(task) => Some(task),
+            _ => None,
+        })
+        .chain(artifacts.values().filter_map(|source| match source {
+            ArtifactSource::TaskOutput { task, .. } => Some(task),
+            ArtifactSource::ComponentInput(_) => None,
+        }));
+    for producer in producers {
+        if !depends_on.contains(producer) {
+            depends_on.push(producer.clone());
+        }
+    }
     Ok(Task {
         component: spec.component_ref.name.clone(),
-        depends_on: spec.dependent_tasks.clone(),
+        depends_on,
         trigger,
         parameters,
         artifacts,

@@ -1,7 +1,7 @@
 //! Cross-checks of a compiled KFP plan: components, producers, inputs,
 //! placeholders and cycles, each refusal naming the task and field.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::{ROOT, qualified};
 use crate::spec::{
@@ -78,12 +78,6 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
         let component = plan.components.get(&task.component).filter(|_| task.component != ROOT).ok_or_else(|| {
             SpecError::task(&task_id, "componentRef.name", format!("unknown component {:?}", task.component))
         })?;
-        let mut deps: BTreeSet<String> = task.depends_on.iter().cloned().collect();
-        for dep in &task.depends_on {
-            if !dag.tasks.contains_key(dep) {
-                return Err(SpecError::task(&task_id, "dependentTasks", format!("unknown task {dep:?}")));
-            }
-        }
         let item_input = task.iterator.as_ref().and_then(|it| it.item_input.as_deref());
         for (input, source) in &task.parameters {
             let field = format!("inputs.parameters.{input}");
@@ -124,7 +118,6 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                             format!("task {producer:?} has no output parameter {output:?}"),
                         ));
                     }
-                    deps.insert(producer.clone());
                 }
                 ParameterSource::TaskFinalStatus(producer) => {
                     if !dag.tasks.contains_key(producer) {
@@ -134,7 +127,6 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                             format!("unknown task {producer:?}"),
                         ));
                     }
-                    deps.insert(producer.clone());
                 }
                 ParameterSource::LoopItem { .. } | ParameterSource::Template(_) => {}
             }
@@ -167,7 +159,6 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                             format!("task {producer:?} has no output artifact {output:?}"),
                         ));
                     }
-                    deps.insert(producer.clone());
                 }
             }
         }
@@ -190,7 +181,14 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                 ));
             }
         }
-        edges.insert(task_name.clone(), deps.into_iter().collect());
+        // Producers were checked above with their own field names; what is
+        // left are tasks listed in dependentTasks only.
+        for dep in &task.depends_on {
+            if !dag.tasks.contains_key(dep) {
+                return Err(SpecError::task(&task_id, "dependentTasks", format!("unknown task {dep:?}")));
+            }
+        }
+        edges.insert(task_name.clone(), task.depends_on.clone());
     }
     for (output, (producer, key)) in &dag.output_parameters {
         if !dag.tasks.contains_key(producer) {
