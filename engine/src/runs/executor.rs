@@ -58,9 +58,11 @@ pub fn run_dag<'a>(ctx: &'a RunContext, dag: &'a Dag, scope: Scope, path: String
                 waiting.remove(name);
                 let task = &dag.tasks[name];
                 let task_path = format!("{path}/{name}");
-                let snapshot = results.clone();
+                // Only what the task reads: its dependencies' outcomes.
+                let upstream: BTreeMap<String, Outcome> =
+                    task.depends_on.iter().map(|d| (d.clone(), results[d].clone())).collect();
                 let scope = scope.clone();
-                running.push(async move { (name, run_task(ctx, name, task, &snapshot, &scope, task_path).await) });
+                running.push(async move { (name, run_task(ctx, name, task, &upstream, &scope, task_path).await) });
             }
             match running.next().await {
                 Some((name, outcome)) => {
@@ -236,15 +238,15 @@ fn run_once<'a>(
 }
 
 async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &str) -> Outcome {
-    let _ = super::record::task_skipped(&ctx.store, &ctx.run_id, path, name, reason).await;
+    let key = super::record::TaskKey { run_id: &ctx.run_id, path, name };
+    let _ = super::record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason)).await;
     ctx.report(Progress { path, state, attempts: 0, cached: false });
     Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()) }
 }
 
 async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
-    if let Ok(id) = super::record::task_started(&ctx.store, &ctx.run_id, path, name, &Value::Null).await {
-        let _ = super::record::task_finished(&ctx.store, &id, State::Failed, &Value::Null, None, Some(reason)).await;
-    }
+    let key = super::record::TaskKey { run_id: &ctx.run_id, path, name };
+    let _ = super::record::task_ended(&ctx.store, key, State::Failed, &Value::Null, None, Some(reason)).await;
     ctx.report(Progress { path, state: State::Failed, attempts: 0, cached: false });
     Outcome::failed(format!("{path}: {reason}"))
 }
@@ -280,29 +282,18 @@ fn parameter_value(
             }))
         }
         ParameterSource::Template(pieces) => {
-            let mut text = String::new();
-            for piece in pieces {
-                use crate::spec::Piece;
-                let part = match piece {
-                    Piece::TaskOutput { task, output } => super::values::as_argument(
-                        upstream
-                            .get(task)
-                            .and_then(|o| o.outputs.parameters.get(output))
-                            .ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
-                    ),
-                    other => Fill {
-                        inputs: &scope.inputs,
-                        output_parameter_files: &BTreeMap::new(),
-                        output_artifacts: &BTreeMap::new(),
-                        executor_input: &Value::Null,
-                        run: &ctx.run_values,
-                        pipeline_inputs: &ctx.parameters,
-                        item: item.or(scope.item.as_ref()),
-                    }
-                    .text(std::slice::from_ref(other))?,
-                };
-                text.push_str(&part);
-            }
+            let fill = Fill {
+                inputs: &scope.inputs,
+                output_parameter_files: &BTreeMap::new(),
+                output_artifacts: &BTreeMap::new(),
+                executor_input: &Value::Null,
+                run: &ctx.run_values,
+                pipeline_inputs: &ctx.parameters,
+                item: item.or(scope.item.as_ref()),
+            };
+            let text = fill.text_with_tasks(pieces, |task, output| {
+                upstream.get(task).and_then(|o| o.outputs.parameters.get(output)).cloned()
+            })?;
             Some(Value::String(text))
         }
     })

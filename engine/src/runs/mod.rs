@@ -343,7 +343,7 @@ async fn task_reports(store: &Store, run_id: &str) -> Result<Vec<TaskReport>> {
     Ok(rows
         .into_iter()
         .map(|(path, state, cached_from, attempts)| TaskReport {
-            state: serde_json::from_value(Value::String(state)).unwrap_or(State::Failed),
+            state: record::parse_state(&state),
             name: path,
             attempts: attempts as u32,
             cached: cached_from.is_some(),

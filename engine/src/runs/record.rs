@@ -31,25 +31,6 @@ pub async fn task_started(store: &Store, run_id: &str, path: &str, name: &str, i
     Ok(id)
 }
 
-/// Records a task that ends without starting (skipped).
-pub async fn task_skipped(store: &Store, run_id: &str, path: &str, name: &str, reason: &str) -> Result<()> {
-    let now = Utc::now();
-    sqlx::query(
-        "INSERT INTO tasks (id, run_id, path, name, state, reason, created_at, finished_at)
-         VALUES (?1, ?2, ?3, ?4, 'SKIPPED', ?5, ?6, ?6)
-         ON CONFLICT (run_id, path) DO UPDATE SET state = 'SKIPPED', reason = ?5, finished_at = ?6",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(run_id)
-    .bind(path)
-    .bind(name)
-    .bind(reason)
-    .bind(now)
-    .execute(store.pool())
-    .await?;
-    Ok(())
-}
-
 /// Records how a task ended.
 pub async fn task_finished(
     store: &Store,
@@ -271,7 +252,8 @@ pub async fn end_attempt(
     Ok(())
 }
 
-/// Records a task that ends without (further) attempts: from the cache, or
+/// Records a task that ends without (further) attempts: skipped, canceled,
+/// taken from the cache, or
 /// failed before or after its attempts.
 pub async fn task_ended(
     store: &Store,

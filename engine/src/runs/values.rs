@@ -84,9 +84,24 @@ impl Fill<'_> {
 
     /// Concatenates pieces into one string.
     pub fn text(&self, pieces: &[Piece]) -> Result<String, String> {
+        self.text_with_tasks(pieces, |_, _| None)
+    }
+
+    /// Like [`Fill::text`], with sibling tasks' outputs looked up by
+    /// `task_output(task, output)` (Argo task arguments and `when`).
+    pub fn text_with_tasks(
+        &self,
+        pieces: &[Piece],
+        task_output: impl Fn(&str, &str) -> Option<Value>,
+    ) -> Result<String, String> {
         let mut text = String::new();
         for piece in pieces {
-            text.push_str(&self.piece(piece)?);
+            match piece {
+                Piece::TaskOutput { task, output } => text.push_str(&as_argument(
+                    &task_output(task, output).ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
+                )),
+                other => text.push_str(&self.piece(other)?),
+            }
         }
         Ok(text)
     }
@@ -129,7 +144,7 @@ impl Fill<'_> {
                 )
             }
             Piece::TaskOutput { task, output } => {
-                return Err(format!("task output {task}.{output} is not available here"));
+                return Err(format!("task output {task}.{output} is not available to a process"));
             }
         })
     }
@@ -182,7 +197,6 @@ pub fn coerce(kind: ParameterType, value: Value) -> Value {
         (ParameterType::NumberInteger, Value::Number(n)) if n.is_f64() => {
             n.as_f64().filter(|f| f.fract() == 0.0).map_or(value.clone(), |f| json!(f as i64))
         }
-        (ParameterType::List, _) => value,
         _ => value,
     }
 }

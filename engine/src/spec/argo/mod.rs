@@ -313,20 +313,15 @@ fn convert_task(
         }
     }
     if let Some(when) = &task.when {
-        conditions
-            .push(Condition::ArgoWhen(placeholders::parse_pieces(when).map_err(|e| SpecError::task(id, "when", e))?));
+        let pieces = reading_tasks(when, &mut depends_on).map_err(|e| SpecError::task(id, "when", e))?;
+        conditions.push(Condition::ArgoWhen(pieces));
     }
     let mut parameters = BTreeMap::new();
     for p in &task.arguments.parameters {
         let field = format!("arguments.parameters.{}", p.name);
         let source = match &p.value {
             Some(Value::String(text)) => {
-                let pieces = placeholders::parse_pieces(text).map_err(|e| SpecError::task(id, &field, e))?;
-                for piece in &pieces {
-                    if let Piece::TaskOutput { task: producer, .. } = piece {
-                        depends_on.push(producer.clone());
-                    }
-                }
+                let pieces = reading_tasks(text, &mut depends_on).map_err(|e| SpecError::task(id, &field, e))?;
                 source_of(pieces)
             }
             Some(other) => ParameterSource::Constant(as_text(other.clone())),
@@ -355,12 +350,7 @@ fn convert_task(
             Some(Iterator { items: ItemsSource::Raw(items.clone()), item_input: None, parallelism: 0 })
         }
         (None, Some(param)) => {
-            let pieces = placeholders::parse_pieces(param).map_err(|e| SpecError::task(id, "withParam", e))?;
-            for piece in &pieces {
-                if let Piece::TaskOutput { task: producer, .. } = piece {
-                    depends_on.push(producer.clone());
-                }
-            }
+            let pieces = reading_tasks(param, &mut depends_on).map_err(|e| SpecError::task(id, "withParam", e))?;
             Some(Iterator { items: ItemsSource::Parameter(source_of(pieces)), item_input: None, parallelism: 0 })
         }
         (None, None) => None,
@@ -391,6 +381,18 @@ fn convert_task(
         cache: false,
         timeout_seconds,
     })
+}
+
+/// Parses placeholders in `text`; tasks whose outputs it reads become
+/// dependencies, since their outputs must exist first.
+fn reading_tasks(text: &str, depends_on: &mut Vec<String>) -> Result<Vec<Piece>, String> {
+    let pieces = placeholders::parse_pieces(text)?;
+    for piece in &pieces {
+        if let Piece::TaskOutput { task: producer, .. } = piece {
+            depends_on.push(producer.clone());
+        }
+    }
+    Ok(pieces)
 }
 
 /// One placeholder alone becomes a direct reference; anything else a template.
