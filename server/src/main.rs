@@ -23,12 +23,8 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long)]
         bind: Option<SocketAddr>,
-        /// Directory for the database and stored files [default: ./data].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// TOML settings file.
-        #[arg(long, env = "FERROFLOW_CONFIG")]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: SettingsArgs,
     },
     /// Run a pipeline (KFP IR or Argo Workflow YAML) to its end on this machine.
     Run {
@@ -37,12 +33,8 @@ enum Command {
         /// A pipeline parameter, NAME=VALUE (JSON for non-string types); repeatable.
         #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE")]
         parameters: Vec<String>,
-        /// Directory for the database, logs and artifacts [default: ./data].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// TOML settings file (runtimes for images).
-        #[arg(long, env = "FERROFLOW_CONFIG")]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: SettingsArgs,
         /// Print the final report as one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -51,12 +43,8 @@ enum Command {
     Resume {
         /// The run to resume; all unfinished runs when left out.
         run_id: Option<String>,
-        /// Directory for the database, logs and artifacts [default: ./data].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// TOML settings file (runtimes for images).
-        #[arg(long, env = "FERROFLOW_CONFIG")]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: SettingsArgs,
         /// Print each run's final report as one JSON object per line on stdout.
         #[arg(long)]
         json: bool,
@@ -82,6 +70,29 @@ enum Command {
     },
 }
 
+/// Where the data lives and which settings file to read, for every
+/// command that opens the engine.
+#[derive(Debug, clap::Args)]
+struct SettingsArgs {
+    /// Directory for the database, logs and artifacts [default: ./data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// TOML settings file (see `ferroflow config default`).
+    #[arg(long, env = "FERROFLOW_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl SettingsArgs {
+    /// Settings from the file and environment, with `--data-dir` on top.
+    fn load(self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        if let Some(data_dir) = self.data_dir {
+            settings.data_dir = data_dir;
+        }
+        Ok(settings)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print a settings file with every default, commented.
@@ -100,9 +111,8 @@ fn main() -> anyhow::Result<()> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Supervise { .. } => unreachable!("handled before the runtime starts"),
-        Command::Resume { run_id, data_dir, config, json } => {
-            let mut settings = Settings::load(config.as_deref())?;
-            settings.data_dir = data_dir.unwrap_or(settings.data_dir);
+        Command::Resume { run_id, settings, json } => {
+            let settings = settings.load()?;
             init_cli_logging();
             let succeeded = server::run_command::resume(&settings, run_id.as_deref(), json).await?;
             std::process::exit(if succeeded { 0 } else { 1 });
@@ -112,17 +122,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Validate { file } => validate(&file),
-        Command::Run { file, parameters, data_dir, config, json } => {
-            let mut settings = Settings::load(config.as_deref())?;
-            settings.data_dir = data_dir.unwrap_or(settings.data_dir);
+        Command::Run { file, parameters, settings, json } => {
+            let settings = settings.load()?;
             init_cli_logging();
             let succeeded = server::run_command::run(&settings, &file, &parameters, json).await?;
             std::process::exit(if succeeded { 0 } else { 1 });
         }
-        Command::Serve { bind, data_dir, config } => {
-            let mut settings = Settings::load(config.as_deref())?;
+        Command::Serve { bind, settings } => {
+            let mut settings = settings.load()?;
             settings.bind = bind.unwrap_or(settings.bind);
-            settings.data_dir = data_dir.unwrap_or(settings.data_dir);
             tracing_subscriber::fmt()
                 .with_env_filter(EnvFilter::try_new(&settings.log).context("invalid log filter")?)
                 .init();
@@ -146,16 +154,7 @@ fn init_cli_logging() {
 /// Prints the plan's summary, or the first problem found, naming the task
 /// and field; exits non-zero on a problem.
 fn validate(file: &std::path::Path) -> anyhow::Result<()> {
-    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
-    let bytes = if size > engine::spec::MAX_SPEC_BYTES as u64 {
-        Err(engine::spec::SpecError::TooLarge {
-            size: usize::try_from(size).unwrap_or(usize::MAX),
-            limit: engine::spec::MAX_SPEC_BYTES,
-        })
-    } else {
-        Ok(std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?)
-    };
-    match bytes.and_then(|b| engine::spec::parse(&b)) {
+    match engine::spec::parse_file(file) {
         Ok(plan) => {
             println!("{}: valid pipeline {:?} with {} tasks", file.display(), plan.name, plan.task_count());
             Ok(())

@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, io::Write, path::Path, sync::Arc};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use engine::{
     backend::{Ledger, local::LocalBackend},
     runs::{Progress, RunReport, Runner, State},
@@ -17,8 +17,7 @@ use crate::Settings;
 /// stderr and, with `json`, the final report to stdout. Returns whether the
 /// run succeeded.
 pub async fn run(settings: &Settings, file: &Path, parameters: &[String], json: bool) -> anyhow::Result<bool> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let plan = engine::spec::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let plan = engine::spec::parse_file(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut values = BTreeMap::new();
     for pair in parameters {
         let Some((name, text)) = pair.split_once('=') else {

@@ -253,8 +253,7 @@ pub async fn end_attempt(
 }
 
 /// Records a task that ends without (further) attempts: skipped, canceled,
-/// taken from the cache, or
-/// failed before or after its attempts.
+/// taken from the cache, or failed before or after its attempts.
 pub async fn task_ended(
     store: &Store,
     key: TaskKey<'_>,

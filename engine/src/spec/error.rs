@@ -1,6 +1,14 @@
 /// Why a spec was refused. Every variant names where the problem is.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
     /// The file is bigger than the limit.
     #[error("spec is {size} bytes; the limit is {limit}")]
     TooLarge {

@@ -49,6 +49,18 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
     }
 }
 
+/// Reads and parses a spec file. At most one byte past
+/// [`MAX_SPEC_BYTES`] is read, so a huge file is refused without loading it.
+pub fn parse_file(path: &std::path::Path) -> Result<Plan, SpecError> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| SpecError::Read { path: path.display().to_string(), message: e.to_string() };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    parse(&bytes)
+}
+
 /// Whether `name` may name a task or template: letters, digits, `-`, `_`
 /// and `.`, at most 128 bytes (what both KFP and Argo accept).
 pub(crate) fn is_valid_task_name(name: &str) -> bool {
