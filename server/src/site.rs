@@ -20,7 +20,7 @@ use crate::{AppState, settings::executable_dir};
 pub const OUTPUT_NAME: &str = "ferroflow";
 
 /// File next to the executable that names the content hashes of the site's
-/// files (`js: <hash>`, `wasm: <hash>`, `css: <hash>`), as cargo-leptos writes it.
+/// files (`js: <hash>`, `wasm: <hash>`, `css: <hash>`), written by `cargo xtask build`.
 pub const HASH_FILE: &str = "hash.txt";
 
 /// The site as found at start-up.
@@ -39,21 +39,19 @@ pub struct Site {
 impl Site {
     /// Looks at `dir` and the hash file next to the executable.
     pub fn locate(dir: &Path, address: SocketAddr) -> Self {
+        // Read once here: with `hash_files` on, leptos would read the file
+        // again for every page it renders.
         let hashes = std::fs::read_to_string(executable_dir().join(HASH_FILE)).ok();
-        let css_hash = hashes.as_deref().and_then(|h| hash_of(h, "css"));
-        let stylesheet = match css_hash {
-            Some(hash) => format!("/{}/{OUTPUT_NAME}.{hash}.css", app::PKG_DIR),
-            None => format!("/{}/{OUTPUT_NAME}.css", app::PKG_DIR),
-        };
+        let hashed_name = |kind| hashes.as_deref().and_then(|h| hash_of(h, kind)).map(|h| format!("{OUTPUT_NAME}.{h}"));
+        let stylesheet = format!("/{}/{}.css", app::PKG_DIR, hashed_name("css").as_deref().unwrap_or(OUTPUT_NAME));
+        let code_name = hashed_name("js");
         let leptos_options = LeptosOptions::builder()
-            .output_name(OUTPUT_NAME)
+            .output_name(code_name.as_deref().unwrap_or(OUTPUT_NAME))
             .site_root(dir.to_string_lossy().as_ref())
             .site_pkg_dir(app::PKG_DIR)
             .site_addr(address)
-            .hash_files(hashes.is_some())
-            .hash_file(std::sync::Arc::from(HASH_FILE))
             .build();
-        Self { dir: dir.to_owned(), hashed: hashes.is_some(), stylesheet, leptos_options }
+        Self { dir: dir.to_owned(), hashed: code_name.is_some(), stylesheet, leptos_options }
     }
 
     /// `/pkg` and the other static files, with the given fallback for paths

@@ -128,12 +128,15 @@ fn build_site(paths: &Paths) -> Result<()> {
     let css = concat_css(&paths.workspace.join("style"))?;
     let js = fs::read(&js_file)?;
     let wasm = fs::read(&wasm_file)?;
-    let mut hashes = String::new();
-    for (kind, bytes) in [("js", &js), ("wasm", &wasm), ("css", &css)] {
-        let hash = content_hash(bytes);
-        write_compressed(&pkg.join(format!("{OUTPUT_NAME}.{hash}.{kind}")), bytes)?;
-        hashes.push_str(&format!("{kind}: {hash}\n"));
-    }
+    // The JS glue and the wasm change together and share one hash, so the
+    // server names both from one output name: `<name>.js` and `<name>_bg.wasm`,
+    // as leptos expects of unhashed builds. It then never reads hash.txt per page.
+    let code_hash = content_hash(&[js.as_slice(), wasm.as_slice()].concat());
+    let css_hash = content_hash(&css);
+    write_compressed(&pkg.join(format!("{OUTPUT_NAME}.{code_hash}.js")), &js)?;
+    write_compressed(&pkg.join(format!("{OUTPUT_NAME}.{code_hash}_bg.wasm")), &wasm)?;
+    write_compressed(&pkg.join(format!("{OUTPUT_NAME}.{css_hash}.css")), &css)?;
+    let hashes = format!("js: {code_hash}\nwasm: {code_hash}\ncss: {css_hash}\n");
     copy_public(&paths.workspace.join("public"), &site)?;
     fs::create_dir_all(&paths.profile_dir)?;
     fs::write(paths.profile_dir.join("hash.txt"), hashes)?;
