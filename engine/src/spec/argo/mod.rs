@@ -160,41 +160,22 @@ fn convert_template(
     }
     let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
 
-    let kinds = [t.container.is_some(), t.script.is_some(), t.dag.is_some(), t.steps.is_some()];
-    let body = match kinds {
-        [true, false, false, false] => {
-            let c = t.container.as_ref().expect("checked");
-            Body::Container(container(&t.name, &c.image, &c.command, &c.args, &c.env, &c.resources, None)?)
+    let body = match (&t.container, &t.script, &t.dag, &t.steps) {
+        (Some(c), None, None, None) => Body::Container(container(&t.name, c, None)?),
+        (None, Some(s), None, None) => Body::Container(container(&t.name, &s.container, Some(s.source.clone()))?),
+        (None, None, Some(dag), None) => {
+            Body::Dag(convert_tasks(t, dag.tasks.iter().map(|task| (task, Vec::new())), templates)?)
         }
-        [false, true, false, false] => {
-            let s = t.script.as_ref().expect("checked");
-            Body::Container(container(
-                &t.name,
-                &s.image,
-                &s.command,
-                &s.args,
-                &s.env,
-                &s.resources,
-                Some(s.source.clone()),
-            )?)
-        }
-        [false, false, true, false] => {
-            Body::Dag(convert_tasks(t, &t.dag.as_ref().expect("checked").tasks, |_| vec![], templates)?)
-        }
-        [false, false, false, true] => {
-            let groups = t.steps.as_ref().expect("checked");
-            let flat: Vec<&workflow::TaskTemplate> = groups.iter().flatten().collect();
-            let mut previous: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-            let mut index = 0;
-            for (g, group) in groups.iter().enumerate() {
-                let before: Vec<String> =
-                    if g == 0 { vec![] } else { groups[g - 1].iter().map(|s| s.name.clone()).collect() };
-                for _ in group {
-                    previous.insert(index, before.clone());
-                    index += 1;
-                }
-            }
-            Body::Dag(convert_task_refs(t, &flat, |i| previous[&i].clone(), templates)?)
+        (None, None, None, Some(groups)) => {
+            // Steps run group after group: each step waits for the whole group before it.
+            let steps = groups.iter().enumerate().flat_map(|(g, group)| {
+                let before: Vec<String> = match g.checked_sub(1) {
+                    Some(previous) => groups[previous].iter().map(|s| s.name.clone()).collect(),
+                    None => Vec::new(),
+                };
+                group.iter().map(move |step| (step, before.clone()))
+            });
+            Body::Dag(convert_tasks(t, steps, templates)?)
         }
         _ => {
             let unsupported =
@@ -211,24 +192,18 @@ fn convert_template(
     Ok(Component { input_parameters, input_artifacts, output_parameters, output_artifacts, body })
 }
 
-fn container(
-    template: &str,
-    image: &str,
-    command: &[String],
-    args: &[String],
-    env: &[workflow::EnvVar],
-    resources: &workflow::Resources,
-    script: Option<String>,
-) -> Result<Container, SpecError> {
-    let argv = command
+fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<String>) -> Result<Container, SpecError> {
+    let argv = c
+        .command
         .iter()
         .map(|a| ("command", a))
-        .chain(args.iter().map(|a| ("args", a)))
+        .chain(c.args.iter().map(|a| ("args", a)))
         .map(|(field, raw)| {
             placeholders::parse_pieces(raw).map(Arg::Concat).map_err(|e| SpecError::component(template, field, e))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let env = env
+    let env = c
+        .env
         .iter()
         .map(|v| {
             placeholders::parse_pieces(&v.value)
@@ -237,10 +212,10 @@ fn container(
         })
         .collect::<Result<_, _>>()?;
     Ok(Container {
-        image: image.to_owned(),
+        image: c.image.clone(),
         argv,
         env,
-        resources: convert_resources(template, resources)?,
+        resources: convert_resources(template, &c.resources)?,
         script,
         stdout_result: true,
     })
@@ -267,27 +242,17 @@ fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resource
     })
 }
 
-fn convert_tasks(
+/// A DAG of `tasks`, each with the tasks it waits for beyond those it names.
+fn convert_tasks<'a>(
     t: &workflow::Template,
-    tasks: &[workflow::TaskTemplate],
-    implicit: impl Fn(usize) -> Vec<String>,
-    templates: &BTreeMap<&str, &workflow::Template>,
-) -> Result<Dag, SpecError> {
-    let refs: Vec<&workflow::TaskTemplate> = tasks.iter().collect();
-    convert_task_refs(t, &refs, implicit, templates)
-}
-
-fn convert_task_refs(
-    t: &workflow::Template,
-    tasks: &[&workflow::TaskTemplate],
-    implicit: impl Fn(usize) -> Vec<String>,
+    tasks: impl std::iter::Iterator<Item = (&'a workflow::TaskTemplate, Vec<String>)>,
     templates: &BTreeMap<&str, &workflow::Template>,
 ) -> Result<Dag, SpecError> {
     let mut dag = Dag { parallelism: t.parallelism, ..Dag::default() };
-    for (i, task) in tasks.iter().enumerate() {
+    for (task, implicit) in tasks {
         let id = format!("{}/{}", t.name, task.name);
         check_name(&task.name).map_err(|m| SpecError::task(&id, "name", m))?;
-        let converted = convert_task(&id, task, implicit(i), templates)?;
+        let converted = convert_task(&id, task, implicit, templates)?;
         if dag.tasks.insert(task.name.clone(), converted).is_some() {
             return Err(SpecError::task(&id, "name", "duplicate task name"));
         }

@@ -26,9 +26,7 @@ pub struct WorkflowSpec {
     pub arguments: Arguments,
     #[serde(default)]
     pub templates: Vec<Template>,
-    #[serde(default)]
     pub on_exit: Option<String>,
-    #[serde(default)]
     pub parallelism: Option<u32>,
 }
 
@@ -43,11 +41,8 @@ pub struct Arguments {
 #[serde(rename_all = "camelCase")]
 pub struct Parameter {
     pub name: String,
-    #[serde(default)]
     pub value: Option<Value>,
-    #[serde(default)]
     pub default: Option<Value>,
-    #[serde(default)]
     pub value_from: Option<ValueFrom>,
 }
 
@@ -60,9 +55,7 @@ pub struct ValueFrom {
 #[derive(Debug, Deserialize)]
 pub struct Artifact {
     pub name: String,
-    #[serde(default)]
     pub path: Option<String>,
-    #[serde(default)]
     pub from: Option<String>,
     #[serde(default)]
     pub optional: bool,
@@ -76,25 +69,15 @@ pub struct Template {
     pub inputs: Arguments,
     #[serde(default)]
     pub outputs: Arguments,
-    #[serde(default)]
     pub container: Option<ContainerTemplate>,
-    #[serde(default)]
     pub script: Option<ScriptTemplate>,
-    #[serde(default)]
     pub dag: Option<DagTemplate>,
-    #[serde(default)]
     pub steps: Option<Vec<Vec<TaskTemplate>>>,
-    #[serde(default)]
     pub retry_strategy: Option<RetryStrategy>,
-    #[serde(default)]
     pub active_deadline_seconds: Option<Value>,
-    #[serde(default)]
     pub parallelism: Option<u32>,
-    #[serde(default)]
     pub resource: Option<Value>,
-    #[serde(default)]
     pub suspend: Option<Value>,
-    #[serde(default)]
     pub http: Option<Value>,
 }
 
@@ -111,17 +94,12 @@ pub struct ContainerTemplate {
     pub resources: Resources,
 }
 
+/// A container whose script `source` is written to a file and passed as
+/// the last argument.
 #[derive(Debug, Deserialize)]
 pub struct ScriptTemplate {
-    pub image: String,
-    #[serde(default)]
-    pub command: Vec<String>,
-    #[serde(default)]
-    pub args: Vec<String>,
-    #[serde(default)]
-    pub env: Vec<EnvVar>,
-    #[serde(default)]
-    pub resources: Resources,
+    #[serde(flatten)]
+    pub container: ContainerTemplate,
     pub source: String,
 }
 
@@ -153,13 +131,9 @@ pub struct TaskTemplate {
     pub arguments: Arguments,
     #[serde(default)]
     pub dependencies: Vec<String>,
-    #[serde(default)]
     pub depends: Option<String>,
-    #[serde(default)]
     pub when: Option<String>,
-    #[serde(default)]
     pub with_items: Option<Vec<Value>>,
-    #[serde(default)]
     pub with_param: Option<String>,
 }
 

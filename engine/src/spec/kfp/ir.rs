@@ -20,7 +20,6 @@ pub struct PipelineSpec {
 #[derive(Debug, Deserialize)]
 pub struct PipelineInfo {
     pub name: String,
-    #[serde(default)]
     pub description: Option<String>,
 }
 
@@ -45,7 +44,6 @@ pub struct Interface {
 #[serde(rename_all = "camelCase")]
 pub struct ParameterSpec {
     pub parameter_type: String,
-    #[serde(default)]
     pub default_value: Option<Value>,
     #[serde(default)]
     pub is_optional: bool,
@@ -117,15 +115,10 @@ pub struct TaskSpec {
     pub dependent_tasks: Vec<String>,
     #[serde(default)]
     pub inputs: TaskInputs,
-    #[serde(default)]
     pub trigger_policy: Option<TriggerPolicy>,
-    #[serde(default)]
     pub parameter_iterator: Option<ParameterIterator>,
-    #[serde(default)]
     pub iterator_policy: Option<IteratorPolicy>,
-    #[serde(default)]
     pub retry_policy: Option<IrRetryPolicy>,
-    #[serde(default)]
     pub caching_options: Option<CachingOptions>,
 }
 
@@ -253,7 +246,6 @@ pub struct ContainerSpec {
     pub args: Vec<String>,
     #[serde(default)]
     pub env: Vec<EnvVar>,
-    #[serde(default)]
     pub resources: Option<ResourceSpec>,
 }
 
