@@ -47,6 +47,23 @@ pub enum Error {
         /// What is wrong, naming the parameter.
         message: String,
     },
+    /// A request is malformed: a filter, a sort order, a page token, a
+    /// field value.
+    #[error("{message}")]
+    InvalidRequest {
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// A pipeline spec does not parse or validate.
+    #[error("invalid pipeline spec: {0}")]
+    InvalidSpec(#[from] crate::spec::SpecError),
+    /// The object is not in a state that allows this, e.g. retrying a run
+    /// that is still going.
+    #[error("{message}")]
+    FailedPrecondition {
+        /// Why not.
+        message: String,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -9,8 +9,12 @@ pub mod access;
 pub mod backend;
 mod error;
 pub mod events;
+pub mod experiments;
+pub mod listing;
 pub mod logs;
 pub mod namespaces;
+pub mod pipelines;
+pub mod recurring;
 pub mod runs;
 pub mod spec;
 pub mod store;
@@ -24,6 +28,9 @@ pub use error::{Error, Result};
 pub struct Engine {
     store: store::Store,
     events: events::EventBus,
+    /// Woken when a recurring run is created or changed, so the scheduler
+    /// recomputes when to wake.
+    recurring_changed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -37,7 +44,7 @@ impl Engine {
     /// Builds an engine over an opened store: migrates and bootstraps it.
     pub async fn with_store(store: store::Store) -> Result<Self> {
         store.migrate().await?;
-        let engine = Self { store, events: events::EventBus::default() };
+        let engine = Self { store, events: events::EventBus::default(), recurring_changed: Default::default() };
         engine.bootstrap().await?;
         Ok(engine)
     }

@@ -35,14 +35,15 @@ pub async fn run(
     path: String,
 ) -> Outcome {
     let key = TaskKey { run_id: &ctx.run_id, path: &path, name };
-    let max_attempts = 1 + task.retry.as_ref().map_or(0, |r| r.max_retries);
+    let mut max_attempts = 1 + task.retry.as_ref().map_or(0, |r| r.max_retries);
     let mut next_number = 1;
     let mut last_reason = String::new();
     if ctx.resuming {
         match resume(ctx, component, spec, &path).await {
             Resumed::Done(outcome) => return outcome,
-            Resumed::Continue { next, reason } => {
+            Resumed::Continue { next, base, reason } => {
                 next_number = next;
+                max_attempts += base;
                 last_reason = reason.unwrap_or_default();
             }
         }
@@ -91,8 +92,9 @@ pub async fn run(
 enum Resumed {
     /// It had ended, or its surviving attempt has now ended well.
     Done(Outcome),
-    /// Launch attempts from `next` on.
-    Continue { next: u32, reason: Option<String> },
+    /// Launch attempts from `next` on; `base` attempts were made before
+    /// the run was retried and do not count against the retry policy.
+    Continue { next: u32, base: u32, reason: Option<String> },
 }
 
 /// Picks a task up after a restart: a finished task keeps its result (no
@@ -100,8 +102,9 @@ enum Resumed {
 /// vanished is marked lost and counts against the retries.
 async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path: &str) -> Resumed {
     let Ok(Some(prior)) = record::task_at(&ctx.store, &ctx.run_id, path).await else {
-        return Resumed::Continue { next: 1, reason: None };
+        return Resumed::Continue { next: 1, base: 0, reason: None };
     };
+    let base = prior.attempt_base;
     match prior.state {
         State::Succeeded | State::Cached => {
             let outputs = prior.outputs.and_then(|o| serde_json::from_value(o).ok()).unwrap_or_default();
@@ -114,10 +117,10 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
         State::Pending | State::Running => {}
     }
     let Ok(Some(last)) = record::last_attempt(&ctx.store, &prior.id).await else {
-        return Resumed::Continue { next: 1, reason: None };
+        return Resumed::Continue { next: 1, base, reason: None };
     };
     if last.state != State::Running {
-        return Resumed::Continue { next: last.number + 1, reason: last.reason };
+        return Resumed::Continue { next: last.number + 1, base, reason: last.reason };
     }
     let paths = AttemptPaths::new(ctx, component, path, last.number);
     let exit = ctx
@@ -130,7 +133,7 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
             ctx.report(Progress { path, state: State::Succeeded, attempts: last.number, cached: false });
             Resumed::Done(Outcome { state: State::Succeeded, outputs, reason: None })
         }
-        Err(reason) => Resumed::Continue { next: last.number + 1, reason: Some(reason) },
+        Err(reason) => Resumed::Continue { next: last.number + 1, base, reason: Some(reason) },
     }
 }
 

@@ -1,9 +1,12 @@
 //! Pipeline runs: created from a [`Plan`](crate::spec::Plan), committed,
 //! then driven to the end by the [`Runner`] on a [`Backend`].
 
+mod active;
+pub mod catalog;
 pub mod conditions;
 mod container;
 mod executor;
+mod lifecycle;
 mod record;
 mod state;
 pub mod values;
@@ -13,9 +16,10 @@ use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 use chrono::Utc;
 use model::{EventKind, Principal, Verb};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+pub use catalog::{NewRun, RunRecord, RunSource, StateChange, TaskRecord};
 pub use state::State;
 
 use crate::{
@@ -51,6 +55,7 @@ pub struct Runner {
     data_dir: PathBuf,
     progress: Option<ProgressFn>,
     cache_ttl: Option<std::time::Duration>,
+    active: active::ActiveRuns,
 }
 
 /// How a run ended.
@@ -112,7 +117,12 @@ impl RunContext {
 impl Runner {
     /// A runner that keeps run files under `data_dir` and admits attempts through `ledger`.
     pub fn new(engine: Engine, backend: Arc<dyn Backend>, ledger: Ledger, data_dir: PathBuf) -> Self {
-        Self { engine, backend, ledger, data_dir, progress: None, cache_ttl: None }
+        Self { engine, backend, ledger, data_dir, progress: None, cache_ttl: None, active: Default::default() }
+    }
+
+    /// The engine it records runs in.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Reuses cached outputs only when younger than `ttl`.
@@ -137,37 +147,74 @@ impl Runner {
         parameters: BTreeMap<String, Value>,
         cancel: CancellationToken,
     ) -> Result<RunReport> {
-        let namespace = self.engine.existing_namespace(principal, namespace, Verb::Create).await?;
-        let parameters = check_parameters(&plan, parameters)?;
-        let run_id = uuid::Uuid::new_v4().to_string();
-        let run_name = format!("{}-{}", plan.name, &run_id[..8]);
-        let store = self.engine.store();
+        let stored = self.commit_run(principal, namespace, RunRow::new(plan, parameters)).await?;
+        self.execute(stored, false, cancel).await
+    }
 
+    /// Checks the parameters, then commits the run, its `RunStarted` event
+    /// and the experiment's last-run time in one transaction.
+    pub(crate) async fn commit_run(&self, principal: &Principal, namespace: &str, row: RunRow) -> Result<StoredRun> {
+        let namespace = self.engine.existing_namespace(principal, namespace, Verb::Create).await?;
+        let parameters = check_parameters(&row.plan, row.parameters)?;
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let run_name = format!("{}-{}", row.plan.name, &run_id[..8]);
+        let display_name = if row.display_name.is_empty() { run_name.clone() } else { row.display_name };
+        let now = Utc::now();
+        let history = json!([
+            {"update_time": catalog::timestamp(now), "state": "PENDING"},
+            {"update_time": catalog::timestamp(now), "state": "RUNNING"},
+        ]);
+        let store = self.engine.store();
         let mut tx = store.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO runs (id, namespace, name, state, plan, parameters, created_at) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?)",
+            "INSERT INTO runs (id, namespace, name, state, plan, parameters, created_at, display_name, description,
+                               experiment_id, pipeline_id, pipeline_version_id, pipeline_spec, pipeline_root,
+                               recurring_run_id, scheduled_at, state_history)
+             VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&run_id)
         .bind(namespace.as_str())
         .bind(&run_name)
-        .bind(serde_json::to_string(&plan).expect("plans serialize"))
+        .bind(serde_json::to_string(&row.plan).expect("plans serialize"))
         .bind(Value::Object(parameters.clone().into_iter().collect()).to_string())
-        .bind(Utc::now())
+        .bind(now)
+        .bind(&display_name)
+        .bind(&row.description)
+        .bind(&row.experiment_id)
+        .bind(&row.pipeline_id)
+        .bind(&row.pipeline_version_id)
+        .bind(row.pipeline_spec.as_ref().map(Value::to_string))
+        .bind(&row.pipeline_root)
+        .bind(&row.recurring_run_id)
+        .bind(row.scheduled_at)
+        .bind(history.to_string())
         .execute(&mut *tx)
         .await?;
+        if let Some(experiment) = &row.experiment_id {
+            sqlx::query("UPDATE experiments SET last_run_created_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(experiment)
+                .execute(&mut *tx)
+                .await?;
+        }
         let started = events::record(
             &mut tx,
             &namespace,
             &principal.name,
-            EventKind::RunStarted { run_id: run_id.clone(), name: run_name.clone() },
+            EventKind::RunStarted { run_id: run_id.clone(), name: display_name.clone() },
         )
         .await?;
         tx.commit().await?;
         self.engine.events.publish(started);
         tracing::info!(run.id = %run_id, run.name = %run_name, "run started");
-        let stored =
-            StoredRun { id: run_id, name: run_name, namespace, actor: principal.name.clone(), plan, parameters };
-        self.execute(stored, false, cancel).await
+        Ok(StoredRun {
+            id: run_id,
+            name: run_name,
+            namespace,
+            actor: principal.name.clone(),
+            plan: row.plan,
+            parameters,
+        })
     }
 
     /// Runs that were going when the engine stopped.
@@ -181,6 +228,13 @@ impl Runner {
     /// their results, attempts still alive are waited for, vanished ones are
     /// marked lost and retried only as their retry policy allows.
     pub async fn resume(&self, run_id: &str, cancel: CancellationToken) -> Result<RunReport> {
+        let stored = self.load_running(run_id).await?;
+        tracing::info!(run.id = %run_id, "resuming run");
+        self.execute(stored, true, cancel).await
+    }
+
+    /// A run in the `RUNNING` state, as the executor needs it.
+    pub(crate) async fn load_running(&self, run_id: &str) -> Result<StoredRun> {
         let row: Option<(String, String, String, String, String)> =
             sqlx::query_as("SELECT name, namespace, plan, parameters, state FROM runs WHERE id = ?")
                 .bind(run_id)
@@ -188,23 +242,22 @@ impl Runner {
                 .await?;
         let (name, namespace, plan, parameters, state) = crate::store::found(row, "run", run_id)?;
         if state != "RUNNING" {
-            return Err(Error::InvalidParameters { message: format!("run {run_id} already ended: {state}") });
+            return Err(Error::FailedPrecondition { message: format!("run {run_id} already ended: {state}") });
         }
         let corrupt = |detail: String| Error::Corrupt { what: "run", detail };
-        let stored = StoredRun {
+        Ok(StoredRun {
             id: run_id.to_owned(),
             name,
             namespace: model::ResourceName::parse(&namespace).map_err(|e| corrupt(e.to_string()))?,
             actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
             plan: serde_json::from_str(&plan).map_err(|e| corrupt(e.to_string()))?,
             parameters: serde_json::from_str(&parameters).map_err(|e| corrupt(e.to_string()))?,
-        };
-        tracing::info!(run.id = %run_id, "resuming run");
-        self.execute(stored, true, cancel).await
+        })
     }
 
-    async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
+    pub(crate) async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
         let store = self.engine.store().clone();
+        let _active = self.active.register(&run.id, &cancel);
         let ctx = RunContext {
             store: store.clone(),
             backend: self.backend.clone(),
@@ -229,13 +282,19 @@ impl Runner {
         let outcome = drive(&ctx).await;
         let state = outcome.state;
         let mut tx = store.pool().begin().await?;
-        sqlx::query("UPDATE runs SET state = ?2, error = ?3, finished_at = ?4 WHERE id = ?1")
-            .bind(&run.id)
-            .bind(state.as_str())
-            .bind(&outcome.reason)
-            .bind(Utc::now())
-            .execute(&mut *tx)
-            .await?;
+        let now = Utc::now();
+        sqlx::query(
+            "UPDATE runs SET state = ?2, error = ?3, finished_at = ?4,
+                 state_history = json_insert(state_history, '$[#]', json_object('update_time', ?5, 'state', ?2))
+             WHERE id = ?1",
+        )
+        .bind(&run.id)
+        .bind(state.as_str())
+        .bind(&outcome.reason)
+        .bind(now)
+        .bind(catalog::timestamp(now))
+        .execute(&mut *tx)
+        .await?;
         let finished = events::record(
             &mut tx,
             &run.namespace,
@@ -256,8 +315,42 @@ impl Runner {
     }
 }
 
+/// What a new run is made of, besides its namespace.
+pub(crate) struct RunRow {
+    pub display_name: String,
+    pub description: String,
+    pub plan: Plan,
+    pub parameters: BTreeMap<String, Value>,
+    pub experiment_id: Option<String>,
+    pub pipeline_id: Option<String>,
+    pub pipeline_version_id: Option<String>,
+    pub pipeline_spec: Option<Value>,
+    pub pipeline_root: String,
+    pub recurring_run_id: Option<String>,
+    pub scheduled_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl RunRow {
+    /// A run of `plan` with nothing else said about it.
+    pub fn new(plan: Plan, parameters: BTreeMap<String, Value>) -> Self {
+        Self {
+            display_name: String::new(),
+            description: String::new(),
+            plan,
+            parameters,
+            experiment_id: None,
+            pipeline_id: None,
+            pipeline_version_id: None,
+            pipeline_spec: None,
+            pipeline_root: String::new(),
+            recurring_run_id: None,
+            scheduled_at: None,
+        }
+    }
+}
+
 /// A committed run, as the executor needs it.
-struct StoredRun {
+pub(crate) struct StoredRun {
     id: String,
     name: String,
     namespace: model::ResourceName,

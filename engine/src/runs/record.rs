@@ -60,21 +60,24 @@ pub struct TaskRow {
     pub state: State,
     pub outputs: Option<Value>,
     pub reason: Option<String>,
+    /// Attempts made before the run was last retried.
+    pub attempt_base: u32,
 }
 
 /// The task at `path` of the run, if it was recorded.
 pub async fn task_at(store: &Store, run_id: &str, path: &str) -> Result<Option<TaskRow>> {
-    let row: Option<(String, String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT id, state, outputs, reason FROM tasks WHERE run_id = ? AND path = ?")
+    let row: Option<(String, String, Option<String>, Option<String>, i64)> =
+        sqlx::query_as("SELECT id, state, outputs, reason, attempt_base FROM tasks WHERE run_id = ? AND path = ?")
             .bind(run_id)
             .bind(path)
             .fetch_optional(store.pool())
             .await?;
-    Ok(row.map(|(id, state, outputs, reason)| TaskRow {
+    Ok(row.map(|(id, state, outputs, reason, attempt_base)| TaskRow {
         id,
         state: parse_state(&state),
         outputs: outputs.and_then(|o| serde_json::from_str(&o).ok()),
         reason,
+        attempt_base: attempt_base as u32,
     }))
 }
 

@@ -49,6 +49,43 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
     }
 }
 
+/// Parses and validates a spec, and returns it as JSON too, the form the
+/// KFP API stores and serves: the IR, or `{pipeline_spec, platform_spec}`
+/// when the file holds a platform spec after it, as `kfp` writes them.
+pub fn parse_to_json(bytes: &[u8]) -> Result<(Plan, serde_json::Value), SpecError> {
+    let mut documents = yaml::load(bytes)?;
+    let first = documents.first().ok_or(SpecError::Empty)?;
+    let plan = match detect(first)? {
+        SpecFormat::KfpIr => kfp::compile(&documents)?,
+        SpecFormat::ArgoWorkflow => argo::compile(first)?,
+    };
+    let json = match documents.len() {
+        1 => documents.remove(0),
+        _ => {
+            let platform = documents.remove(1);
+            serde_json::json!({"pipeline_spec": documents.remove(0), "platform_spec": platform})
+        }
+    };
+    Ok((plan, json))
+}
+
+/// Parses and validates a spec given as JSON, as the KFP API carries it:
+/// the IR itself, `{pipeline_spec, platform_spec}`, or an Argo workflow.
+pub fn parse_json(value: &serde_json::Value) -> Result<Plan, SpecError> {
+    let documents = match value.get("pipeline_spec") {
+        Some(spec) => {
+            let mut documents = vec![spec.clone()];
+            documents.extend(value.get("platform_spec").cloned());
+            documents
+        }
+        None => vec![value.clone()],
+    };
+    match detect(&documents[0])? {
+        SpecFormat::KfpIr => kfp::compile(&documents),
+        SpecFormat::ArgoWorkflow => argo::compile(&documents[0]),
+    }
+}
+
 /// Reads and parses a spec file. At most one byte past
 /// [`MAX_SPEC_BYTES`] is read, so a huge file is refused without loading it.
 pub fn parse_file(path: &std::path::Path) -> Result<Plan, SpecError> {
