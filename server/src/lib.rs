@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod events;
 mod health;
+pub mod kfp;
 mod namespaces;
 mod router;
 pub mod run_command;
@@ -44,6 +45,8 @@ pub enum LaunchError {
 pub struct AppState {
     /// The engine.
     pub engine: engine::Engine,
+    /// Starts, stops and retries runs on the configured backend.
+    pub runner: engine::runs::Runner,
     /// Where the site is and how its files are named.
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the server shuts down; long-lived responses (SSE) end then.
@@ -94,9 +97,15 @@ pub async fn launch(
     let local_addr = listener.local_addr()?;
     let runner = run_command::local_runner(engine.clone(), &settings)?;
     let site = site::Site::locate(&settings.site_dir(), local_addr);
-    let state = AppState { engine, leptos: site.leptos_options.clone(), shutdown: CancellationToken::new() };
+    let state = AppState {
+        engine,
+        runner: runner.clone(),
+        leptos: site.leptos_options.clone(),
+        shutdown: CancellationToken::new(),
+    };
     let token = state.shutdown.clone();
-    tokio::spawn(resume_unfinished_runs(runner, token.clone()));
+    tokio::spawn(resume_unfinished_runs(runner.clone(), token.clone()));
+    tokio::spawn(engine::recurring::scheduler::run(runner, token.clone()));
     let app = router::build(state, &site);
     tracing::info!(
         address = %local_addr,

@@ -15,7 +15,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{AppState, auth, events, health, namespaces, security, site::Site};
+use crate::{AppState, auth, events, health, kfp, namespaces, security, site::Site};
 
 /// Every route the server answers, with its layers.
 pub fn build(state: AppState, site: &Site) -> Router {
@@ -41,6 +41,7 @@ pub fn build(state: AppState, site: &Site) -> Router {
         // Pages depend on the live state of the engine: never reuse a stored copy.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .merge(api)
+        .merge(kfp::routes())
         .merge(site.serve(not_found))
         .layer(middleware::from_fn(auth::single_user));
 

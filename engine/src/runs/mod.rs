@@ -58,6 +58,12 @@ pub struct Runner {
     active: active::ActiveRuns,
 }
 
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner").field("data_dir", &self.data_dir).finish_non_exhaustive()
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
