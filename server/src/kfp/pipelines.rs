@@ -176,11 +176,11 @@ pub async fn get_by_name(
     Ok(Json(state.engine.pipeline_by_name(&principal, namespace, &name).await?.into()))
 }
 
-/// Query of `DELETE /pipelines/{id}`.
+/// Query of `DELETE /pipelines/{id}`. Python's client writes `True`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct DeleteParams {
-    cascade: bool,
+    cascade: String,
 }
 
 /// `DELETE /pipelines/{id}[?cascade=true]`.
@@ -190,7 +190,8 @@ pub async fn delete(
     Path(id): Path<String>,
     Params(params): Params<DeleteParams>,
 ) -> Result<Json<Value>, ApiError> {
-    state.engine.delete_pipeline(&principal, &id, params.cascade).await?;
+    let cascade = params.cascade.eq_ignore_ascii_case("true");
+    state.engine.delete_pipeline(&principal, &id, cascade).await?;
     Ok(super::done())
 }
 

@@ -28,7 +28,13 @@ pub struct TestServer {
 impl TestServer {
     /// Binds first, so requests made right away wait in the listen backlog
     /// until the server accepts them: no readiness polling needed.
+    #[allow(dead_code, reason = "not every test file starts a plain server")]
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with settings changed by `configure`.
+    pub async fn start_with(configure: impl FnOnce(&mut server::Settings)) -> Self {
         let turn = ONE_SERVER_AT_A_TIME.lock().await;
         let data_dir = tempfile::tempdir().expect("temporary data dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -37,11 +43,22 @@ impl TestServer {
         std::fs::create_dir_all(site.join("pkg")).unwrap();
         std::fs::write(site.join("pkg/ferroflow.css"), "body { color: red }").unwrap();
         std::fs::write(site.join("pkg/ferroflow.css.gz"), b"precompressed").unwrap();
-        let settings = server::Settings {
+        // Steps run under the real `ferroflow supervise`: the test binary
+        // is not `ferroflow`, so the default lookup next to it would miss.
+        let supervisor = data_dir.path().join("supervise");
+        std::fs::write(
+            &supervisor,
+            format!("#!/bin/sh\nexec '{}' supervise \"$@\"\n", env!("CARGO_BIN_EXE_ferroflow")),
+        )
+        .unwrap();
+        std::fs::set_permissions(&supervisor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let mut settings = server::Settings {
             data_dir: data_dir.path().to_owned(),
             site_dir: Some(site),
+            supervisor: Some(supervisor),
             ..server::Settings::default()
         };
+        configure(&mut settings);
         let (shutdown, signal) = oneshot::channel();
         let task = tokio::spawn(server::launch(settings, listener, async {
             let _ = signal.await;
