@@ -80,6 +80,7 @@ DROP INDEX runs_by_namespace;
 CREATE INDEX runs_page ON runs (namespace, created_at, id);
 CREATE INDEX runs_by_experiment ON runs (experiment_id, created_at, id);
 CREATE INDEX runs_by_state ON runs (namespace, state, created_at, id);
+CREATE INDEX runs_by_name ON runs (namespace, display_name, id);
 -- A recurring run fires each scheduled time at most once, across restarts.
 CREATE UNIQUE INDEX runs_fired ON runs (recurring_run_id, scheduled_at) WHERE recurring_run_id IS NOT NULL;
 

@@ -179,7 +179,7 @@ impl Predicate {
             ("string_values", "stringValues"),
         ] {
             if let Some(v) = field(fields, proto, json) {
-                values.push(parse_value(proto, v).map_err(|e| fail(e))?);
+                values.push(parse_value(proto, v).map_err(&fail)?);
             }
         }
         if let Some(unknown) = fields.keys().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {

@@ -64,9 +64,12 @@ pub struct TaskRow {
     pub attempt_base: u32,
 }
 
+/// id, state, outputs, reason, attempt_base.
+type TaskColumns = (String, String, Option<String>, Option<String>, i64);
+
 /// The task at `path` of the run, if it was recorded.
 pub async fn task_at(store: &Store, run_id: &str, path: &str) -> Result<Option<TaskRow>> {
-    let row: Option<(String, String, Option<String>, Option<String>, i64)> =
+    let row: Option<TaskColumns> =
         sqlx::query_as("SELECT id, state, outputs, reason, attempt_base FROM tasks WHERE run_id = ? AND path = ?")
             .bind(run_id)
             .bind(path)
