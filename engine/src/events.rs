@@ -115,10 +115,14 @@ impl Subscription {
             match self.receiver.recv().await {
                 Ok(event) => {
                     // Already replayed from the table, or not ours to see.
-                    if event.id <= self.last_id || !access::may_see(&self.principal, &self.namespace, &event) {
+                    // Transient events were never in the table.
+                    let replayed = !event.is_transient() && event.id <= self.last_id;
+                    if replayed || !access::may_see(&self.principal, &self.namespace, &event) {
                         continue;
                     }
-                    self.last_id = event.id;
+                    if !event.is_transient() {
+                        self.last_id = event.id;
+                    }
                     return Ok(event);
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {

@@ -45,6 +45,17 @@ pub enum EventKind {
         /// Its final state, as KFP names it (`SUCCEEDED`, `FAILED`, ...).
         state: String,
     },
+    /// A task of a run changed state. Transient: published live (with id 0)
+    /// but not kept in the activity log, so a run of thousands of tasks does
+    /// not flood it; a page that reconnects reloads the run instead.
+    TaskUpdated {
+        /// The run's id.
+        run_id: String,
+        /// The task's path in the run, e.g. `root/for-loop-2[0]/square`.
+        path: String,
+        /// Its new state (`RUNNING`, `SUCCEEDED`, `CACHED`, ...).
+        state: String,
+    },
     /// A kind this build does not know, sent by a newer server.
     #[serde(other)]
     Unknown,
@@ -59,8 +70,14 @@ impl Event {
             EventKind::RunFinished { name, state, .. } => {
                 format!("Run {name} finished: {}", state.to_lowercase())
             }
+            EventKind::TaskUpdated { path, state, .. } => format!("Task {path}: {}", state.to_lowercase()),
             EventKind::Unknown => "Unrecognised change".to_owned(),
         }
+    }
+
+    /// Whether the event is live only: not in the activity log, not replayed.
+    pub fn is_transient(&self) -> bool {
+        self.id == 0
     }
 
     /// Whether subscribers watching other namespaces need this event too:

@@ -3,7 +3,9 @@
 //! Everything here compiles to `wasm32-unknown-unknown`: no I/O, no threads,
 //! only data, validation and serde.
 
+pub mod dag;
 mod event;
+pub mod layout;
 mod name;
 mod principal;
 

@@ -59,8 +59,10 @@ fn to_sse(subscription: engine::events::Subscription) -> impl Stream<Item = Resu
     stream::unfold(subscription, |mut subscription| async move {
         match subscription.next().await {
             Ok(event) => {
-                let sse =
-                    SseEvent::default().id(event.id.to_string()).json_data(&event).expect("events serialize to JSON");
+                // Transient events carry no id: a reconnecting browser
+                // resumes after the last logged event, not after them.
+                let sse = if event.is_transient() { SseEvent::default() } else { SseEvent::default().id(event.id.to_string()) };
+                let sse = sse.json_data(&event).expect("events serialize to JSON");
                 Some((Ok(sse), subscription))
             }
             Err(ended) => {

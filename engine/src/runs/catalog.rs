@@ -130,6 +130,10 @@ pub struct TaskRecord {
     pub attempt: Option<String>,
     /// Output artifacts: name and artifact id.
     pub output_artifacts: Vec<(String, i64)>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The task whose outputs it reused, when cached.
+    pub cached_from: Option<String>,
 }
 
 /// RFC 3339 with microseconds and `Z`, as state history is written.
@@ -204,10 +208,26 @@ impl Engine {
         query.fetch(self.store.pool(), &select, decode_run).await
     }
 
-    async fn task_records(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
+    /// One level of a run's DAG with its tasks' states, laid out.
+    pub async fn run_dag_view(&self, principal: &Principal, id: &str, scope: &str) -> Result<model::dag::DagView> {
+        self.authorize_run(principal, id, Verb::Get).await?;
+        let plan: String = sqlx::query_scalar("SELECT plan FROM runs WHERE id = ?")
+            .bind(id)
+            .fetch_one(self.store.pool())
+            .await?;
+        let plan: crate::spec::Plan =
+            serde_json::from_str(&plan).map_err(|e| Error::Corrupt { what: "run plan", detail: e.to_string() })?;
+        let scope = if scope.is_empty() { plan.root.clone() } else { scope.to_owned() };
+        super::dag_view::build(&plan, &scope, &self.task_records(id).await?)
+    }
+
+    /// A run's tasks, in path order.
+    pub async fn task_records(&self, run_id: &str) -> Result<Vec<TaskRecord>> {
         let rows = sqlx::query(
             "SELECT t.id, t.path, t.name, t.state, t.reason, t.created_at, t.started_at, t.finished_at, t.inputs, t.outputs,
-                    (SELECT a.name FROM attempts a WHERE a.task_id = t.id ORDER BY a.number DESC LIMIT 1) AS attempt
+                    t.cached_from,
+                    (SELECT a.name FROM attempts a WHERE a.task_id = t.id ORDER BY a.number DESC LIMIT 1) AS attempt,
+                    (SELECT COUNT(*) FROM attempts a WHERE a.task_id = t.id) AS attempts
              FROM tasks t WHERE t.run_id = ? ORDER BY t.path",
         )
         .bind(run_id)
@@ -237,6 +257,8 @@ impl Engine {
                     outputs: json(row.try_get("outputs")?),
                     attempt: row.try_get("attempt")?,
                     output_artifacts: Vec::new(),
+                    attempts: row.try_get::<i64, _>("attempts")? as u32,
+                    cached_from: row.try_get("cached_from")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -5,6 +5,7 @@ mod active;
 pub mod catalog;
 pub mod conditions;
 mod container;
+pub mod dag_view;
 mod executor;
 mod lifecycle;
 mod record;
@@ -110,13 +111,29 @@ pub(crate) struct RunContext {
     pub resuming: bool,
     /// How long cached outputs may be reused; forever when `None`.
     pub cache_ttl: Option<std::time::Duration>,
+    /// Where task progress is published.
+    pub events: events::EventBus,
+    /// The run's namespace, for its events.
+    pub namespace: model::ResourceName,
 }
 
 impl RunContext {
+    /// Tells the progress callback and, as a transient event, live pages.
     fn report(&self, progress: Progress<'_>) {
         if let Some(f) = &self.progress {
             f(progress);
         }
+        self.events.publish(model::Event {
+            id: 0,
+            namespace: self.namespace.clone(),
+            at: Utc::now(),
+            actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
+            kind: EventKind::TaskUpdated {
+                run_id: self.run_id.clone(),
+                path: progress.path.to_owned(),
+                state: progress.state.as_str().to_owned(),
+            },
+        });
     }
 }
 
@@ -284,6 +301,8 @@ impl Runner {
             progress: self.progress.clone(),
             resuming,
             cache_ttl: self.cache_ttl,
+            events: self.engine.events.clone(),
+            namespace: run.namespace.clone(),
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;

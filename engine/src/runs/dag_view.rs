@@ -1,0 +1,123 @@
+//! Builds the [`DagView`] of one level of a plan, with the states of a
+//! run's tasks when there is a run.
+
+use std::collections::BTreeMap;
+
+use model::{
+    dag::{DagNode, DagView, NodeKind, state_rank},
+    layout::{self, Spacing},
+};
+
+use super::TaskRecord;
+use crate::{
+    Error, Result,
+    spec::{Body, Dag, Plan},
+};
+
+/// The level of `plan` at `scope` (`root`, `root/outer`, `root/loop[2]`),
+/// its nodes stated from `tasks` (empty for a pipeline that has not run).
+pub fn build(plan: &Plan, scope: &str, tasks: &[TaskRecord]) -> Result<DagView> {
+    let (dag, breadcrumbs) = resolve(plan, scope)?;
+    let by_path: BTreeMap<&str, &TaskRecord> = tasks.iter().map(|t| (t.path.as_str(), t)).collect();
+    let names: Vec<&String> = dag.tasks.keys().collect();
+    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let mut nodes = Vec::with_capacity(names.len());
+    for name in &names {
+        let task = &dag.tasks[*name];
+        let path = format!("{scope}/{name}");
+        let is_dag = matches!(plan.components.get(&task.component).map(|c| &c.body), Some(Body::Dag(_)));
+        let node = if task.iterator.is_some() {
+            loop_node(name, &path, is_dag, tasks)
+        } else {
+            let record = by_path.get(path.as_str());
+            let counts = if is_dag { inner_counts(&path, tasks) } else { Vec::new() };
+            DagNode {
+                name: (*name).clone(),
+                kind: if is_dag { NodeKind::Dag } else { NodeKind::Container },
+                state: record.map(|t| t.state.clone()).unwrap_or_default(),
+                counts,
+                attempts: record.map_or(0, |t| t.attempts),
+                task_id: record.map(|t| t.id.clone()),
+                opens: is_dag.then(|| path.clone()),
+                path,
+            }
+        };
+        nodes.push(node);
+    }
+    let edges: Vec<(usize, usize)> = names
+        .iter()
+        .enumerate()
+        .flat_map(|(i, name)| {
+            dag.tasks[*name].depends_on.iter().filter_map(|d| index.get(d.as_str())).map(move |&d| (d, i)).collect::<Vec<_>>()
+        })
+        .collect();
+    let layout = layout::layered(nodes.len(), &edges, &Spacing::default());
+    Ok(DagView { scope: scope.to_owned(), breadcrumbs, nodes, edges, layout })
+}
+
+/// The DAG at `scope` and the levels above it.
+fn resolve<'p>(plan: &'p Plan, scope: &str) -> Result<(&'p Dag, Vec<(String, String)>)> {
+    let unknown = || Error::NotFound { kind: "pipeline level", name: scope.to_owned() };
+    let mut segments = scope.split('/');
+    if segments.next() != Some(plan.root.as_str()) {
+        return Err(unknown());
+    }
+    let Body::Dag(root) = &plan.components.get(&plan.root).ok_or_else(unknown)?.body else {
+        return Err(unknown());
+    };
+    let mut dag: &Dag = root;
+    let mut breadcrumbs = vec![("pipeline".to_owned(), plan.root.clone())];
+    let mut path = plan.root.clone();
+    for segment in segments {
+        let name = segment.split('[').next().unwrap_or(segment);
+        let task = dag.tasks.get(name).ok_or_else(unknown)?;
+        let Body::Dag(inner) = &plan.components.get(&task.component).ok_or_else(unknown)?.body else {
+            return Err(unknown());
+        };
+        path = format!("{path}/{segment}");
+        breadcrumbs.push((segment.to_owned(), path.clone()));
+        dag = inner;
+    }
+    breadcrumbs.pop();
+    Ok((dag, breadcrumbs))
+}
+
+/// One node for all iterations of a loop, stated by its most pressing iteration.
+fn loop_node(name: &str, path: &str, is_dag: bool, tasks: &[TaskRecord]) -> DagNode {
+    let prefix = format!("{path}[");
+    let iterations: Vec<&TaskRecord> = tasks
+        .iter()
+        .filter(|t| t.path.strip_prefix(&prefix).is_some_and(|rest| rest.ends_with(']') && !rest.contains('/')))
+        .collect();
+    let counts = count_states(iterations.iter().map(|t| t.state.as_str()));
+    DagNode {
+        name: name.to_owned(),
+        path: path.to_owned(),
+        kind: NodeKind::Loop,
+        state: summary_state(&counts),
+        counts,
+        attempts: 0,
+        task_id: None,
+        opens: (is_dag && !iterations.is_empty()).then(|| format!("{path}[0]")),
+    }
+}
+
+/// States of everything recorded under a sub-DAG.
+fn inner_counts(path: &str, tasks: &[TaskRecord]) -> Vec<(String, u32)> {
+    let prefix = format!("{path}/");
+    count_states(tasks.iter().filter(|t| t.path.starts_with(&prefix)).map(|t| t.state.as_str()))
+}
+
+fn count_states<'a>(states: impl Iterator<Item = &'a str>) -> Vec<(String, u32)> {
+    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    for state in states {
+        *counts.entry(state).or_default() += 1;
+    }
+    let mut counts: Vec<(String, u32)> = counts.into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
+    counts.sort_by_key(|(s, _)| state_rank(s));
+    counts
+}
+
+fn summary_state(counts: &[(String, u32)]) -> String {
+    counts.first().map(|(s, _)| s.clone()).unwrap_or_default()
+}
