@@ -9,14 +9,21 @@ import { chromium } from 'playwright-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+export { root };
 export const outputDir = path.join(root, 'end2end', 'output');
 mkdirSync(outputDir, { recursive: true });
 
+/** The release build, or E2E_FERROFLOW_BIN (a debug build while developing). */
+const binary = process.env.E2E_FERROFLOW_BIN || path.join(targetDir, 'release', 'ferroflow');
+
+/** Python with the kfp SDK, which KFP's lightweight components need to run. */
+export const pythonRuntime = path.join(root, '.venv', 'bin');
+
 /** Starts the server; resolves once it logs the address it listens on. */
-export async function startServer() {
+export async function startServer(env = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ferroflow-e2e-'));
-  const child = spawn(path.join(targetDir, 'release', 'ferroflow'), ['serve', '--bind', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, NO_COLOR: '1', FERROFLOW_LOG: 'info' },
+  const child = spawn(binary, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dataDir], {
+    env: { ...process.env, NO_COLOR: '1', FERROFLOW_LOG: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = [];

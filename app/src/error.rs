@@ -44,7 +44,11 @@ impl From<engine::Error> for AppError {
         let app_error = match error {
             E::NotFound { .. } => Self::NotFound(error.to_string()),
             E::Forbidden { .. } => Self::Forbidden(error.to_string()),
-            E::InvalidName { .. } => Self::Invalid(error.to_string()),
+            E::InvalidName { .. }
+            | E::InvalidRequest { .. }
+            | E::InvalidSpec(_)
+            | E::InvalidParameters { .. }
+            | E::FailedPrecondition { .. } => Self::Invalid(error.to_string()),
             E::AlreadyExists { .. } => Self::Conflict(error.to_string()),
             other => {
                 tracing::error!(error = %other, "server function failed");
@@ -83,6 +87,14 @@ pub mod ssr {
     pub fn engine() -> Result<engine::Engine, AppError> {
         leptos::prelude::use_context::<engine::Engine>().ok_or_else(|| {
             tracing::error!("engine missing from the request context");
+            AppError::Internal
+        })
+    }
+
+    /// The runner, provided by the server to every request's context.
+    pub fn runner() -> Result<engine::runs::Runner, AppError> {
+        leptos::prelude::use_context::<engine::runs::Runner>().ok_or_else(|| {
+            tracing::error!("runner missing from the request context");
             AppError::Internal
         })
     }

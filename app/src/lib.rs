@@ -4,6 +4,10 @@
 //! lives in [`pages`] with the server functions it calls; the layout around
 //! the pages (navigation, header, namespace selector) in [`shell`].
 
+// Leptos view types nest deeply; the pipeline page needs more than the default.
+#![recursion_limit = "256"]
+
+mod dag_graph;
 pub mod error;
 pub mod live;
 pub mod namespace;
@@ -39,8 +43,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::HomePage />
                         <Route path=path!("/notebooks") view=pages::NotebooksPage />
                         <Route path=path!("/pipelines") view=pages::PipelinesPage />
+                        <Route path=path!("/pipelines/:id") view=pages::PipelineDetailPage />
                         <Route path=path!("/experiments") view=pages::ExperimentsPage />
                         <Route path=path!("/runs") view=pages::RunsPage />
+                        <Route path=path!("/runs/:id") view=pages::RunDetailPage />
                         <Route path=path!("/recurring-runs") view=pages::RecurringRunsPage />
                         <Route path=path!("/artifacts") view=pages::ArtifactsPage />
                         <Route path=path!("/utilization") view=pages::UtilizationPage />

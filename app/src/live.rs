@@ -13,22 +13,43 @@ use model::Event;
 /// Most recent events kept for components; older ones are dropped.
 pub const KEPT_EVENTS: usize = 200;
 
+/// Most task states kept; the map is cleared when it would grow past this
+/// (pages reload a run's states from the server when they need them).
+pub const KEPT_TASK_STATES: usize = 50_000;
+
 /// Events received on this page, newest last, and whether the stream is open.
 #[derive(Clone, Copy, Debug)]
 pub struct LiveEvents {
     /// The last [`KEPT_EVENTS`] events received.
     pub events: RwSignal<VecDeque<Event>>,
+    /// The latest state of each task that changed while the page was open,
+    /// by run id and task path. Task updates go here, not to `events`, so
+    /// a big run does not push everything else out.
+    pub task_states: RwSignal<std::collections::HashMap<(String, String), String>>,
     /// Whether the stream is connected.
     pub connected: RwSignal<bool>,
 }
 
 impl LiveEvents {
     fn new() -> Self {
-        Self { events: RwSignal::new(VecDeque::new()), connected: RwSignal::new(false) }
+        Self {
+            events: RwSignal::new(VecDeque::new()),
+            task_states: RwSignal::default(),
+            connected: RwSignal::new(false),
+        }
     }
 
     /// Appends an event, dropping the oldest beyond [`KEPT_EVENTS`].
     pub fn push(&self, event: Event) {
+        if let model::EventKind::TaskUpdated { run_id, path, state } = event.kind {
+            self.task_states.update(|states| {
+                if states.len() >= KEPT_TASK_STATES {
+                    states.clear();
+                }
+                states.insert((run_id, path), state);
+            });
+            return;
+        }
         self.events.update(|events| {
             if events.back().is_some_and(|last| last.id >= event.id) {
                 return; // a replay after reconnecting: already have it

@@ -54,7 +54,7 @@ pub fn NamespaceSelector() -> impl IntoView {
         <label class="namespace-selector">
             <span class="namespace-selector__label">"Namespace"</span>
             <select aria-label="Namespace" on:change=on_change prop:value=move || namespace.get().to_string()>
-                <Transition fallback=move || view! { <option>{namespace.get().to_string()}</option> }>
+                <Transition fallback=move || view! { <option>{move || namespace.get().to_string()}</option> }>
                     {move || namespaces.get().map(|result| match result {
                         Ok(list) => list
                             .into_iter()

@@ -273,6 +273,20 @@ impl Engine {
         decode_version(&row)
     }
 
+    /// One level of a version's DAG, laid out, and the version's plan.
+    pub async fn pipeline_version_view(
+        &self,
+        principal: &Principal,
+        pipeline_id: &str,
+        version_id: &str,
+        scope: &str,
+    ) -> Result<(model::dag::DagView, spec::Plan)> {
+        let version = self.pipeline_version(principal, pipeline_id, version_id).await?;
+        let plan = spec::parse_json(&version.spec)?;
+        let scope = if scope.is_empty() { crate::runs::dag_view::default_scope(&plan) } else { scope.to_owned() };
+        Ok((crate::runs::dag_view::build(&plan, &scope, &[])?, plan))
+    }
+
     /// A page of a pipeline's versions.
     pub async fn list_pipeline_versions(
         &self,

@@ -60,8 +60,7 @@ const SWEEPS: usize = 4;
 /// Lays out `count` nodes joined by `edges` (`(from, to)` indices). Edges
 /// out of range are ignored; nodes on a cycle are put below the rest.
 pub fn layered(count: usize, edges: &[(usize, usize)], spacing: &Spacing) -> Layout {
-    let edges: Vec<(usize, usize)> =
-        edges.iter().copied().filter(|&(a, b)| a < count && b < count && a != b).collect();
+    let edges: Vec<(usize, usize)> = edges.iter().copied().filter(|&(a, b)| a < count && b < count && a != b).collect();
     let layers = assign_layers(count, &edges);
     let mut rows = order_layers(count, &edges, &layers);
     for row in &mut rows {
@@ -159,11 +158,7 @@ fn order_layers(count: usize, edges: &[(usize, usize)], layers: &[usize]) -> Vec
 fn sort_by_barycenter(row: &mut [usize], neighbours: &[Vec<usize>], position: &[f32]) {
     let key = |n: usize| {
         let near = &neighbours[n];
-        if near.is_empty() {
-            position[n]
-        } else {
-            near.iter().map(|&m| position[m]).sum::<f32>() / near.len() as f32
-        }
+        if near.is_empty() { position[n] } else { near.iter().map(|&m| position[m]).sum::<f32>() / near.len() as f32 }
     };
     // Stable: ties keep their order, which keeps the result deterministic.
     row.sort_by(|&a, &b| key(a).total_cmp(&key(b)));

@@ -61,7 +61,11 @@ fn to_sse(subscription: engine::events::Subscription) -> impl Stream<Item = Resu
             Ok(event) => {
                 // Transient events carry no id: a reconnecting browser
                 // resumes after the last logged event, not after them.
-                let sse = if event.is_transient() { SseEvent::default() } else { SseEvent::default().id(event.id.to_string()) };
+                let sse = if event.is_transient() {
+                    SseEvent::default()
+                } else {
+                    SseEvent::default().id(event.id.to_string())
+                };
                 let sse = sse.json_data(&event).expect("events serialize to JSON");
                 Some((Ok(sse), subscription))
             }

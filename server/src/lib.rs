@@ -4,6 +4,7 @@
 //! calls it, and the integration tests call it on `127.0.0.1:0`.
 
 mod auth;
+mod dashboard_files;
 mod error;
 mod events;
 mod health;

@@ -15,14 +15,16 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{AppState, auth, events, health, kfp, namespaces, security, site::Site};
+use crate::{AppState, auth, dashboard_files, events, health, kfp, namespaces, security, site::Site};
 
 /// Every route the server answers, with its layers.
 pub fn build(state: AppState, site: &Site) -> Router {
     let engine = state.engine.clone();
+    let runner = state.runner.clone();
     let stylesheet = site.stylesheet.clone();
     let context = move || {
         provide_context(engine.clone());
+        provide_context(runner.clone());
         provide_context(app::StylesheetHref(stylesheet.clone()));
     };
     let pages = generate_route_list(app::App);
@@ -34,7 +36,14 @@ pub fn build(state: AppState, site: &Site) -> Router {
 
     let api = Router::new()
         .route("/api/events", get(events::stream))
-        .route("/api/namespaces", get(namespaces::list).post(namespaces::create));
+        .route("/api/namespaces", get(namespaces::list).post(namespaces::create))
+        .route(
+            "/ui/pipelines/upload",
+            axum::routing::post(dashboard_files::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(kfp::MAX_UPLOAD_BYTES)),
+        )
+        .route("/ui/artifacts/{run}/{task}/{name}", get(dashboard_files::artifact))
+        .route("/ui/logs/{run}/{attempt}/{stream}", get(dashboard_files::log));
 
     let app = Router::new()
         .leptos_routes_with_context(&state, pages, context, shell)

@@ -78,8 +78,12 @@ struct Paths {
 
 impl Paths {
     fn new(release: bool) -> Result<Self> {
-        let workspace =
-            Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask lives in the workspace")?.to_owned();
+        // `cargo run` sets CARGO_MANIFEST_DIR for the process: the checkout
+        // it was run in, even when a shared target dir holds an xtask built
+        // from another checkout.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        let workspace = manifest_dir.parent().context("xtask lives in the workspace")?.to_owned();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .map(|t| if t.is_relative() { workspace.join(t) } else { t })

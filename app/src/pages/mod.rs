@@ -3,11 +3,13 @@
 mod activity;
 mod home;
 mod not_found;
+mod pipelines;
+mod runs;
 mod upcoming;
 
 pub use activity::ActivityPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
-pub use upcoming::{
-    ArtifactsPage, ExperimentsPage, NotebooksPage, PipelinesPage, RecurringRunsPage, RunsPage, UtilizationPage,
-};
+pub use pipelines::{PipelineDetailPage, PipelinesPage};
+pub use runs::{RunDetailPage, RunsPage};
+pub use upcoming::{ArtifactsPage, ExperimentsPage, NotebooksPage, RecurringRunsPage, UtilizationPage};

@@ -25,25 +25,11 @@ pub fn NotebooksPage() -> impl IntoView {
     hint="Notebook servers (JupyterLab, VS Code, RStudio) of this namespace are listed here with live status." /> }
 }
 
-/// Pipelines of the namespace.
-#[component]
-pub fn PipelinesPage() -> impl IntoView {
-    view! { <ListPage title="Pipelines" icon="pipeline" empty="No pipelines"
-    hint="Pipelines compiled with kfp or written as Argo Workflows are listed here with their versions." /> }
-}
-
 /// Experiments of the namespace.
 #[component]
 pub fn ExperimentsPage() -> impl IntoView {
     view! { <ListPage title="Experiments" icon="experiment" empty="No experiments"
     hint="Experiments group runs. Runs started without one go to the namespace's default experiment." /> }
-}
-
-/// Runs of the namespace.
-#[component]
-pub fn RunsPage() -> impl IntoView {
-    view! { <ListPage title="Runs" icon="run" empty="No runs"
-    hint="Pipeline runs are listed here and update live as their tasks progress." /> }
 }
 
 /// Recurring runs of the namespace.

@@ -136,6 +136,25 @@ pub struct TaskRecord {
     pub cached_from: Option<String>,
 }
 
+/// One attempt of a task.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    /// Its name, which also names its logs.
+    pub name: String,
+    /// 1 for the first.
+    pub number: u32,
+    /// How it ended, or `RUNNING`.
+    pub state: String,
+    /// The process's exit code.
+    pub exit_code: Option<i64>,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
 /// RFC 3339 with microseconds and `Z`, as state history is written.
 pub fn timestamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -211,14 +230,43 @@ impl Engine {
     /// One level of a run's DAG with its tasks' states, laid out.
     pub async fn run_dag_view(&self, principal: &Principal, id: &str, scope: &str) -> Result<model::dag::DagView> {
         self.authorize_run(principal, id, Verb::Get).await?;
-        let plan: String = sqlx::query_scalar("SELECT plan FROM runs WHERE id = ?")
-            .bind(id)
-            .fetch_one(self.store.pool())
-            .await?;
+        let plan: String =
+            sqlx::query_scalar("SELECT plan FROM runs WHERE id = ?").bind(id).fetch_one(self.store.pool()).await?;
         let plan: crate::spec::Plan =
             serde_json::from_str(&plan).map_err(|e| Error::Corrupt { what: "run plan", detail: e.to_string() })?;
-        let scope = if scope.is_empty() { plan.root.clone() } else { scope.to_owned() };
+        let scope = if scope.is_empty() { crate::runs::dag_view::default_scope(&plan) } else { scope.to_owned() };
         super::dag_view::build(&plan, &scope, &self.task_records(id).await?)
+    }
+
+    /// The attempts of task `task_id` of run `run_id`, first first.
+    pub async fn task_attempts(
+        &self,
+        principal: &Principal,
+        run_id: &str,
+        task_id: &str,
+    ) -> Result<Vec<AttemptRecord>> {
+        self.authorize_run(principal, run_id, Verb::Get).await?;
+        let rows = sqlx::query(
+            "SELECT a.name, a.number, a.state, a.exit_code, a.reason, a.started_at, a.finished_at
+             FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.run_id = ? AND a.task_id = ? ORDER BY a.number",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AttemptRecord {
+                    name: row.try_get("name")?,
+                    number: row.try_get::<i64, _>("number")? as u32,
+                    state: row.try_get("state")?,
+                    exit_code: row.try_get("exit_code")?,
+                    reason: row.try_get("reason")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                })
+            })
+            .collect()
     }
 
     /// A run's tasks, in path order.

@@ -48,11 +48,35 @@ pub fn build(plan: &Plan, scope: &str, tasks: &[TaskRecord]) -> Result<DagView> 
         .iter()
         .enumerate()
         .flat_map(|(i, name)| {
-            dag.tasks[*name].depends_on.iter().filter_map(|d| index.get(d.as_str())).map(move |&d| (d, i)).collect::<Vec<_>>()
+            dag.tasks[*name]
+                .depends_on
+                .iter()
+                .filter_map(|d| index.get(d.as_str()))
+                .map(move |&d| (d, i))
+                .collect::<Vec<_>>()
         })
         .collect();
     let layout = layout::layered(nodes.len(), &edges, &Spacing::default());
     Ok(DagView { scope: scope.to_owned(), breadcrumbs, nodes, edges, layout })
+}
+
+/// The level shown when none is asked for: the root, or the DAG it only
+/// wraps (an Argo entrypoint, a KFP pipeline of one sub-pipeline), so the
+/// first picture shows steps rather than one box.
+pub fn default_scope(plan: &Plan) -> String {
+    let mut scope = plan.root.clone();
+    let mut component = plan.components.get(&plan.root);
+    while let Some(Body::Dag(dag)) = component.map(|c| &c.body) {
+        let mut tasks = dag.tasks.iter();
+        let (Some((name, task)), None) = (tasks.next(), tasks.next()) else { break };
+        let inner = plan.components.get(&task.component);
+        if task.iterator.is_some() || !matches!(inner.map(|c| &c.body), Some(Body::Dag(_))) {
+            break;
+        }
+        scope = format!("{scope}/{name}");
+        component = inner;
+    }
+    scope
 }
 
 /// The DAG at `scope` and the levels above it.
@@ -120,4 +144,68 @@ fn count_states<'a>(states: impl Iterator<Item = &'a str>) -> Vec<(String, u32)>
 
 fn summary_state(counts: &[(String, u32)]) -> String {
     counts.first().map(|(s, _)| s.clone()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(file: &str) -> Plan {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(file);
+        crate::spec::parse_file(&path).unwrap()
+    }
+
+    fn task(path: &str, state: &str) -> TaskRecord {
+        TaskRecord {
+            id: format!("id-{path}"),
+            path: path.to_owned(),
+            name: path.rsplit('/').next().unwrap().to_owned(),
+            parent_id: None,
+            child_ids: Vec::new(),
+            state: state.to_owned(),
+            reason: None,
+            created_at: chrono::Utc::now(),
+            started_at: None,
+            finished_at: None,
+            inputs: serde_json::Value::Null,
+            outputs: serde_json::Value::Null,
+            attempt: None,
+            output_artifacts: Vec::new(),
+            attempts: 1,
+            cached_from: None,
+        }
+    }
+
+    #[test]
+    fn a_loop_is_one_node_stated_by_its_most_pressing_iteration() {
+        let plan = plan("kfp/control.yaml");
+        let root = build(&plan, &default_scope(&plan), &[]).unwrap();
+        let handler = root.nodes.iter().find(|n| n.kind == NodeKind::Dag).expect("the exit handler is a sub-DAG");
+        let scope = handler.opens.clone().unwrap();
+        let view = build(&plan, &scope, &[]).unwrap();
+        let looped = view.nodes.iter().find(|n| n.kind == NodeKind::Loop).expect("control.yaml has a ParallelFor");
+        let prefix = looped.path.clone();
+        let tasks = [
+            task(&format!("{prefix}[0]"), "SUCCEEDED"),
+            task(&format!("{prefix}[1]"), "FAILED"),
+            task(&format!("{prefix}[2]"), "RUNNING"),
+            task(&format!("{prefix}[0]/inner"), "SUCCEEDED"),
+        ];
+        let view = build(&plan, &scope, &tasks).unwrap();
+        let looped = view.nodes.iter().find(|n| n.path == prefix).unwrap();
+        assert_eq!(looped.state, "FAILED");
+        assert_eq!(looped.counts.iter().map(|(_, n)| n).sum::<u32>(), 3, "iterations, not what is inside them");
+        assert_eq!(view.layout.nodes.len(), view.nodes.len());
+    }
+
+    #[test]
+    fn an_argo_entrypoint_opens_by_default_and_levels_have_breadcrumbs() {
+        let plan = plan("argo/dag-diamond.yaml");
+        let scope = default_scope(&plan);
+        assert_ne!(scope, plan.root, "the wrapping entrypoint DAG is opened");
+        let view = build(&plan, &scope, &[]).unwrap();
+        assert!(view.nodes.len() >= 4, "the diamond's steps show");
+        assert_eq!(view.breadcrumbs.first().map(|(_, s)| s.as_str()), Some(plan.root.as_str()));
+        assert!(build(&plan, "root/nowhere", &[]).is_err());
+    }
 }

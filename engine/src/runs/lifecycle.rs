@@ -132,7 +132,22 @@ impl Runner {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        let (namespace, name): (String, String) =
+            sqlx::query_as("SELECT namespace, display_name FROM runs WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let namespace = model::ResourceName::parse(&namespace)
+            .map_err(|e| Error::Corrupt { what: "run namespace", detail: e.to_string() })?;
+        let started = crate::events::record(
+            &mut tx,
+            &namespace,
+            &principal.name,
+            model::EventKind::RunStarted { run_id: id.to_owned(), name },
+        )
+        .await?;
         tx.commit().await?;
+        self.engine.events().publish(started);
         let stored = self.load_running(id).await?;
         tracing::info!(run.id = %id, "retrying run");
         self.drive_in_background(stored, true);

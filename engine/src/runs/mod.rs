@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-pub use catalog::{NewRun, RunRecord, RunSource, StateChange, TaskRecord};
+pub use catalog::{AttemptRecord, NewRun, RunRecord, RunSource, StateChange, TaskRecord};
 pub use state::State;
 
 use crate::{

@@ -8,8 +8,8 @@
 
 mod experiments;
 mod extract;
-mod package;
-mod pipelines;
+pub(crate) mod package;
+pub(crate) mod pipelines;
 mod recurring;
 mod runs;
 mod wire;
@@ -70,7 +70,7 @@ async fn healthz() -> Json<Value> {
 }
 
 /// The namespace a request means: the default one when it names none.
-fn namespace_or_default(namespace: &str) -> &str {
+pub(crate) fn namespace_or_default(namespace: &str) -> &str {
     if namespace.is_empty() { model::DEFAULT_NAMESPACE } else { namespace }
 }
 

@@ -15,17 +15,45 @@ pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 /// The multipart field that holds the package, as KFP names it.
 const FIELD: &str = "uploadfile";
 
-/// Reads the `uploadfile` field: its file name and the spec inside it.
-pub async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec<u8>), ApiError> {
+/// Longest text field accepted in an upload form.
+const MAX_FIELD_BYTES: usize = 4096;
+
+/// An upload form: its text fields and the package's file name and spec.
+#[derive(Debug, Default)]
+pub struct UploadForm {
+    /// Text fields by name.
+    pub fields: std::collections::HashMap<String, String>,
+    /// The `uploadfile` field: its file name and the spec inside it.
+    pub package: Option<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart upload: short text fields and the `uploadfile` package.
+pub async fn read_form(mut multipart: Multipart) -> Result<UploadForm, ApiError> {
+    let mut form = UploadForm::default();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        if field.name() != Some(FIELD) {
-            continue;
+        let Some(name) = field.name().map(str::to_owned) else { continue };
+        if name == FIELD {
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            let spec = unpack(&file_name, &bytes)?;
+            form.package = Some((file_name, spec));
+        } else {
+            let text = field.text().await.map_err(multipart_error)?;
+            if text.len() > MAX_FIELD_BYTES {
+                return Err(ApiError::BadRequest(format!("field {name:?} is longer than {MAX_FIELD_BYTES} bytes")));
+            }
+            form.fields.insert(name, text);
         }
-        let file_name = field.file_name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.map_err(multipart_error)?;
-        return Ok((file_name.clone(), unpack(&file_name, &bytes)?));
     }
-    Err(ApiError::BadRequest(format!("the upload has no {FIELD:?} field holding the pipeline package")))
+    Ok(form)
+}
+
+/// Reads the `uploadfile` field: its file name and the spec inside it.
+pub async fn read_upload(multipart: Multipart) -> Result<(String, Vec<u8>), ApiError> {
+    read_form(multipart)
+        .await?
+        .package
+        .ok_or_else(|| ApiError::BadRequest(format!("the upload has no {FIELD:?} field holding the pipeline package")))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {

@@ -27,12 +27,12 @@ pub struct UploadParams {
     pipelineid: String,
 }
 
-fn spec_of(bytes: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn spec_of(bytes: &[u8]) -> Result<Value, ApiError> {
     Ok(engine::spec::parse_to_json(bytes).map_err(engine::Error::from)?.1)
 }
 
 /// A file name without its package extension: the default pipeline name.
-fn stem(file_name: &str) -> String {
+pub(crate) fn stem(file_name: &str) -> String {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     [".tar.gz", ".tgz", ".zip", ".yaml", ".yml", ".json"]
         .iter()

@@ -1,0 +1,175 @@
+//! Server functions of the pipeline pages, and what they return.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use model::dag::DagView;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A pipeline as lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineSummary {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of pipelines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelinesPage {
+    /// The pipelines.
+    pub pipelines: Vec<PipelineSummary>,
+    /// Token of the next page; empty on the last.
+    pub next: String,
+}
+
+/// A version as the pipeline page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A pipeline parameter as the create-run form asks for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParameterField {
+    /// Its name.
+    pub name: String,
+    /// `string`, `integer`, `number`, `boolean`, `list` or `struct`.
+    pub kind: String,
+    /// Its default, as text (JSON for lists and structs).
+    pub default: Option<String>,
+    /// Whether it may be left out.
+    pub optional: bool,
+}
+
+/// Everything the pipeline page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineDetails {
+    /// The pipeline.
+    pub pipeline: PipelineSummary,
+    /// Its versions, newest first.
+    pub versions: Vec<VersionSummary>,
+    /// The shown version.
+    pub version_id: String,
+    /// The shown level of its DAG.
+    pub dag: DagView,
+    /// Its spec as pretty JSON.
+    pub spec: String,
+    /// Its parameters.
+    pub parameters: Vec<ParameterField>,
+}
+
+#[cfg(feature = "ssr")]
+fn summary(p: engine::pipelines::Pipeline) -> PipelineSummary {
+    PipelineSummary { id: p.id, name: p.display_name, description: p.description, created_at: p.created_at }
+}
+
+/// A page of the namespace's pipelines whose names contain `search`.
+#[server(ListPipelines, "/api/ui", endpoint = "list_pipelines")]
+pub async fn list_pipelines(namespace: String, search: String, token: String) -> Result<PipelinesPage, AppError> {
+    use crate::error::ssr::{engine, principal};
+    let filter = if search.is_empty() {
+        String::new()
+    } else {
+        serde_json::json!({"predicates": [{"key": "display_name", "operation": "IS_SUBSTRING", "string_value": search}]})
+            .to_string()
+    };
+    let options = engine::listing::ListOptions { page_size: 20, page_token: token, sort_by: String::new(), filter };
+    let page = engine()?.list_pipelines(&principal()?, &namespace, &options).await?;
+    Ok(PipelinesPage { pipelines: page.items.into_iter().map(summary).collect(), next: page.next_page_token })
+}
+
+/// The pipeline page's data: the pipeline, its versions, and the chosen
+/// version (the newest when `version` is empty) at level `scope`.
+#[server(GetPipelineDetails, "/api/ui", endpoint = "pipeline_details")]
+pub async fn pipeline_details(id: String, version: String, scope: String) -> Result<PipelineDetails, AppError> {
+    use crate::error::ssr::{engine, principal};
+    let (engine, principal) = (engine()?, principal()?);
+    let pipeline = engine.pipeline(&principal, &id).await?;
+    let options = engine::listing::ListOptions { page_size: 200, ..Default::default() };
+    let versions = engine.list_pipeline_versions(&principal, &id, &options).await?.items;
+    let chosen = match versions.iter().find(|v| v.id == version).or(versions.first()) {
+        Some(v) => v.clone(),
+        None => return Err(AppError::NotFound(format!("pipeline {id} has no versions"))),
+    };
+    let (dag, plan) = engine.pipeline_version_view(&principal, &id, &chosen.id, &scope).await?;
+    let parameters = plan
+        .inputs
+        .iter()
+        .map(|(name, def)| {
+            use engine::spec::ParameterType as T;
+            let kind = match def.kind {
+                T::String => "string",
+                T::NumberInteger => "integer",
+                T::NumberDouble => "number",
+                T::Boolean => "boolean",
+                T::List => "list",
+                T::Struct | T::TaskFinalStatus => "struct",
+            };
+            let default = def.default.as_ref().map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            ParameterField { name: name.clone(), kind: kind.to_owned(), default, optional: def.optional }
+        })
+        .collect();
+    Ok(PipelineDetails {
+        pipeline: summary(pipeline),
+        versions: versions
+            .into_iter()
+            .map(|v| VersionSummary { id: v.id, name: v.display_name, created_at: v.created_at })
+            .collect(),
+        version_id: chosen.id,
+        dag,
+        spec: serde_json::to_string_pretty(&chosen.spec).unwrap_or_default(),
+        parameters,
+    })
+}
+
+/// Starts a run of a pipeline version with `parameters` given as text
+/// (typed by the pipeline's definitions), then opens its page.
+#[server(StartRun, "/api/ui", endpoint = "start_run")]
+pub async fn start_run(
+    namespace: String,
+    pipeline_id: String,
+    version_id: String,
+    display_name: String,
+    #[server(default)] parameters: HashMap<String, String>,
+) -> Result<(), AppError> {
+    use crate::error::ssr::{engine, principal, runner};
+    let (engine, principal) = (engine()?, principal()?);
+    let (_, plan) = engine.pipeline_version_view(&principal, &pipeline_id, &version_id, "").await?;
+    let mut values = std::collections::BTreeMap::new();
+    for (name, text) in parameters {
+        // An empty field means "use the default" (or leave an optional one out).
+        if text.is_empty() {
+            continue;
+        }
+        values.insert(name.clone(), engine::runs::parse_parameter(&plan, &name, &text)?);
+    }
+    let new = engine::runs::NewRun {
+        namespace: namespace.clone(),
+        display_name,
+        description: String::new(),
+        experiment_id: None,
+        source: engine::runs::RunSource::Version { pipeline_id, version_id: Some(version_id) },
+        parameters: values,
+        pipeline_root: String::new(),
+    };
+    let run = runner()?.submit(&principal, new).await?;
+    leptos_axum::redirect(&format!("/runs/{}?ns={namespace}", run.id));
+    Ok(())
+}

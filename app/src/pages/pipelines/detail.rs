@@ -1,0 +1,142 @@
+//! One pipeline: its versions, the graph and spec of one, a form to start
+//! a run of it, and a form to upload a new version.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    UploadForm,
+    api::{ParameterField, PipelineDetails, StartRun, pipeline_details},
+};
+use crate::{
+    dag_graph::{DagGraph, NodeLinks},
+    namespace::use_namespace,
+    shell::Loading,
+};
+
+/// The pipeline page, `/pipelines/:id?ns=&version=&scope=`.
+#[component]
+pub fn PipelineDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let version = Memo::new(move |_| query.with(|q| q.get("version").unwrap_or_default()));
+    let scope = Memo::new(move |_| query.with(|q| q.get("scope").unwrap_or_default()));
+    let details = Resource::new(move || (id.get(), version.get(), scope.get()), |(i, v, s)| pipeline_details(i, v, s));
+    view! {
+        <Transition fallback=|| view! { <Loading what="the pipeline" /> }>
+            {move || details.get().map(|result| result.map(|details| view! { <PipelineView details /> }))}
+        </Transition>
+    }
+}
+
+#[component]
+fn PipelineView(details: PipelineDetails) -> impl IntoView {
+    let namespace = use_namespace();
+    let ns = namespace.get_untracked();
+    let p = details.pipeline.clone();
+    let base = format!("/pipelines/{}?ns={ns}&version={}", p.id, details.version_id);
+    view! {
+        <Title text=p.name.clone() />
+        <p class="page-lead"><a href=format!("/pipelines?ns={ns}")>"Pipelines"</a></p>
+        <h1 class="page-title">{p.name.clone()}</h1>
+        {(!p.description.is_empty()).then(|| view! { <p class="page-lead">{p.description.clone()}</p> })}
+        <div class="run-layout">
+            <section class="card run-layout__graph">
+                <DagGraph view=details.dag.clone() links=NodeLinks { base, tasks: false } live=Signal::derive(Default::default) />
+            </section>
+            <section class="card run-layout__tasks">
+                <h2 class="card__title">"Start a run"</h2>
+                <RunForm pipeline_id=p.id.clone() version_id=details.version_id.clone() parameters=details.parameters.clone() default_name=p.name.clone() />
+            </section>
+        </div>
+        <section class="card">
+            <h2 class="card__title">"Versions"</h2>
+            <ul class="version-list">
+                {details.versions.iter().map(|v| {
+                    let current = v.id == details.version_id;
+                    view! {
+                        <li>
+                            <a href=format!("/pipelines/{}?ns={ns}&version={}", p.id, v.id) aria-current=current.then_some("true")>{v.name.clone()}</a>
+                            <span class="muted">{format!(" {}", v.created_at.format("%Y-%m-%d %H:%M"))}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <UploadForm pipeline_id=Some(p.id.clone()) />
+        </section>
+        <section class="card">
+            <details>
+                <summary>"Spec"</summary>
+                <pre class="code" data-testid="spec">{details.spec.clone()}</pre>
+            </details>
+        </section>
+    }
+}
+
+/// One typed field per pipeline parameter, defaults filled in; the server
+/// checks the values against the pipeline again and names what is wrong.
+#[component]
+fn RunForm(
+    pipeline_id: String,
+    version_id: String,
+    parameters: Vec<ParameterField>,
+    default_name: String,
+) -> impl IntoView {
+    let namespace = use_namespace();
+    let start = ServerAction::<StartRun>::new();
+    let error = move || start.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    view! {
+        <ActionForm action=start attr:data-testid="run-form">
+            <input type="hidden" name="namespace" prop:value=move || namespace.get().to_string() />
+            <input type="hidden" name="pipeline_id" value=pipeline_id />
+            <input type="hidden" name="version_id" value=version_id />
+            <label class="field">
+                <span>"Run name"</span>
+                <input class="input" type="text" name="display_name" value=format!("{default_name} run") maxlength="256" required=true />
+            </label>
+            {if parameters.is_empty() {
+                view! { <p class="muted">"This pipeline takes no parameters."</p> }.into_any()
+            } else {
+                parameters.into_iter().map(|p| view! { <ParameterInput field=p /> }).collect_view().into_any()
+            }}
+            <button class="button button--primary" type="submit">"Start run"</button>
+            {move || error().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ParameterInput(field: ParameterField) -> impl IntoView {
+    let name = format!("parameters[{}]", field.name);
+    let required = !field.optional && field.default.is_none();
+    let label = format!(
+        "{} ({}{})",
+        field.name,
+        field.kind,
+        if field.optional {
+            ", optional"
+        } else if field.default.is_some() {
+            ", has a default"
+        } else {
+            ""
+        }
+    );
+    let value = field.default.clone().unwrap_or_default();
+    let input = match field.kind.as_str() {
+        "integer" => view! { <input class="input" type="number" step="1" name=name value=value required=required /> }.into_any(),
+        "number" => view! { <input class="input" type="number" step="any" name=name value=value required=required /> }.into_any(),
+        "boolean" => view! {
+            <select class="input" name=name>
+                <option value="true" selected=value == "true">"true"</option>
+                <option value="false" selected=value != "true">"false"</option>
+            </select>
+        }.into_any(),
+        "list" | "struct" => view! {
+            <textarea class="input code" name=name rows="3" required=required placeholder=if field.kind == "list" { "[...] as JSON" } else { "{...} as JSON" }>{value}</textarea>
+        }.into_any(),
+        _ => view! { <input class="input" type="text" name=name value=value required=required /> }.into_any(),
+    };
+    view! { <label class="field" data-parameter=field.name.clone()><span>{label}</span>{input}</label> }
+}

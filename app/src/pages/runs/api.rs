@@ -1,0 +1,293 @@
+//! Server functions of the run pages, and what they return.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use model::dag::DagView;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A run as lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub display_name: String,
+    /// `RUNNING`, `SUCCEEDED`, ...
+    pub state: String,
+    /// When it started.
+    pub created_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Its experiment.
+    pub experiment_id: Option<String>,
+    /// The pipeline it came from.
+    pub pipeline_id: Option<String>,
+    /// The version it came from.
+    pub pipeline_version_id: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// One page of runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunsPage {
+    /// The runs.
+    pub runs: Vec<RunSummary>,
+    /// Token of the next page; empty on the last.
+    pub next: String,
+}
+
+/// A task as the task table shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskRow {
+    /// Its id.
+    pub id: String,
+    /// Its path in the run.
+    pub path: String,
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Whether its outputs came from the cache.
+    pub cached: bool,
+}
+
+/// Everything the run page shows at first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunDetails {
+    /// The run.
+    pub run: RunSummary,
+    /// The shown level of its DAG.
+    pub dag: DagView,
+    /// Every task.
+    pub tasks: Vec<TaskRow>,
+}
+
+/// One attempt of a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRow {
+    /// Its name (names its logs).
+    pub name: String,
+    /// 1 for the first.
+    pub number: u32,
+    /// How it ended.
+    pub state: String,
+    /// Exit code.
+    pub exit_code: Option<i64>,
+    /// Why it failed.
+    pub reason: Option<String>,
+}
+
+/// An output artifact of a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactRow {
+    /// Output name.
+    pub name: String,
+    /// Schema, e.g. `system.Model`.
+    pub schema_title: String,
+    /// Size in bytes, when a single file.
+    pub size_bytes: Option<i64>,
+    /// Where to download it.
+    pub href: String,
+}
+
+/// The side panel of a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskDetails {
+    /// The task.
+    pub task: TaskRow,
+    /// Resolved inputs, as pretty JSON.
+    pub inputs: String,
+    /// Outputs, as pretty JSON.
+    pub outputs: String,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+    /// Its attempts.
+    pub attempts: Vec<AttemptRow>,
+    /// Its output artifacts.
+    pub artifacts: Vec<ArtifactRow>,
+}
+
+/// Lines of a log from an offset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogChunk {
+    /// Complete lines, cleaned of terminal control codes.
+    pub lines: Vec<String>,
+    /// Offset to read on from.
+    pub next_offset: u64,
+}
+
+#[cfg(feature = "ssr")]
+fn summary(r: engine::runs::RunRecord) -> RunSummary {
+    RunSummary {
+        id: r.id,
+        display_name: r.display_name,
+        state: r.state,
+        created_at: r.created_at,
+        finished_at: r.finished_at,
+        experiment_id: r.experiment_id,
+        pipeline_id: r.pipeline_id,
+        pipeline_version_id: r.pipeline_version_id,
+        error: r.error,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn task_row(t: &engine::runs::TaskRecord) -> TaskRow {
+    TaskRow {
+        id: t.id.clone(),
+        path: t.path.clone(),
+        name: t.name.clone(),
+        state: t.state.clone(),
+        attempts: t.attempts,
+        started_at: t.started_at,
+        finished_at: t.finished_at,
+        cached: t.cached_from.is_some(),
+    }
+}
+
+/// A page of the namespace's runs: of one state if given, names containing
+/// `search`, sorted by `sort` (`created_at desc` by default).
+#[server(ListRuns, "/api/ui", endpoint = "list_runs")]
+pub async fn list_runs(
+    namespace: String,
+    state: String,
+    search: String,
+    sort: String,
+    token: String,
+) -> Result<RunsPage, AppError> {
+    use crate::error::ssr::{engine, principal};
+    let mut predicates = Vec::new();
+    if !state.is_empty() {
+        predicates.push(serde_json::json!({"key": "state", "operation": "EQUALS", "string_value": state}));
+    }
+    if !search.is_empty() {
+        predicates
+            .push(serde_json::json!({"key": "display_name", "operation": "IS_SUBSTRING", "string_value": search}));
+    }
+    let options = engine::listing::ListOptions {
+        page_size: 20,
+        page_token: token,
+        sort_by: sort,
+        filter: if predicates.is_empty() {
+            String::new()
+        } else {
+            serde_json::json!({"predicates": predicates}).to_string()
+        },
+    };
+    let page = engine()?.list_runs(&principal()?, &namespace, None, &options).await?;
+    Ok(RunsPage { runs: page.items.into_iter().map(summary).collect(), next: page.next_page_token })
+}
+
+/// The run page's data: the run, the level `scope` of its DAG, its tasks.
+#[server(GetRunDetails, "/api/ui", endpoint = "run_details")]
+pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppError> {
+    use crate::error::ssr::{engine, principal};
+    let (engine, principal) = (engine()?, principal()?);
+    let mut record = engine.run_record(&principal, &id).await?;
+    let dag = engine.run_dag_view(&principal, &id, &scope).await?;
+    let tasks = std::mem::take(&mut record.tasks).iter().map(task_row).collect();
+    Ok(RunDetails { run: summary(record), dag, tasks })
+}
+
+/// The side panel of one task.
+#[server(GetTaskDetails, "/api/ui", endpoint = "task_details")]
+pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails, AppError> {
+    use crate::error::ssr::{engine, principal};
+    let (engine, principal) = (engine()?, principal()?);
+    let record = engine.run_record(&principal, &run_id).await?;
+    let task = record
+        .tasks
+        .iter()
+        .find(|t| t.id == task_id)
+        .ok_or_else(|| AppError::NotFound(format!("task {task_id} not found in run {run_id}")))?;
+    let attempts = engine
+        .task_attempts(&principal, &run_id, &task_id)
+        .await?
+        .into_iter()
+        .map(|a| AttemptRow {
+            name: a.name,
+            number: a.number,
+            state: a.state,
+            exit_code: a.exit_code,
+            reason: a.reason,
+        })
+        .collect();
+    let artifacts = engine
+        .run_artifacts(&principal, &run_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.task == task.path)
+        .map(|a| ArtifactRow {
+            href: format!("/ui/artifacts/{run_id}/{task_id}/{}", a.name),
+            name: a.name,
+            schema_title: a.schema_title,
+            size_bytes: a.size_bytes,
+        })
+        .collect();
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    Ok(TaskDetails {
+        task: task_row(task),
+        inputs: pretty(&task.inputs),
+        outputs: pretty(&task.outputs),
+        reason: task.reason.clone(),
+        attempts,
+        artifacts,
+    })
+}
+
+/// Lines of attempt `attempt`'s output (`stdout` or `stderr`) from `offset`.
+#[server(GetTaskLog, "/api/ui", endpoint = "task_log")]
+pub async fn task_log(run_id: String, attempt: String, stream: String, offset: u64) -> Result<LogChunk, AppError> {
+    use crate::error::ssr::{engine, principal, runner};
+    let (engine, principal) = (engine()?, principal()?);
+    let run = engine.run_record(&principal, &run_id).await?;
+    let logs = runner()?.attempt_logs(&principal, &run.namespace, &attempt).await?;
+    let path = if stream == "stderr" { logs.stderr } else { logs.stdout };
+    match engine::logs::read(&path, offset) {
+        Ok(chunk) => Ok(LogChunk { lines: chunk.lines, next_offset: chunk.next_offset }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LogChunk { lines: Vec::new(), next_offset: 0 }),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a log");
+            Err(AppError::Internal)
+        }
+    }
+}
+
+/// Stops a run.
+#[server(TerminateRun, "/api/ui", endpoint = "terminate_run")]
+pub async fn terminate_run(id: String) -> Result<(), AppError> {
+    use crate::error::ssr::{principal, runner};
+    Ok(runner()?.terminate(&principal()?, &id).await?)
+}
+
+/// Runs a failed run's failed and not-run tasks again.
+#[server(RetryRun, "/api/ui", endpoint = "retry_run")]
+pub async fn retry_run(id: String) -> Result<(), AppError> {
+    use crate::error::ssr::{principal, runner};
+    Ok(runner()?.retry(&principal()?, &id).await?)
+}
+
+/// Archives a run.
+#[server(ArchiveRun, "/api/ui", endpoint = "archive_run")]
+pub async fn archive_run(id: String) -> Result<(), AppError> {
+    use crate::error::ssr::{principal, runner};
+    Ok(runner()?.archive(&principal()?, &id, true).await?)
+}
+
+/// Deletes a run and goes back to the list.
+#[server(DeleteRun, "/api/ui", endpoint = "delete_run")]
+pub async fn delete_run(id: String, namespace: String) -> Result<(), AppError> {
+    use crate::error::ssr::{principal, runner};
+    runner()?.delete(&principal()?, &id).await?;
+    leptos_axum::redirect(&format!("/runs?ns={namespace}"));
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! One run: header with actions, the DAG, the task table, and the panel of
+//! the task in `?task=`. States change live from the event stream.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use model::EventKind;
+
+use super::{
+    StateBadge,
+    api::{RunDetails, TaskRow, archive_run, delete_run, retry_run, run_details, terminate_run},
+    duration,
+    task_panel::TaskPanel,
+};
+use crate::{
+    dag_graph::{DagGraph, NodeLinks, encode},
+    live::use_live_events,
+    namespace::use_namespace,
+    shell::Loading,
+};
+
+/// The run page, `/runs/:id?ns=&scope=&task=`.
+#[component]
+pub fn RunDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let scope = Memo::new(move |_| query.with(|q| q.get("scope").unwrap_or_default()));
+    let task = Memo::new(move |_| query.with(|q| q.get("task").filter(|t| !t.is_empty())));
+    let live = use_live_events();
+    // The whole run reloads when it starts or ends again (retry, finish);
+    // task states in between come from the live map.
+    let ended = Memo::new(move |_| {
+        let id = id.get();
+        live.count(|e| match &e.kind {
+            EventKind::RunStarted { run_id, .. } | EventKind::RunFinished { run_id, .. } => *run_id == id,
+            _ => false,
+        })
+    });
+    let reconnected = Memo::new(move |_| live.connected.get());
+    let details = Resource::new(
+        move || (id.get(), scope.get(), ended.get(), reconnected.get()),
+        |(id, scope, _, _)| run_details(id, scope),
+    );
+    let live_states = Signal::derive(move || {
+        let id = id.get();
+        live.task_states.with(|states| {
+            states
+                .iter()
+                .filter(|((run, _), _)| *run == id)
+                .map(|((_, path), s)| (path.clone(), s.clone()))
+                .collect::<HashMap<_, _>>()
+        })
+    });
+    view! {
+        <Transition fallback=|| view! { <Loading what="the run" /> }>
+            {move || details.get().map(|result| result.map(|details| view! {
+                <RunView details live_states task=task />
+            }))}
+        </Transition>
+    }
+}
+
+#[component]
+fn RunView(
+    details: RunDetails,
+    live_states: Signal<HashMap<String, String>>,
+    task: Memo<Option<String>>,
+) -> impl IntoView {
+    let namespace = use_namespace();
+    let run = details.run.clone();
+    let base = format!("/runs/{}?ns={}", run.id, namespace.get_untracked());
+    let links = NodeLinks { base: base.clone(), tasks: true };
+    let scope = details.dag.scope.clone();
+    let run_id = run.id.clone();
+    view! {
+        <Title text=run.display_name.clone() />
+        <header class="run-header">
+            <div>
+                <p class="page-lead"><a href=format!("/runs?ns={}", namespace.get_untracked())>"Runs"</a></p>
+                <h1 class="page-title">{run.display_name.clone()}</h1>
+                <p class="run-header__meta">
+                    <StateBadge state=run.state.clone() />
+                    " started " <time datetime=run.created_at.to_rfc3339()>{run.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time>
+                    " \u{b7} " {duration(run.created_at, run.finished_at)}
+                </p>
+                {run.error.clone().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
+            </div>
+            <RunActions id=run.id.clone() state=run.state.clone() />
+        </header>
+        <div class="run-layout">
+            <section class="card run-layout__graph">
+                <DagGraph view=details.dag links live=live_states />
+            </section>
+            <section class="card run-layout__tasks">
+                <TaskTable tasks=details.tasks base=base.clone() scope live=live_states />
+            </section>
+        </div>
+        {move || task.get().map(|task_id| view! { <TaskPanel run_id=run_id.clone() task_id close=base.clone() live=live_states /> })}
+    }
+}
+
+/// Terminate, retry, archive and delete, as the run's state allows.
+#[component]
+fn RunActions(id: String, state: String) -> impl IntoView {
+    let namespace = use_namespace();
+    let terminate = ServerAction::<super::api::TerminateRun>::new();
+    let retry = ServerAction::<super::api::RetryRun>::new();
+    let archive = ServerAction::<super::api::ArchiveRun>::new();
+    let delete = ServerAction::<super::api::DeleteRun>::new();
+    let _ = (terminate_run, retry_run, archive_run, delete_run);
+    let error = Memo::new(move |_| {
+        [terminate.value().get(), retry.value().get(), archive.value().get(), delete.value().get()]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let running = state == "RUNNING";
+    let retryable = state == "FAILED" || state == "CANCELED";
+    let (id_terminate, id_retry, id_archive) = (id.clone(), id.clone(), id.clone());
+    view! {
+        <div class="run-actions">
+            {running.then(move || view! {
+                <ActionForm action=terminate><input type="hidden" name="id" value=id_terminate /><button class="button" type="submit">"Terminate"</button></ActionForm>
+            })}
+            {retryable.then(move || view! {
+                <ActionForm action=retry><input type="hidden" name="id" value=id_retry /><button class="button button--primary" type="submit" data-testid="retry">"Retry"</button></ActionForm>
+            })}
+            <ActionForm action=archive><input type="hidden" name="id" value=id_archive /><button class="button" type="submit">"Archive"</button></ActionForm>
+            <ActionForm action=delete>
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="namespace" value=move || namespace.get().to_string() />
+                <button class="button button--danger" type="submit">"Delete"</button>
+            </ActionForm>
+            {move || error.get().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+/// Columns the task table sorts by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Path,
+    State,
+    Started,
+    Duration,
+}
+
+/// Every task of the run, sortable and filterable; a row opens its panel.
+#[component]
+fn TaskTable(tasks: Vec<TaskRow>, base: String, scope: String, live: Signal<HashMap<String, String>>) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let sort = RwSignal::new(SortBy::Path);
+    let tasks = StoredValue::new(tasks);
+    let rows = move || {
+        let needle = filter.get().to_lowercase();
+        let states = live.get();
+        let mut rows: Vec<(TaskRow, String)> = tasks.with_value(|tasks| {
+            tasks
+                .iter()
+                .map(|t| (t.clone(), states.get(&t.path).cloned().unwrap_or_else(|| t.state.clone())))
+                .filter(|(t, s)| {
+                    needle.is_empty() || t.path.to_lowercase().contains(&needle) || s.to_lowercase().contains(&needle)
+                })
+                .collect()
+        });
+        match sort.get() {
+            SortBy::Path => {}
+            SortBy::State => rows.sort_by(|a, b| a.1.cmp(&b.1)),
+            SortBy::Started => rows.sort_by_key(|(t, _)| t.started_at),
+            SortBy::Duration => {
+                rows.sort_by_key(|(t, _)| std::cmp::Reverse(t.finished_at.zip(t.started_at).map(|(f, s)| f - s)))
+            }
+        }
+        rows.into_iter()
+            .map(|(t, state)| {
+                let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
+                let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
+                view! {
+                    <tr data-testid="task-row" data-state=state.clone()>
+                        <td><a href=href>{label}</a></td>
+                        <td><StateBadge state=state.clone() /></td>
+                        <td>{t.attempts}</td>
+                        <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>
+                        <td>{t.started_at.map(|s| duration(s, t.finished_at)).unwrap_or_default()}</td>
+                        <td>{if t.cached { "yes" } else { "" }}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let header = move |label: &'static str, by: SortBy| {
+        view! {
+            <th aria-sort=move || (sort.get() == by).then_some("ascending")>
+                <button class="th-button" type="button" on:click=move |_| sort.set(by)>{label}</button>
+            </th>
+        }
+    };
+    view! {
+        <div class="toolbar">
+            <h2 class="card__title">"Tasks"</h2>
+            <input class="input" type="search" placeholder="Filter tasks" aria-label="Filter tasks"
+                on:input=move |ev| filter.set(event_target_value(&ev)) prop:value=move || filter.get() />
+        </div>
+        <div class="table-scroll">
+            <table class="table" data-testid="task-table">
+                <thead><tr>
+                    {header("Task", SortBy::Path)}{header("State", SortBy::State)}<th>"Attempts"</th>
+                    {header("Started", SortBy::Started)}{header("Duration", SortBy::Duration)}<th>"Cached"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
