@@ -99,13 +99,22 @@ enum ConfigCommand {
     Default,
 }
 
+/// Stack of each runtime worker thread (virtual memory; only what is used is resident).
+const WORKER_STACK_BYTES: usize = 32 * 1024 * 1024;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Supervising a step needs no runtime: keep the wrapper as small as the step allows.
     if let Command::Supervise { exit_file, argv } = &cli.command {
         std::process::exit(supervisor::supervise(exit_file, argv));
     }
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Rendering a page of thousands of graph nodes nests deeply in
+        // Leptos's view types; the default 2 MiB overflowed at 5,000 nodes.
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()?
+        .block_on(run(cli))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

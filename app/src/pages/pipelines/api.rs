@@ -121,6 +121,10 @@ pub async fn pipeline_details(id: String, version: String, scope: String) -> Res
             };
             let default = def.default.as_ref().map(|v| match v {
                 serde_json::Value::String(s) => s.clone(),
+                // The KFP compiler writes integer defaults as 5.0.
+                serde_json::Value::Number(n) if def.kind == T::NumberInteger => {
+                    n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f:.0}"))
+                }
                 other => other.to_string(),
             });
             ParameterField { name: name.clone(), kind: kind.to_owned(), default, optional: def.optional }

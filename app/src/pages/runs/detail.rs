@@ -149,48 +149,65 @@ enum SortBy {
     Duration,
 }
 
+/// Most rows the task table draws; a filter narrows bigger runs down.
+const MAX_TASK_ROWS: usize = 500;
+
 /// Every task of the run, sortable and filterable; a row opens its panel.
+/// Rows are built when the filter or order changes; a live update only
+/// changes the state cell of its row.
 #[component]
 fn TaskTable(tasks: Vec<TaskRow>, base: String, scope: String, live: Signal<HashMap<String, String>>) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(SortBy::Path);
+    let total = tasks.len();
     let tasks = StoredValue::new(tasks);
-    let rows = move || {
+    let shown = Memo::new(move |_| {
         let needle = filter.get().to_lowercase();
-        let states = live.get();
-        let mut rows: Vec<(TaskRow, String)> = tasks.with_value(|tasks| {
+        let mut rows: Vec<TaskRow> = tasks.with_value(|tasks| {
             tasks
                 .iter()
-                .map(|t| (t.clone(), states.get(&t.path).cloned().unwrap_or_else(|| t.state.clone())))
-                .filter(|(t, s)| {
-                    needle.is_empty() || t.path.to_lowercase().contains(&needle) || s.to_lowercase().contains(&needle)
+                .filter(|t| {
+                    needle.is_empty()
+                        || t.path.to_lowercase().contains(&needle)
+                        || t.state.to_lowercase().contains(&needle)
                 })
+                .cloned()
                 .collect()
         });
         match sort.get() {
             SortBy::Path => {}
-            SortBy::State => rows.sort_by(|a, b| a.1.cmp(&b.1)),
-            SortBy::Started => rows.sort_by_key(|(t, _)| t.started_at),
+            SortBy::State => rows.sort_by(|a, b| a.state.cmp(&b.state)),
+            SortBy::Started => rows.sort_by_key(|t| t.started_at),
             SortBy::Duration => {
-                rows.sort_by_key(|(t, _)| std::cmp::Reverse(t.finished_at.zip(t.started_at).map(|(f, s)| f - s)))
+                rows.sort_by_key(|t| std::cmp::Reverse(t.finished_at.zip(t.started_at).map(|(f, s)| f - s)))
             }
         }
-        rows.into_iter()
-            .map(|(t, state)| {
-                let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
-                let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
-                view! {
-                    <tr data-testid="task-row" data-state=state.clone()>
-                        <td><a href=href>{label}</a></td>
-                        <td><StateBadge state=state.clone() /></td>
-                        <td>{t.attempts}</td>
-                        <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>
-                        <td>{t.started_at.map(|s| duration(s, t.finished_at)).unwrap_or_default()}</td>
-                        <td>{if t.cached { "yes" } else { "" }}</td>
-                    </tr>
-                }
-            })
-            .collect_view()
+        let matching = rows.len();
+        rows.truncate(MAX_TASK_ROWS);
+        (rows, matching)
+    });
+    let rows = move || {
+        shown.with(|(rows, _)| {
+            rows.iter()
+                .map(|t| {
+                    let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
+                    let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
+                    let (path, stored) = (t.path.clone(), t.state.clone());
+                    let state =
+                        Signal::derive(move || live.with(|l| l.get(&path).cloned()).unwrap_or_else(|| stored.clone()));
+                    view! {
+                        <tr data-testid="task-row" data-state=state>
+                            <td><a href=href>{label}</a></td>
+                            <td><StateBadge state=state /></td>
+                            <td>{t.attempts}</td>
+                            <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>
+                            <td>{t.started_at.map(|s| duration(s, t.finished_at)).unwrap_or_default()}</td>
+                            <td>{if t.cached { "yes" } else { "" }}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
     };
     let header = move |label: &'static str, by: SortBy| {
         view! {
@@ -199,12 +216,21 @@ fn TaskTable(tasks: Vec<TaskRow>, base: String, scope: String, live: Signal<Hash
             </th>
         }
     };
+    let note = move || {
+        let matching = shown.with(|(_, m)| *m);
+        (matching > MAX_TASK_ROWS).then(|| {
+            format!(
+                "Showing {MAX_TASK_ROWS} of {matching} matching tasks ({total} in the run); filter to narrow them down."
+            )
+        })
+    };
     view! {
         <div class="toolbar">
             <h2 class="card__title">"Tasks"</h2>
             <input class="input" type="search" placeholder="Filter tasks" aria-label="Filter tasks"
                 on:input=move |ev| filter.set(event_target_value(&ev)) prop:value=move || filter.get() />
         </div>
+        {move || note().map(|n| view! { <p class="muted">{n}</p> })}
         <div class="table-scroll">
             <table class="table" data-testid="task-table">
                 <thead><tr>
