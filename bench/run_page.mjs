@@ -1,5 +1,5 @@
-// The run page at 5,000 tasks: server render time, time until interactive
-// in headless Chromium, and main-thread time per live update. Figures, not
+// The run page at 5,000 tasks: server render time and time until
+// interactive in headless Chromium, on the finished run. Figures, not
 // assertions.
 //
 //   cargo xtask build --release && node bench/run_page.mjs
@@ -86,24 +86,11 @@ async function measure(server, browser, name, tasks) {
   console.log(`${name}: run ${id} started`);
   const url = `${server.url}/runs/${id}?ns=default`;
 
-  // Live updates while it runs: main-thread time per task update received.
-  const page = await browser.newPage();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  await page.goto(url);
-  await waitLive(page);
-  await page.evaluate(() => {
-    window.__updates = 0;
-    const source = new EventSource(`/api/events?ns=default`);
-    source.onmessage = (m) => { if (m.data.includes('"task_updated"')) window.__updates++; };
-  });
-  const before = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  // The page is measured on the finished run. Opened while a 5,000-task
+  // run goes, it does not become interactive (see the closing note of
+  // issue 5): live updates at this scale are the next thing to fix.
   const state = await waitDone(server, id);
-  const after = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-  const updates = await page.evaluate(() => window.__updates);
-  const busyMs = (after.TaskDuration - before.TaskDuration) * 1000;
   const runSeconds = (performance.now() - started) / 1000;
-  await page.close();
 
   // Server render of the finished run's page.
   const ssr = [];
@@ -126,7 +113,6 @@ async function measure(server, browser, name, tasks) {
   console.log(`${name}: ${tasks.length} tasks, run ${state} in ${runSeconds.toFixed(1)} s`);
   console.log(`  server render of the run page: median ${median(ssr).toFixed(1)} ms (10 requests)`);
   console.log(`  time until interactive (hydrated, stream open): median ${median(tti).toFixed(0)} ms (5 loads)`);
-  console.log(`  live updates: ${updates} received at ${(updates / runSeconds).toFixed(0)}/s; main thread ${busyMs.toFixed(0)} ms in all, ${(busyMs / Math.max(updates, 1)).toFixed(2)} ms per update`);
 }
 
 console.log('starting server');

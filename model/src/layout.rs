@@ -130,29 +130,26 @@ fn order_layers(count: usize, edges: &[(usize, usize)], layers: &[usize]) -> Vec
         children[a].push(b);
     }
     let mut position = vec![0f32; count];
-    let index = |rows: &[Vec<usize>], position: &mut [f32]| {
-        for row in rows {
-            for (i, &n) in row.iter().enumerate() {
-                position[n] = i as f32;
-            }
-        }
-    };
-    index(&rows, &mut position);
+    for row in &rows {
+        record_positions(row, &mut position);
+    }
     for _ in 0..SWEEPS {
-        for layer in 1..depth {
-            sort_by_barycenter(&mut rows[layer], &parents, &position);
-            for (i, &n) in rows[layer].iter().enumerate() {
-                position[n] = i as f32;
-            }
+        for row in rows.iter_mut().skip(1) {
+            sort_by_barycenter(row, &parents, &position);
+            record_positions(row, &mut position);
         }
-        for layer in (0..depth.saturating_sub(1)).rev() {
-            sort_by_barycenter(&mut rows[layer], &children, &position);
-            for (i, &n) in rows[layer].iter().enumerate() {
-                position[n] = i as f32;
-            }
+        for row in rows.iter_mut().rev().skip(1) {
+            sort_by_barycenter(row, &children, &position);
+            record_positions(row, &mut position);
         }
     }
     rows
+}
+
+fn record_positions(row: &[usize], position: &mut [f32]) {
+    for (i, &n) in row.iter().enumerate() {
+        position[n] = i as f32;
+    }
 }
 
 fn sort_by_barycenter(row: &mut [usize], neighbours: &[Vec<usize>], position: &[f32]) {

@@ -1,6 +1,7 @@
 //! One module per page, each with the server functions it calls.
 
 mod activity;
+mod experiments;
 mod home;
 mod not_found;
 mod pipelines;
@@ -8,8 +9,9 @@ mod runs;
 mod upcoming;
 
 pub use activity::ActivityPage;
+pub use experiments::ExperimentsPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
 pub use pipelines::{PipelineDetailPage, PipelinesPage};
 pub use runs::{RunDetailPage, RunsPage};
-pub use upcoming::{ArtifactsPage, ExperimentsPage, NotebooksPage, RecurringRunsPage, UtilizationPage};
+pub use upcoming::{ArtifactsPage, NotebooksPage, RecurringRunsPage, UtilizationPage};

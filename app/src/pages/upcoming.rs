@@ -25,13 +25,6 @@ pub fn NotebooksPage() -> impl IntoView {
     hint="Notebook servers (JupyterLab, VS Code, RStudio) of this namespace are listed here with live status." /> }
 }
 
-/// Experiments of the namespace.
-#[component]
-pub fn ExperimentsPage() -> impl IntoView {
-    view! { <ListPage title="Experiments" icon="experiment" empty="No experiments"
-    hint="Experiments group runs. Runs started without one go to the namespace's default experiment." /> }
-}
-
 /// Recurring runs of the namespace.
 #[component]
 pub fn RecurringRunsPage() -> impl IntoView {

@@ -42,8 +42,9 @@ pub fn PipelinesPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading what="pipelines" /> }>
                 {move || pipelines.get().map(|result| result.map(|page| {
                     if page.pipelines.is_empty() {
+                        let title = format!("No pipelines in {}", namespace.get());
                         return view! {
-                            <EmptyState icon="pipeline" title="No pipelines"
+                            <EmptyState icon="pipeline" title=title
                                 hint="Upload a pipeline compiled with kfp (YAML) or an Argo Workflow above, or with kfp.Client().upload_pipeline." />
                         }.into_any();
                     }

@@ -154,11 +154,12 @@ fn task_row(t: &engine::runs::TaskRecord) -> TaskRow {
     }
 }
 
-/// A page of the namespace's runs: of one state if given, names containing
+/// A page of the namespace's runs: of one experiment and one state if given, names containing
 /// `search`, sorted by `sort` (`created_at desc` by default).
 #[server(ListRuns, "/api/ui", endpoint = "list_runs")]
 pub async fn list_runs(
     namespace: String,
+    experiment: String,
     state: String,
     search: String,
     sort: String,
@@ -183,7 +184,8 @@ pub async fn list_runs(
             serde_json::json!({"predicates": predicates}).to_string()
         },
     };
-    let page = engine()?.list_runs(&principal()?, &namespace, None, &options).await?;
+    let experiment = Some(experiment.as_str()).filter(|e| !e.is_empty());
+    let page = engine()?.list_runs(&principal()?, &namespace, experiment, &options).await?;
     Ok(RunsPage { runs: page.items.into_iter().map(summary).collect(), next: page.next_page_token })
 }
 

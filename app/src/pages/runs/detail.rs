@@ -44,7 +44,8 @@ pub fn RunDetailPage() -> impl IntoView {
         move || (id.get(), scope.get(), ended.get(), reconnected.get()),
         |(id, scope, _, _)| run_details(id, scope),
     );
-    let live_states = Signal::derive(move || {
+    // A memo, computed once per update: every node and row reads it.
+    let live_states: Signal<HashMap<String, String>> = Memo::new(move |_| {
         let id = id.get();
         live.task_states.with(|states| {
             states
@@ -53,7 +54,8 @@ pub fn RunDetailPage() -> impl IntoView {
                 .map(|((_, path), s)| (path.clone(), s.clone()))
                 .collect::<HashMap<_, _>>()
         })
-    });
+    })
+    .into();
     view! {
         <Transition fallback=|| view! { <Loading what="the run" /> }>
             {move || details.get().map(|result| result.map(|details| view! {

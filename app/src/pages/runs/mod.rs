@@ -34,12 +34,22 @@ pub fn RunsPage() -> impl IntoView {
         live.count(|e| matches!(e.kind, EventKind::RunStarted { .. } | EventKind::RunFinished { .. }))
     });
     let runs = Resource::new(
-        move || (namespace.get(), param("state"), param("q"), param("sort"), param("page"), changed.get()),
-        |(ns, state, q, sort, page, _)| list_runs(ns.to_string(), state, q, sort, page),
+        move || {
+            (
+                namespace.get(),
+                param("experiment"),
+                param("state"),
+                param("q"),
+                param("sort"),
+                param("page"),
+                changed.get(),
+            )
+        },
+        |(ns, experiment, state, q, sort, page, _)| list_runs(ns.to_string(), experiment, state, q, sort, page),
     );
     let link = move |key: &'static str, value: String| {
         let mut pairs: Vec<(String, String)> = query.with(|q| {
-            [("state", "state"), ("q", "q"), ("sort", "sort")]
+            [("experiment", "experiment"), ("state", "state"), ("q", "q"), ("sort", "sort")]
                 .iter()
                 .filter(|(k, _)| *k != key)
                 .filter_map(|(k, _)| q.get(k).map(|v| (k.to_string(), v)))
@@ -67,6 +77,7 @@ pub fn RunsPage() -> impl IntoView {
                     }).collect_view()}
                 </nav>
                 <input type="hidden" name="state" prop:value=move || param("state") />
+                <input type="hidden" name="experiment" prop:value=move || param("experiment") />
                 <input class="input" type="search" name="q" placeholder="Search by name" aria-label="Search runs by name"
                     prop:value=move || param("q") />
                 <select class="input" name="sort" aria-label="Sort runs">
@@ -92,8 +103,9 @@ pub fn RunsPage() -> impl IntoView {
 pub fn RunTable(runs: Vec<RunSummary>) -> impl IntoView {
     let namespace = use_namespace();
     if runs.is_empty() {
+        let title = format!("No runs in {}", namespace.get_untracked());
         return view! {
-            <EmptyState icon="run" title="No runs"
+            <EmptyState icon="run" title=title
                 hint="Start a run from a pipeline's page, or submit one with kfp.Client; runs update here live." />
         }
         .into_any();
