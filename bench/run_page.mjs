@@ -1,6 +1,6 @@
-// The run page at 5,000 tasks: server render time and time until
-// interactive in headless Chromium, on the finished run. Figures, not
-// assertions.
+// The run page at 5,000 tasks: time until interactive and main-thread time
+// per live update with the page open while the run goes; server render time
+// and time until interactive on the finished run. Figures, not assertions.
 //
 //   cargo xtask build --release && node bench/run_page.mjs
 //
@@ -86,11 +86,28 @@ async function measure(server, browser, name, tasks) {
   console.log(`${name}: run ${id} started`);
   const url = `${server.url}/runs/${id}?ns=default`;
 
-  // The page is measured on the finished run. Opened while a 5,000-task
-  // run goes, it does not become interactive (see the closing note of
-  // issue 5): live updates at this scale are the next thing to fix.
+  // Opened while the run goes: time until interactive, then main-thread
+  // time per task update received until the run ends.
+  const page = await browser.newPage();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const opened = performance.now();
+  await page.goto(url, { timeout: 300_000 });
+  await page.locator('[data-testid=live-indicator].live-indicator--on').waitFor({ timeout: 300_000 });
+  const liveAfter = performance.now() - opened;
+  await page.evaluate(() => {
+    window.__updates = 0;
+    const source = new EventSource('/api/events?ns=default');
+    source.onmessage = (m) => { if (m.data.includes('"task_updated"')) window.__updates++; };
+  });
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
   const state = await waitDone(server, id);
+  const after = await metrics();
   const runSeconds = (performance.now() - started) / 1000;
+  const updates = await page.evaluate(() => window.__updates);
+  const busyMs = (after.TaskDuration - before.TaskDuration) * 1000;
+  await page.close();
 
   // Server render of the finished run's page.
   const ssr = [];
@@ -111,6 +128,7 @@ async function measure(server, browser, name, tasks) {
     await p.close();
   }
   console.log(`${name}: ${tasks.length} tasks, run ${state} in ${runSeconds.toFixed(1)} s`);
+  console.log(`  opened while it ran: interactive after ${liveAfter.toFixed(0)} ms; ${updates} task updates after that, main thread ${busyMs.toFixed(0)} ms in all, ${(busyMs / Math.max(updates, 1)).toFixed(2)} ms per update`);
   console.log(`  server render of the run page: median ${median(ssr).toFixed(1)} ms (10 requests)`);
   console.log(`  time until interactive (hydrated, stream open): median ${median(tti).toFixed(0)} ms (5 loads)`);
 }

@@ -28,6 +28,8 @@ pub struct LiveEvents {
     pub task_states: RwSignal<std::collections::HashMap<(String, String), String>>,
     /// Whether the stream is connected.
     pub connected: RwSignal<bool>,
+    /// Task updates received since the last animation frame.
+    pending_tasks: StoredValue<Vec<(String, String, String)>>,
 }
 
 impl LiveEvents {
@@ -36,18 +38,14 @@ impl LiveEvents {
             events: RwSignal::new(VecDeque::new()),
             task_states: RwSignal::default(),
             connected: RwSignal::new(false),
+            pending_tasks: StoredValue::new(Vec::new()),
         }
     }
 
     /// Appends an event, dropping the oldest beyond [`KEPT_EVENTS`].
     pub fn push(&self, event: Event) {
         if let model::EventKind::TaskUpdated { run_id, path, state } = event.kind {
-            self.task_states.update(|states| {
-                if states.len() >= KEPT_TASK_STATES {
-                    states.clear();
-                }
-                states.insert((run_id, path), state);
-            });
+            self.queue_task_state(run_id, path, state);
             return;
         }
         self.events.update(|events| {
@@ -57,6 +55,43 @@ impl LiveEvents {
             events.push_back(event);
             while events.len() > KEPT_EVENTS {
                 events.pop_front();
+            }
+        });
+    }
+
+    /// Queues a task's new state. A big run sends hundreds of updates a
+    /// second; they are applied together once per animation frame, so the
+    /// page recomputes what depends on them at most once a frame.
+    fn queue_task_state(&self, run_id: String, path: String, state: String) {
+        let first = self.pending_tasks.try_update_value(|pending| {
+            pending.push((run_id, path, state));
+            pending.len() == 1
+        });
+        let backlog = self.pending_tasks.with_value(Vec::len);
+        // A hidden tab gets no animation frames: never let the queue grow past the map.
+        if backlog >= KEPT_TASK_STATES {
+            self.flush_task_states();
+        } else if first == Some(true) {
+            let live = *self;
+            #[cfg(feature = "hydrate")]
+            request_animation_frame(move || live.flush_task_states());
+            #[cfg(not(feature = "hydrate"))]
+            live.flush_task_states();
+        }
+    }
+
+    /// Applies the queued task states in one update.
+    fn flush_task_states(&self) {
+        let pending = self.pending_tasks.try_update_value(std::mem::take).unwrap_or_default();
+        if pending.is_empty() {
+            return;
+        }
+        self.task_states.update(|states| {
+            if states.len() + pending.len() > KEPT_TASK_STATES {
+                states.clear();
+            }
+            for (run_id, path, state) in pending {
+                states.insert((run_id, path), state);
             }
         });
     }
