@@ -70,23 +70,12 @@ pub async fn upload(
     match outcome {
         Ok(id) => Redirect::to(&format!("/pipelines/{id}?ns={namespace}")).into_response(),
         Err((file, error)) => {
-            let query = [("ns", namespace.as_str()), ("file", file.as_str()), ("upload_error", &error.to_string())]
-                .iter()
-                .map(|(k, v)| format!("{k}={}", encode(v)))
-                .collect::<Vec<_>>()
-                .join("&");
+            let message = error.to_string();
+            let query = serde_urlencoded::to_string([("ns", &namespace), ("file", &file), ("upload_error", &message)])
+                .unwrap_or_default();
             Redirect::to(&format!("{back}?{query}")).into_response()
         }
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `GET /ui/artifacts/{run}/{task}/{name}`: an output artifact as a download.
@@ -105,8 +94,8 @@ pub async fn log(
     Extension(principal): Extension<Principal>,
     Path((run_id, attempt, stream)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let run = state.engine.run_record(&principal, &run_id).await?;
-    let logs = state.runner.attempt_logs(&principal, &run.namespace, &attempt).await?;
+    let (namespace, _) = state.engine.authorize_run(&principal, &run_id, model::Verb::Get).await?;
+    let logs = state.runner.attempt_logs(&principal, &namespace, &attempt).await?;
     let file = match stream.as_str() {
         "stdout" => logs.stdout,
         "stderr" => logs.stderr,

@@ -198,8 +198,8 @@ impl Engine {
         Ok(run)
     }
 
-    /// The namespace of run `id`, after authorizing `verb` there.
-    pub(crate) async fn authorize_run(&self, principal: &Principal, id: &str, verb: Verb) -> Result<(String, String)> {
+    /// The namespace and state of run `id`, after authorizing `verb` there.
+    pub async fn authorize_run(&self, principal: &Principal, id: &str, verb: Verb) -> Result<(String, String)> {
         let row: Option<(String, String)> = sqlx::query_as("SELECT namespace, state FROM runs WHERE id = ?")
             .bind(id)
             .fetch_optional(self.store.pool())

@@ -49,24 +49,20 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
     }
 }
 
-/// Parses and validates a spec, and returns it as JSON too, the form the
-/// KFP API stores and serves: the IR, or `{pipeline_spec, platform_spec}`
-/// when the file holds a platform spec after it, as `kfp` writes them.
-pub fn parse_to_json(bytes: &[u8]) -> Result<(Plan, serde_json::Value), SpecError> {
+/// Loads a spec file (bounded) into the JSON form the KFP API stores and
+/// serves, without validating it: the IR, or `{pipeline_spec,
+/// platform_spec}` when the file holds a platform spec after it, as `kfp`
+/// writes them. [`parse_json`] validates it.
+pub fn load_json(bytes: &[u8]) -> Result<serde_json::Value, SpecError> {
     let mut documents = yaml::load(bytes)?;
-    let first = documents.first().ok_or(SpecError::Empty)?;
-    let plan = match detect(first)? {
-        SpecFormat::KfpIr => kfp::compile(&documents)?,
-        SpecFormat::ArgoWorkflow => argo::compile(first)?,
-    };
-    let json = match documents.len() {
-        1 => documents.remove(0),
+    match documents.len() {
+        0 => Err(SpecError::Empty),
+        1 => Ok(documents.remove(0)),
         _ => {
             let platform = documents.remove(1);
-            serde_json::json!({"pipeline_spec": documents.remove(0), "platform_spec": platform})
+            Ok(serde_json::json!({"pipeline_spec": documents.remove(0), "platform_spec": platform}))
         }
-    };
-    Ok((plan, json))
+    }
 }
 
 /// Parses and validates a spec given as JSON, as the KFP API carries it:

@@ -82,6 +82,40 @@ fn custom_method(segment: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Where a run or recurring run takes its spec from: `pipeline_spec`, or
+/// else `pipeline_version_reference` (its newest version when none is named).
+fn run_source(
+    spec: serde_json::Value,
+    reference: Option<wire::VersionReferenceJson>,
+    what: &str,
+) -> Result<engine::runs::RunSource, crate::ApiError> {
+    use engine::runs::RunSource;
+    match (spec, reference) {
+        (serde_json::Value::Null, Some(r)) if !r.pipeline_id.is_empty() => Ok(RunSource::Version {
+            pipeline_id: r.pipeline_id,
+            version_id: Some(r.pipeline_version_id).filter(|v| !v.is_empty()),
+        }),
+        (serde_json::Value::Null, _) => Err(crate::ApiError::BadRequest(format!(
+            "{what} needs pipeline_spec or pipeline_version_reference.pipeline_id"
+        ))),
+        (spec, _) => Ok(RunSource::Spec(spec)),
+    }
+}
+
+/// The namespace a request acts in: the experiment's when it names one
+/// (runs live where their experiment does), else `namespace` or the default.
+async fn scope_namespace(
+    state: &crate::AppState,
+    principal: &model::Principal,
+    experiment_id: Option<&str>,
+    namespace: &str,
+) -> Result<String, crate::ApiError> {
+    Ok(match experiment_id.filter(|e| !e.is_empty()) {
+        Some(id) => state.engine.experiment(principal, id).await?.namespace,
+        None => namespace_or_default(namespace).to_owned(),
+    })
+}
+
 /// An empty JSON object, what KFP answers for actions.
 fn done() -> Json<Value> {
     Json(json!({}))

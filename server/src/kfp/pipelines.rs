@@ -27,8 +27,9 @@ pub struct UploadParams {
     pipelineid: String,
 }
 
+/// The spec in an uploaded file, as JSON; the engine validates it when it stores it.
 pub(crate) fn spec_of(bytes: &[u8]) -> Result<Value, ApiError> {
-    Ok(engine::spec::parse_to_json(bytes).map_err(engine::Error::from)?.1)
+    Ok(engine::spec::load_json(bytes).map_err(engine::Error::from)?)
 }
 
 /// A file name without its package extension: the default pipeline name.

@@ -4,17 +4,13 @@ use axum::{
     Extension, Json,
     extract::{Path, State},
 };
-use engine::{
-    recurring::{NewRecurringRun, Schedule, Trigger},
-    runs::RunSource,
-};
+use engine::recurring::{NewRecurringRun, Schedule, Trigger};
 use model::Principal;
 use serde_json::Value;
 
 use super::{
     custom_method,
     extract::{Body, ListParams, Params},
-    namespace_or_default,
     wire::{self, RecurringRunJson},
 };
 use crate::{ApiError, AppState};
@@ -42,23 +38,9 @@ pub async fn create(
             ));
         }
     };
-    let source = match (body.pipeline_spec, body.pipeline_version_reference) {
-        (Value::Null, Some(r)) if !r.pipeline_id.is_empty() => RunSource::Version {
-            pipeline_id: r.pipeline_id,
-            version_id: Some(r.pipeline_version_id).filter(|v| !v.is_empty()),
-        },
-        (Value::Null, _) => {
-            return Err(ApiError::BadRequest(
-                "a recurring run needs pipeline_spec or pipeline_version_reference.pipeline_id".into(),
-            ));
-        }
-        (spec, _) => RunSource::Spec(spec),
-    };
+    let source = super::run_source(body.pipeline_spec, body.pipeline_version_reference, "a recurring run")?;
     let experiment_id = Some(body.experiment_id).filter(|e| !e.is_empty());
-    let namespace = match &experiment_id {
-        Some(id) => state.engine.experiment(&principal, id).await?.namespace,
-        None => namespace_or_default(&body.namespace).to_owned(),
-    };
+    let namespace = super::scope_namespace(&state, &principal, experiment_id.as_deref(), &body.namespace).await?;
     let new = NewRecurringRun {
         namespace,
         display_name: body.display_name,
@@ -81,10 +63,7 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Params(params): Params<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let namespace = match params.experiment() {
-        Some(id) => state.engine.experiment(&principal, id).await?.namespace,
-        None => params.namespace().to_owned(),
-    };
+    let namespace = super::scope_namespace(&state, &principal, params.experiment(), &params.namespace).await?;
     let page = state.engine.list_recurring_runs(&principal, &namespace, params.experiment(), &params.options()).await?;
     // KFP's proto names this one field in camel case.
     Ok(Json(wire::page::<_, RecurringRunJson>("recurringRuns", page)))

@@ -10,7 +10,7 @@ use axum::{
     response::IntoResponse,
 };
 use base64::Engine as _;
-use engine::runs::{NewRun, RunSource};
+use engine::runs::NewRun;
 use model::Principal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -37,24 +37,9 @@ pub async fn create(
     Params(params): Params<CreateParams>,
     Body(body): Body<RunJson>,
 ) -> Result<Json<RunJson>, ApiError> {
-    let source = match (body.pipeline_spec, body.pipeline_version_reference) {
-        (Value::Null, Some(reference)) if !reference.pipeline_id.is_empty() => RunSource::Version {
-            pipeline_id: reference.pipeline_id,
-            version_id: Some(reference.pipeline_version_id).filter(|v| !v.is_empty()),
-        },
-        (Value::Null, _) => {
-            return Err(ApiError::BadRequest(
-                "a run needs pipeline_spec or pipeline_version_reference.pipeline_id".into(),
-            ));
-        }
-        (spec, _) => RunSource::Spec(spec),
-    };
+    let source = super::run_source(body.pipeline_spec, body.pipeline_version_reference, "a run")?;
     let experiment_id = Some(body.experiment_id).filter(|e| !e.is_empty()).or(Some(params.experiment_id));
-    // The namespace is the experiment's when one is named, else the default.
-    let namespace = match experiment_id.as_deref().filter(|e| !e.is_empty()) {
-        Some(id) => state.engine.experiment(&principal, id).await?.namespace,
-        None => namespace_or_default("").to_owned(),
-    };
+    let namespace = super::scope_namespace(&state, &principal, experiment_id.as_deref(), "").await?;
     let new = NewRun {
         namespace,
         display_name: body.display_name,
@@ -73,11 +58,7 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Params(params): Params<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    // Runs of an experiment live where the experiment does.
-    let namespace = match params.experiment() {
-        Some(id) => state.engine.experiment(&principal, id).await?.namespace,
-        None => params.namespace().to_owned(),
-    };
+    let namespace = super::scope_namespace(&state, &principal, params.experiment(), &params.namespace).await?;
     let page = state.engine.list_runs(&principal, &namespace, params.experiment(), &params.options()).await?;
     Ok(Json(wire::page::<_, RunJson>("runs", page)))
 }

@@ -224,10 +224,7 @@ impl From<RunRecord> for RunJson {
                 _ => None,
             },
             runtime_config: RuntimeConfigJson {
-                parameters: match r.parameters {
-                    Value::Object(map) => map.into_iter().collect(),
-                    _ => BTreeMap::new(),
-                },
+                parameters: parameter_map(r.parameters),
                 pipeline_root: r.pipeline_root,
             },
             service_account: String::new(),
@@ -392,10 +389,7 @@ impl From<RecurringRun> for RecurringRunJson {
             }),
             pipeline_version_id: String::new(),
             runtime_config: RuntimeConfigJson {
-                parameters: match r.parameters {
-                    Value::Object(map) => map.into_iter().collect(),
-                    _ => BTreeMap::new(),
-                },
+                parameters: parameter_map(r.parameters),
                 pipeline_root: r.pipeline_root,
             },
             service_account: String::new(),
@@ -409,6 +403,14 @@ impl From<RecurringRun> for RecurringRunJson {
             namespace: r.namespace,
             experiment_id: r.experiment_id,
         }
+    }
+}
+
+/// Stored parameters (a JSON object) as `runtime_config.parameters`.
+fn parameter_map(parameters: Value) -> BTreeMap<String, Value> {
+    match parameters {
+        Value::Object(map) => map.into_iter().collect(),
+        _ => BTreeMap::new(),
     }
 }
 

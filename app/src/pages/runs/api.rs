@@ -251,8 +251,8 @@ pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails
 pub async fn task_log(run_id: String, attempt: String, stream: String, offset: u64) -> Result<LogChunk, AppError> {
     use crate::error::ssr::{engine, principal, runner};
     let (engine, principal) = (engine()?, principal()?);
-    let run = engine.run_record(&principal, &run_id).await?;
-    let logs = runner()?.attempt_logs(&principal, &run.namespace, &attempt).await?;
+    let (namespace, _) = engine.authorize_run(&principal, &run_id, model::Verb::Get).await?;
+    let logs = runner()?.attempt_logs(&principal, &namespace, &attempt).await?;
     let path = if stream == "stderr" { logs.stderr } else { logs.stdout };
     match engine::logs::read(&path, offset) {
         Ok(chunk) => Ok(LogChunk { lines: chunk.lines, next_offset: chunk.next_offset }),

@@ -76,6 +76,8 @@ fn RunView(
     let base = format!("/runs/{}?ns={}", run.id, namespace.get_untracked());
     let links = NodeLinks { base: base.clone(), tasks: true };
     let scope = details.dag.scope.clone();
+    let paths: StoredValue<HashMap<String, String>> =
+        StoredValue::new(details.tasks.iter().map(|t| (t.id.clone(), t.path.clone())).collect());
     let run_id = run.id.clone();
     view! {
         <Title text=run.display_name.clone() />
@@ -100,7 +102,10 @@ fn RunView(
                 <TaskTable tasks=details.tasks base=base.clone() scope live=live_states />
             </section>
         </div>
-        {move || task.get().map(|task_id| view! { <TaskPanel run_id=run_id.clone() task_id close=base.clone() live=live_states /> })}
+        {move || task.get().map(|task_id| {
+            let path = paths.with_value(|p| p.get(&task_id).cloned());
+            view! { <TaskPanel run_id=run_id.clone() task_id path close=base.clone() live=live_states /> }
+        })}
     }
 }
 

@@ -17,14 +17,16 @@ use crate::shell::Loading;
 pub fn TaskPanel(
     run_id: String,
     task_id: String,
+    /// The task's path, which keys its live state.
+    path: Option<String>,
     close: String,
     live: Signal<HashMap<String, String>>,
 ) -> impl IntoView {
     let details = {
         let (run_id, task_id) = (run_id.clone(), task_id.clone());
-        // Any live change of this run's tasks may be this task's: reload then.
-        let version = Memo::new(move |_| live.with(|l| l.values().map(String::len).sum::<usize>() + l.len()));
-        Resource::new(move || version.get(), move |_| task_details(run_id.clone(), task_id.clone()))
+        // Reload when this task's state changes, not on every update of the run.
+        let state = Memo::new(move |_| path.as_ref().and_then(|p| live.with(|l| l.get(p).cloned())));
+        Resource::new(move || state.get(), move |_| task_details(run_id.clone(), task_id.clone()))
     };
     view! {
         <aside class="panel" aria-label="Task details" data-testid="task-panel">
