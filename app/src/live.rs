@@ -26,6 +26,9 @@ pub struct LiveEvents {
     /// by run id and task path. Task updates go here, not to `events`, so
     /// a big run does not push everything else out.
     pub task_states: RwSignal<std::collections::HashMap<(String, String), String>>,
+    /// How many times each attempt's log grew while the page was open, by
+    /// attempt name: a log view reads on when its attempt's count moves.
+    pub log_growth: RwSignal<std::collections::HashMap<String, u32>>,
     /// Whether the stream is connected.
     pub connected: RwSignal<bool>,
     /// Task updates received since the last animation frame.
@@ -37,6 +40,7 @@ impl LiveEvents {
         Self {
             events: RwSignal::new(VecDeque::new()),
             task_states: RwSignal::default(),
+            log_growth: RwSignal::default(),
             connected: RwSignal::new(false),
             pending_tasks: StoredValue::new(Vec::new()),
         }
@@ -46,6 +50,15 @@ impl LiveEvents {
     pub fn push(&self, event: Event) {
         if let model::EventKind::TaskUpdated { run_id, path, state } = event.kind {
             self.queue_task_state(run_id, path, state);
+            return;
+        }
+        if let model::EventKind::LogGrew { attempt, .. } = event.kind {
+            self.log_growth.update(|grown| {
+                if grown.len() >= KEPT_TASK_STATES {
+                    grown.clear();
+                }
+                *grown.entry(attempt).or_default() += 1;
+            });
             return;
         }
         self.events.update(|events| {

@@ -6,6 +6,7 @@
 //! [`Event`](model::Event) on the [`events`] bus.
 
 pub mod access;
+pub mod artifacts;
 pub mod backend;
 mod error;
 pub mod events;

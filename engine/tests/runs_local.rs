@@ -80,6 +80,47 @@ async fn kfp_artifacts_flow_from_dataset_to_model_and_container() {
 }
 
 #[tokio::test]
+async fn artifacts_are_listed_by_namespace_type_and_run_in_pages() {
+    use engine::artifacts::ArtifactQuery;
+    let h = harness().await;
+    let first = run(&h, "kfp/artifacts.yaml", &[("rows", json!(2))]).await;
+    let second = run(&h, "kfp/artifacts.yaml", &[("rows", json!(3))]).await;
+    let me = Principal::local();
+    let per_run = h.engine.run_artifacts(&me, &first.run_id).await.unwrap().len();
+    // Page through everything two at a time: each artifact once, newest first.
+    let (mut seen, mut token) = (Vec::new(), String::new());
+    loop {
+        let query = ArtifactQuery { page_size: 2, page_token: token.clone(), ..Default::default() };
+        let page = h.engine.list_artifacts(&me, "default", &query).await.unwrap();
+        seen.extend(page.items);
+        if page.next.is_empty() {
+            break;
+        }
+        token = page.next;
+    }
+    assert_eq!(seen.len(), 2 * per_run);
+    assert!(seen.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    let mut uris: Vec<_> = seen.iter().map(|a| a.uri.clone()).collect();
+    uris.dedup();
+    assert_eq!(uris.len(), seen.len(), "no artifact twice");
+    let models = ArtifactQuery { schema_title: "system.Model".into(), page_size: 50, ..Default::default() };
+    let models = h.engine.list_artifacts(&me, "default", &models).await.unwrap().items;
+    assert_eq!(models.len(), 2);
+    assert!(models.iter().all(|a| a.schema_title == "system.Model" && a.task_path == "root/train"));
+    let of_second = ArtifactQuery { run_id: second.run_id.clone(), page_size: 50, ..Default::default() };
+    let of_second = h.engine.list_artifacts(&me, "default", &of_second).await.unwrap().items;
+    assert_eq!(of_second.len(), per_run);
+    assert!(of_second.iter().all(|a| a.run_id == second.run_id));
+    let types = h.engine.artifact_types(&me, "default").await.unwrap();
+    assert!(types.contains(&"system.Dataset".to_owned()) && types.contains(&"system.Model".to_owned()));
+    let bad = ArtifactQuery { page_token: "not a token".into(), page_size: 5, ..Default::default() };
+    assert!(h.engine.list_artifacts(&me, "default", &bad).await.unwrap_err().to_string().contains("page_token"));
+    let stranger = Principal { name: "mallory".into() };
+    let any = ArtifactQuery { page_size: 5, ..Default::default() };
+    assert!(h.engine.list_artifacts(&stranger, "default", &any).await.is_err());
+}
+
+#[tokio::test]
 async fn kfp_loops_conditions_retries_and_exit_handler() {
     let h = harness().await;
     let marker = h._dir.path().join("flaky-marker");

@@ -56,6 +56,15 @@ pub enum EventKind {
         /// Its new state (`RUNNING`, `SUCCEEDED`, `CACHED`, ...).
         state: String,
     },
+    /// A running attempt wrote more output. Transient like
+    /// [`EventKind::TaskUpdated`]: a page showing that attempt's log reads
+    /// on from where it was.
+    LogGrew {
+        /// The run's id.
+        run_id: String,
+        /// The attempt's name, which names its logs.
+        attempt: String,
+    },
     /// A kind this build does not know, sent by a newer server.
     #[serde(other)]
     Unknown,
@@ -71,6 +80,7 @@ impl Event {
                 format!("Run {name} finished: {}", state.to_lowercase())
             }
             EventKind::TaskUpdated { path, state, .. } => format!("Task {path}: {}", state.to_lowercase()),
+            EventKind::LogGrew { attempt, .. } => format!("New output from {attempt}"),
             EventKind::Unknown => "Unrecognised change".to_owned(),
         }
     }

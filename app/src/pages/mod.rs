@@ -1,17 +1,21 @@
 //! One module per page, each with the server functions it calls.
 
 mod activity;
+mod artifacts;
 mod experiments;
 mod home;
 mod not_found;
 mod pipelines;
+mod recurring;
 mod runs;
 mod upcoming;
 
 pub use activity::ActivityPage;
+pub use artifacts::ArtifactsPage;
 pub use experiments::ExperimentsPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
 pub use pipelines::{PipelineDetailPage, PipelinesPage};
+pub use recurring::RecurringRunsPage;
 pub use runs::{RunDetailPage, RunsPage};
-pub use upcoming::{ArtifactsPage, NotebooksPage, RecurringRunsPage, UtilizationPage};
+pub use upcoming::{NotebooksPage, UtilizationPage};

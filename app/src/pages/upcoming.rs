@@ -25,20 +25,6 @@ pub fn NotebooksPage() -> impl IntoView {
     hint="Notebook servers (JupyterLab, VS Code, RStudio) of this namespace are listed here with live status." /> }
 }
 
-/// Recurring runs of the namespace.
-#[component]
-pub fn RecurringRunsPage() -> impl IntoView {
-    view! { <ListPage title="Recurring runs" icon="recurring" empty="No recurring runs"
-    hint="Pipelines scheduled by cron expression or interval are listed here." /> }
-}
-
-/// Artifacts of the namespace.
-#[component]
-pub fn ArtifactsPage() -> impl IntoView {
-    view! { <ListPage title="Artifacts" icon="artifact" empty="No artifacts"
-    hint="Datasets, models and metrics written by pipeline runs are listed here for download." /> }
-}
-
 /// Resource and GPU utilization.
 #[component]
 pub fn UtilizationPage() -> impl IntoView {

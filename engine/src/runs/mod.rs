@@ -123,16 +123,25 @@ impl RunContext {
         if let Some(f) = &self.progress {
             f(progress);
         }
+        self.publish_transient(EventKind::TaskUpdated {
+            run_id: self.run_id.clone(),
+            path: progress.path.to_owned(),
+            state: progress.state.as_str().to_owned(),
+        });
+    }
+
+    /// Tells live pages that attempt `attempt` wrote more output.
+    fn report_log_growth(&self, attempt: &str) {
+        self.publish_transient(EventKind::LogGrew { run_id: self.run_id.clone(), attempt: attempt.to_owned() });
+    }
+
+    fn publish_transient(&self, kind: EventKind) {
         self.events.publish(model::Event {
             id: 0,
             namespace: self.namespace.clone(),
             at: Utc::now(),
             actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
-            kind: EventKind::TaskUpdated {
-                run_id: self.run_id.clone(),
-                path: progress.path.to_owned(),
-                state: progress.state.as_str().to_owned(),
-            },
+            kind,
         });
     }
 }

@@ -68,8 +68,37 @@ pub struct PipelineDetails {
     pub dag: DagView,
     /// Its spec as pretty JSON.
     pub spec: String,
-    /// Its parameters.
+    /// Its parameters, defaults filled in (from the cloned run, when cloning).
     pub parameters: Vec<ParameterField>,
+    /// The namespace's experiments a run may join, as (id, name).
+    pub experiments: Vec<(String, String)>,
+    /// The form's run name.
+    pub run_name: String,
+    /// The form's experiment; empty for the namespace's `Default`.
+    pub experiment_id: String,
+}
+
+/// How often a recurring run fires, as the create-run form sends it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleForm {
+    /// `once` (a single run, also when empty) or `recurring`.
+    pub trigger: String,
+    /// `cron` or `interval`, when recurring.
+    pub kind: String,
+    /// A cron expression (five fields, or six with seconds first).
+    pub cron: String,
+    /// Every so many `interval_unit`s.
+    pub interval: String,
+    /// `minutes`, `hours` or `days`.
+    pub interval_unit: String,
+    /// Not before, as `YYYY-MM-DDTHH:MM` in UTC; empty for now.
+    pub start: String,
+    /// Not after, same format; empty for never.
+    pub end: String,
+    /// Most runs going at once.
+    pub max_concurrency: String,
+    /// `on` to run missed fire times when it falls behind.
+    pub catchup: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -92,13 +121,36 @@ pub async fn list_pipelines(namespace: String, search: String, token: String) ->
     Ok(PipelinesPage { pipelines: page.items.into_iter().map(summary).collect(), next: page.next_page_token })
 }
 
+/// A parameter value as a form field shows it.
+#[cfg(feature = "ssr")]
+fn field_text(kind: &engine::spec::ParameterType, value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        // The KFP compiler writes integer defaults as 5.0.
+        serde_json::Value::Number(n) if *kind == engine::spec::ParameterType::NumberInteger => {
+            n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f:.0}"))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The pipeline page's data: the pipeline, its versions, and the chosen
-/// version (the newest when `version` is empty) at level `scope`.
+/// version (the newest when `version` is empty) at level `scope`. With
+/// `clone` (a run id) the run form is filled from that run.
 #[server(GetPipelineDetails, "/api/ui", endpoint = "pipeline_details")]
-pub async fn pipeline_details(id: String, version: String, scope: String) -> Result<PipelineDetails, AppError> {
+pub async fn pipeline_details(
+    id: String,
+    version: String,
+    scope: String,
+    clone: String,
+) -> Result<PipelineDetails, AppError> {
     use crate::error::ssr::{engine, principal};
     let (engine, principal) = (engine()?, principal()?);
     let pipeline = engine.pipeline(&principal, &id).await?;
+    let cloned = match clone.is_empty() {
+        true => None,
+        false => Some(engine.run_record(&principal, &clone).await?),
+    };
     let options = engine::listing::ListOptions { page_size: 200, ..Default::default() };
     let versions = engine.list_pipeline_versions(&principal, &id, &options).await?.items;
     let chosen = match versions.iter().find(|v| v.id == version).or(versions.first()) {
@@ -119,18 +171,28 @@ pub async fn pipeline_details(id: String, version: String, scope: String) -> Res
                 T::List => "list",
                 T::Struct | T::TaskFinalStatus => "struct",
             };
-            let default = def.default.as_ref().map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                // The KFP compiler writes integer defaults as 5.0.
-                serde_json::Value::Number(n) if def.kind == T::NumberInteger => {
-                    n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f:.0}"))
-                }
-                other => other.to_string(),
-            });
+            let earlier = cloned.as_ref().and_then(|run| run.parameters.get(name));
+            let default = earlier.or(def.default.as_ref()).map(|v| field_text(&def.kind, v));
             ParameterField { name: name.clone(), kind: kind.to_owned(), default, optional: def.optional }
         })
         .collect();
+    let options = engine::listing::ListOptions { page_size: 200, ..Default::default() };
+    let experiments = engine
+        .list_experiments(&principal, &pipeline.namespace, &options)
+        .await?
+        .items
+        .into_iter()
+        .filter(|e| !e.archived)
+        .map(|e| (e.id, e.display_name))
+        .collect();
+    let (run_name, experiment_id) = match cloned {
+        Some(run) => (format!("Clone of {}", run.display_name), run.experiment_id.unwrap_or_default()),
+        None => (format!("{} run", pipeline.display_name), String::new()),
+    };
     Ok(PipelineDetails {
+        experiments,
+        run_name,
+        experiment_id,
         pipeline: summary(pipeline),
         versions: versions
             .into_iter()
@@ -144,14 +206,17 @@ pub async fn pipeline_details(id: String, version: String, scope: String) -> Res
 }
 
 /// Starts a run of a pipeline version with `parameters` given as text
-/// (typed by the pipeline's definitions), then opens its page.
+/// (typed by the pipeline's definitions), then opens its page; or, when
+/// `schedule` says so, creates a recurring run and opens the list of them.
 #[server(StartRun, "/api/ui", endpoint = "start_run")]
 pub async fn start_run(
     namespace: String,
     pipeline_id: String,
     version_id: String,
     display_name: String,
+    #[server(default)] experiment_id: String,
     #[server(default)] parameters: HashMap<String, String>,
+    #[server(default)] schedule: ScheduleForm,
 ) -> Result<(), AppError> {
     use crate::error::ssr::{engine, principal, runner};
     let (engine, principal) = (engine()?, principal()?);
@@ -164,16 +229,36 @@ pub async fn start_run(
         }
         values.insert(name.clone(), engine::runs::parse_parameter(&plan, &name, &text)?);
     }
-    let new = engine::runs::NewRun {
+    let experiment_id = Some(experiment_id).filter(|e| !e.is_empty());
+    let source = engine::runs::RunSource::Version { pipeline_id, version_id: Some(version_id) };
+    if schedule.trigger != "recurring" {
+        let new = engine::runs::NewRun {
+            namespace: namespace.clone(),
+            display_name,
+            description: String::new(),
+            experiment_id,
+            source,
+            parameters: values,
+            pipeline_root: String::new(),
+        };
+        let run = runner()?.submit(&principal, new).await?;
+        leptos_axum::redirect(&format!("/runs/{}?ns={namespace}", run.id));
+        return Ok(());
+    }
+    let new = engine::recurring::NewRecurringRun {
         namespace: namespace.clone(),
         display_name,
         description: String::new(),
-        experiment_id: None,
-        source: engine::runs::RunSource::Version { pipeline_id, version_id: Some(version_id) },
-        parameters: values,
+        experiment_id,
+        source,
+        parameters: serde_json::to_value(values).unwrap_or_default(),
         pipeline_root: String::new(),
+        schedule: super::schedule::parse(&schedule)?,
+        max_concurrency: super::schedule::max_concurrency(&schedule.max_concurrency)?,
+        no_catchup: schedule.catchup != "on",
+        enabled: true,
     };
-    let run = runner()?.submit(&principal, new).await?;
-    leptos_axum::redirect(&format!("/runs/{}?ns={namespace}", run.id));
+    engine.create_recurring_run(&principal, new).await?;
+    leptos_axum::redirect(&format!("/recurring-runs?ns={namespace}"));
     Ok(())
 }

@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     UploadForm,
     api::{ParameterField, PipelineDetails, StartRun, pipeline_details},
+    schedule::{MAX_CONCURRENCY, describe_cron},
 };
 use crate::{
     dag_graph::{DagGraph, NodeLinks},
@@ -15,7 +16,8 @@ use crate::{
     shell::Loading,
 };
 
-/// The pipeline page, `/pipelines/:id?ns=&version=&scope=`.
+/// The pipeline page, `/pipelines/:id?ns=&version=&scope=&clone=`; with
+/// `clone` (a run id) the run form starts from that run's values.
 #[component]
 pub fn PipelineDetailPage() -> impl IntoView {
     let params = use_params_map();
@@ -23,7 +25,11 @@ pub fn PipelineDetailPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let version = Memo::new(move |_| query.with(|q| q.get("version").unwrap_or_default()));
     let scope = Memo::new(move |_| query.with(|q| q.get("scope").unwrap_or_default()));
-    let details = Resource::new(move || (id.get(), version.get(), scope.get()), |(i, v, s)| pipeline_details(i, v, s));
+    let clone = Memo::new(move |_| query.with(|q| q.get("clone").unwrap_or_default()));
+    let details = Resource::new(
+        move || (id.get(), version.get(), scope.get(), clone.get()),
+        |(i, v, s, c)| pipeline_details(i, v, s, c),
+    );
     view! {
         <Transition fallback=|| view! { <Loading what="the pipeline" /> }>
             {move || details.get().map(|result| result.map(|details| view! { <PipelineView details /> }))}
@@ -48,7 +54,7 @@ fn PipelineView(details: PipelineDetails) -> impl IntoView {
             </section>
             <section class="card run-layout__tasks">
                 <h2 class="card__title">"Start a run"</h2>
-                <RunForm pipeline_id=p.id.clone() version_id=details.version_id.clone() parameters=details.parameters.clone() default_name=p.name.clone() />
+                <RunForm details=details.clone() />
             </section>
         </div>
         <section class="card">
@@ -78,30 +84,42 @@ fn PipelineView(details: PipelineDetails) -> impl IntoView {
 /// One typed field per pipeline parameter, defaults filled in; the server
 /// checks the values against the pipeline again and names what is wrong.
 #[component]
-fn RunForm(
-    pipeline_id: String,
-    version_id: String,
-    parameters: Vec<ParameterField>,
-    default_name: String,
-) -> impl IntoView {
+fn RunForm(details: PipelineDetails) -> impl IntoView {
     let namespace = use_namespace();
     let start = ServerAction::<StartRun>::new();
     let error = move || start.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    let recurring = RwSignal::new(false);
+    let chosen = details.experiment_id.clone();
     view! {
         <ActionForm action=start attr:data-testid="run-form">
             <input type="hidden" name="namespace" prop:value=move || namespace.get().to_string() />
-            <input type="hidden" name="pipeline_id" value=pipeline_id />
-            <input type="hidden" name="version_id" value=version_id />
+            <input type="hidden" name="pipeline_id" value=details.pipeline.id.clone() />
+            <input type="hidden" name="version_id" value=details.version_id.clone() />
             <label class="field">
                 <span>"Run name"</span>
-                <input class="input" type="text" name="display_name" value=format!("{default_name} run") maxlength="256" required=true />
+                <input class="input" type="text" name="display_name" value=details.run_name.clone() maxlength="256" required=true />
             </label>
-            {if parameters.is_empty() {
+            <label class="field">
+                <span>"Experiment"</span>
+                <select class="input" name="experiment_id">
+                    <option value="" selected=chosen.is_empty()>"Default"</option>
+                    {details.experiments.iter().filter(|(_, name)| name != "Default").map(|(id, name)| view! {
+                        <option value=id.clone() selected=*id == chosen>{name.clone()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {if details.parameters.is_empty() {
                 view! { <p class="muted">"This pipeline takes no parameters."</p> }.into_any()
             } else {
-                parameters.into_iter().map(|p| view! { <ParameterInput field=p /> }).collect_view().into_any()
+                details.parameters.into_iter().map(|p| view! { <ParameterInput field=p /> }).collect_view().into_any()
             }}
-            <button class="button button--primary" type="submit">"Start run"</button>
+            <fieldset class="field trigger">
+                <legend>"Run type"</legend>
+                <label><input type="radio" name="schedule[trigger]" value="once" checked=true on:change=move |_| recurring.set(false) />" One-off"</label>
+                <label><input type="radio" name="schedule[trigger]" value="recurring" data-testid="recurring" on:change=move |_| recurring.set(true) />" Recurring"</label>
+            </fieldset>
+            <ScheduleFields shown=recurring />
+            <button class="button button--primary" type="submit">{move || if recurring.get() { "Create recurring run" } else { "Start run" }}</button>
             {move || error().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
         </ActionForm>
     }
@@ -139,4 +157,54 @@ fn ParameterInput(field: ParameterField) -> impl IntoView {
         _ => view! { <input class="input" type="text" name=name value=value required=required /> }.into_any(),
     };
     view! { <label class="field" data-parameter=field.name.clone()><span>{label}</span>{input}</label> }
+}
+
+/// Cron or interval, the window, concurrency and catch-up; shown when the
+/// run type is recurring. The cron expression is described as it is typed.
+#[component]
+fn ScheduleFields(shown: RwSignal<bool>) -> impl IntoView {
+    let kind = RwSignal::new("cron".to_owned());
+    let cron = RwSignal::new("0 0 * * * *".to_owned());
+    let described = move || match describe_cron(&cron.get()) {
+        Ok(words) => view! { <span class="muted" data-testid="cron-description">{words}</span> }.into_any(),
+        Err(e) => {
+            view! { <span class="field__error" role="alert">{format!("Not a cron expression: {e}")}</span> }.into_any()
+        }
+    };
+    view! {
+        <fieldset class="field schedule" hidden=move || !shown.get() data-testid="schedule">
+            <legend>"Schedule"</legend>
+            <label class="field">
+                <span>"Trigger"</span>
+                <select class="input" name="schedule[kind]" on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <option value="cron">"Cron expression"</option>
+                    <option value="interval">"Every interval"</option>
+                </select>
+            </label>
+            <label class="field" hidden=move || kind.get() != "cron">
+                <span>"Cron (seconds optional, UTC)"</span>
+                <input class="input code" type="text" name="schedule[cron]" prop:value=move || cron.get()
+                    on:input=move |ev| cron.set(event_target_value(&ev)) maxlength="100" />
+                {described}
+            </label>
+            <div class="field field--row" hidden=move || kind.get() != "interval">
+                <label class="field"><span>"Every"</span><input class="input" type="number" min="1" step="1" name="schedule[interval]" value="1" /></label>
+                <label class="field"><span>"Unit"</span>
+                    <select class="input" name="schedule[interval_unit]">
+                        <option value="minutes">"minutes"</option>
+                        <option value="hours" selected=true>"hours"</option>
+                        <option value="days">"days"</option>
+                    </select>
+                </label>
+            </div>
+            <div class="field field--row">
+                <label class="field"><span>"Start (UTC, optional)"</span><input class="input" type="datetime-local" name="schedule[start]" /></label>
+                <label class="field"><span>"End (UTC, optional)"</span><input class="input" type="datetime-local" name="schedule[end]" /></label>
+            </div>
+            <label class="field"><span>"Most runs at once"</span>
+                <input class="input" type="number" min="1" max=MAX_CONCURRENCY step="1" name="schedule[max_concurrency]" value="1" />
+            </label>
+            <label class="check"><input type="checkbox" name="schedule[catchup]" checked=true />" Catch up: run missed times when it falls behind"</label>
+        </fieldset>
+    }
 }

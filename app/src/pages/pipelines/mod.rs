@@ -2,6 +2,7 @@
 
 pub mod api;
 mod detail;
+pub mod schedule;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -82,13 +83,21 @@ pub fn UploadForm(pipeline_id: Option<String>) -> impl IntoView {
     let error = move || query.with(|q| q.get("upload_error"));
     let file = move || query.with(|q| q.get("file"));
     let is_version = pipeline_id.is_some();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let dragging = RwSignal::new(false);
+    let chosen = RwSignal::new(None::<String>);
     view! {
         <form class="upload" method="post" enctype="multipart/form-data" action="/ui/pipelines/upload" data-testid="upload-form">
             <input type="hidden" name="namespace" prop:value=move || namespace.get().to_string() />
             {pipeline_id.map(|id| view! { <input type="hidden" name="pipeline_id" value=id /> })}
-            <label class="upload__drop">
+            <label class="upload__drop" class:upload__drop--over=move || dragging.get()
+                on:dragover=move |ev| { ev.prevent_default(); dragging.set(true); }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=move |ev| { ev.prevent_default(); dragging.set(false); chosen.set(take_dropped_file(&ev, input)); }>
                 <span>"Pipeline file (KFP YAML, Argo Workflow, .tar.gz or .zip): drop it here or choose it"</span>
-                <input type="file" name="uploadfile" accept=".yaml,.yml,.json,.zip,.tar.gz,.tgz" required=true />
+                <input type="file" name="uploadfile" accept=".yaml,.yml,.json,.zip,.tar.gz,.tgz" required=true node_ref=input
+                    on:change=move |_| chosen.set(None) />
+                {move || chosen.get().map(|name| view! { <span class="upload__chosen" data-testid="dropped-file">{format!("Dropped: {name}")}</span> })}
             </label>
             <label class="field">
                 <span>{if is_version { "Version name (optional)" } else { "Name (optional: the file name)" }}</span>
@@ -101,5 +110,22 @@ pub fn UploadForm(pipeline_id: Option<String>) -> impl IntoView {
                 </p>
             })}
         </form>
+    }
+}
+
+/// Puts the file dropped on the upload area into the form's file input, so
+/// the plain form posts it; returns its name.
+fn take_dropped_file(event: &leptos::ev::DragEvent, input: NodeRef<leptos::html::Input>) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let files = event.data_transfer()?.files()?;
+        let name = files.get(0)?.name();
+        input.get()?.set_files(Some(&files));
+        Some(name)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (event, input);
+        None
     }
 }

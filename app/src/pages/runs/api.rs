@@ -154,12 +154,13 @@ fn task_row(t: &engine::runs::TaskRecord) -> TaskRow {
     }
 }
 
-/// A page of the namespace's runs: of one experiment and one state if given, names containing
+/// A page of the namespace's runs: of one experiment, recurring run and state if given, names containing
 /// `search`, sorted by `sort` (`created_at desc` by default).
 #[server(ListRuns, "/api/ui", endpoint = "list_runs")]
 pub async fn list_runs(
     namespace: String,
     experiment: String,
+    recurring: String,
     state: String,
     search: String,
     sort: String,
@@ -167,6 +168,10 @@ pub async fn list_runs(
 ) -> Result<RunsPage, AppError> {
     use crate::error::ssr::{engine, principal};
     let mut predicates = Vec::new();
+    if !recurring.is_empty() {
+        predicates
+            .push(serde_json::json!({"key": "recurring_run_id", "operation": "EQUALS", "string_value": recurring}));
+    }
     if !state.is_empty() {
         predicates.push(serde_json::json!({"key": "state", "operation": "EQUALS", "string_value": state}));
     }

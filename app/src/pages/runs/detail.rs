@@ -92,7 +92,7 @@ fn RunView(
                 </p>
                 {run.error.clone().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
             </div>
-            <RunActions id=run.id.clone() state=run.state.clone() />
+            <RunActions run=run.clone() />
         </header>
         <div class="run-layout">
             <section class="card run-layout__graph">
@@ -109,10 +109,16 @@ fn RunView(
     }
 }
 
-/// Terminate, retry, archive and delete, as the run's state allows.
+/// Terminate, retry, clone, archive and delete, as the run's state allows.
 #[component]
-fn RunActions(id: String, state: String) -> impl IntoView {
+fn RunActions(run: super::api::RunSummary) -> impl IntoView {
     let namespace = use_namespace();
+    let (id, state) = (run.id.clone(), run.state.clone());
+    // Clone opens the pipeline's run form filled from this run.
+    let clone = run.pipeline_id.as_ref().map(|pipeline| {
+        let version = run.pipeline_version_id.clone().unwrap_or_default();
+        format!("/pipelines/{pipeline}?ns={}&version={version}&clone={}", namespace.get_untracked(), run.id)
+    });
     let terminate = ServerAction::<super::api::TerminateRun>::new();
     let retry = ServerAction::<super::api::RetryRun>::new();
     let archive = ServerAction::<super::api::ArchiveRun>::new();
@@ -136,6 +142,7 @@ fn RunActions(id: String, state: String) -> impl IntoView {
             {retryable.then(move || view! {
                 <ActionForm action=retry><input type="hidden" name="id" value=id_retry /><button class="button button--primary" type="submit" data-testid="retry">"Retry"</button></ActionForm>
             })}
+            {clone.map(|href| view! { <a class="button" href=href data-testid="clone">"Clone"</a> })}
             <ActionForm action=archive><input type="hidden" name="id" value=id_archive /><button class="button" type="submit">"Archive"</button></ActionForm>
             <ActionForm action=delete>
                 <input type="hidden" name="id" value=id />

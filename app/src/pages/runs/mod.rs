@@ -37,7 +37,7 @@ pub fn RunsPage() -> impl IntoView {
         move || {
             (
                 namespace.get(),
-                param("experiment"),
+                (param("experiment"), param("recurring")),
                 param("state"),
                 param("q"),
                 param("sort"),
@@ -45,14 +45,16 @@ pub fn RunsPage() -> impl IntoView {
                 changed.get(),
             )
         },
-        |(ns, experiment, state, q, sort, page, _)| list_runs(ns.to_string(), experiment, state, q, sort, page),
+        |(ns, (experiment, recurring), state, q, sort, page, _)| {
+            list_runs(ns.to_string(), experiment, recurring, state, q, sort, page)
+        },
     );
     let link = move |key: &'static str, value: String| {
         let mut pairs: Vec<(String, String)> = query.with(|q| {
-            [("experiment", "experiment"), ("state", "state"), ("q", "q"), ("sort", "sort")]
-                .iter()
-                .filter(|(k, _)| *k != key)
-                .filter_map(|(k, _)| q.get(k).map(|v| (k.to_string(), v)))
+            ["experiment", "recurring", "state", "q", "sort"]
+                .into_iter()
+                .filter(|k| *k != key)
+                .filter_map(|k| q.get(k).map(|v| (k.to_owned(), v)))
                 .collect()
         });
         if !value.is_empty() {
@@ -78,6 +80,7 @@ pub fn RunsPage() -> impl IntoView {
                 </nav>
                 <input type="hidden" name="state" prop:value=move || param("state") />
                 <input type="hidden" name="experiment" prop:value=move || param("experiment") />
+                <input type="hidden" name="recurring" prop:value=move || param("recurring") />
                 <input class="input" type="search" name="q" placeholder="Search by name" aria-label="Search runs by name"
                     prop:value=move || param("q") />
                 <select class="input" name="sort" aria-label="Sort runs">

@@ -10,7 +10,7 @@ use super::{
     StateBadge,
     api::{LogChunk, TaskDetails, task_details, task_log},
 };
-use crate::shell::Loading;
+use crate::{live::use_live_events, shell::Loading};
 
 /// The panel of task `task_id`; `close` is the run page without it.
 #[component]
@@ -84,14 +84,61 @@ fn TaskBody(details: TaskDetails, run_id: String) -> impl IntoView {
     }
 }
 
-/// The last attempt's output, with a search box and downloads.
+/// Most lines the live tail keeps below the first read; older ones are
+/// dropped from the page (the download has everything).
+const MAX_TAIL_LINES: usize = 20_000;
+
+/// The last attempt's output, with a search box and downloads. The first
+/// read is rendered with the page; while the step runs, each "log grew"
+/// event reads on from where the last read ended, and the view follows the
+/// end unless the reader turns that off.
 #[component]
 fn LogView(run_id: String, attempt: String) -> impl IntoView {
     let stream = RwSignal::new("stdout".to_owned());
     let search = RwSignal::new(String::new());
+    let follow = RwSignal::new(true);
     let log = {
         let (run_id, attempt) = (run_id.clone(), attempt.clone());
         Resource::new(move || stream.get(), move |s| task_log(run_id.clone(), attempt.clone(), s, 0))
+    };
+    let tail = RwSignal::new(Vec::<String>::new());
+    let reader = StoredValue::new(TailReader::default());
+    // A new first read (page load, other stream) restarts the tail after it.
+    Effect::new(move |_| {
+        if let Some(Ok(chunk)) = log.get() {
+            reader.update_value(|r| r.offset = Some(chunk.next_offset));
+            tail.set(Vec::new());
+        }
+    });
+    let live = use_live_events();
+    let grown = {
+        let attempt = attempt.clone();
+        Memo::new(move |_| live.log_growth.with(|g| g.get(&attempt).copied()))
+    };
+    {
+        let (run_id, attempt) = (run_id.clone(), attempt.clone());
+        Effect::new(move |_| {
+            if grown.get().is_some() {
+                read_on(reader, tail, run_id.clone(), attempt.clone(), stream.get_untracked());
+            }
+        });
+    }
+    let lines_ref = NodeRef::<leptos::html::Pre>::new();
+    Effect::new(move |_| {
+        tail.track();
+        if follow.get_untracked()
+            && let Some(pre) = lines_ref.get()
+        {
+            pre.set_scroll_top(pre.scroll_height());
+        }
+    });
+    let shown = move |lines: &[String]| {
+        let needle = search.get();
+        lines
+            .iter()
+            .filter(|l| needle.is_empty() || l.contains(&needle))
+            .map(|l| view! { <span class="log__line">{l.clone()}</span> })
+            .collect_view()
     };
     let download = move || format!("/ui/logs/{run_id}/{attempt}/{}", stream.get());
     view! {
@@ -104,19 +151,72 @@ fn LogView(run_id: String, attempt: String) -> impl IntoView {
                 </select>
                 <input class="input" type="search" placeholder="Search the log" aria-label="Search the log"
                     on:input=move |ev| search.set(event_target_value(&ev)) />
+                <label class="check"><input type="checkbox" prop:checked=move || follow.get()
+                    on:change=move |ev| follow.set(event_target_checked(&ev)) />" Follow"</label>
                 <a class="button button--small" href=download download="">"Download"</a>
             </div>
             <Transition fallback=|| view! { <Loading what="the log" /> }>
                 {move || log.get().map(|result| result.map(|chunk: LogChunk| {
-                    let needle = search.get();
-                    let lines: Vec<String> = chunk.lines.into_iter().filter(|l| needle.is_empty() || l.contains(&needle)).collect();
-                    if lines.is_empty() {
-                        view! { <p class="muted">"No output on this stream."</p> }.into_any()
-                    } else {
-                        view! { <pre class="code log__lines">{lines.into_iter().map(|l| view! { <span class="log__line">{l}</span> }).collect_view()}</pre> }.into_any()
+                    let first_empty = chunk.lines.is_empty();
+                    let empty = move || first_empty && tail.with(Vec::is_empty);
+                    let first = chunk.lines;
+                    view! {
+                        <pre class="code log__lines" node_ref=lines_ref hidden=empty.clone()>
+                            {move || shown(&first)}{move || tail.with(|t| shown(t))}
+                        </pre>
+                        <p class="muted" hidden=move || !empty()>"No output on this stream yet."</p>
                     }
                 }))}
             </Transition>
         </section>
     }
+}
+
+/// Where the live tail of a log stands.
+#[derive(Default)]
+struct TailReader {
+    /// Byte offset the next read starts from; `None` before the first read.
+    offset: Option<u64>,
+    /// Whether a read is on its way.
+    reading: bool,
+    /// Whether the log grew again during that read.
+    again: bool,
+}
+
+/// Reads the log on from the tail's offset, once at a time: growth during
+/// a read makes that read go round once more, so no line comes twice.
+fn read_on(
+    reader: StoredValue<TailReader>,
+    tail: RwSignal<Vec<String>>,
+    run_id: String,
+    attempt: String,
+    stream: String,
+) {
+    let busy = reader.try_update_value(|r| {
+        r.again = r.reading;
+        std::mem::replace(&mut r.reading, true)
+    });
+    if busy != Some(false) {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        loop {
+            let Some(from) = reader.with_value(|r| r.offset) else { break };
+            if let Ok(chunk) = task_log(run_id.clone(), attempt.clone(), stream.clone(), from).await {
+                reader.update_value(|r| r.offset = Some(chunk.next_offset));
+                if !chunk.lines.is_empty() {
+                    tail.update(|t| {
+                        t.extend(chunk.lines);
+                        let extra = t.len().saturating_sub(MAX_TAIL_LINES);
+                        t.drain(..extra);
+                    });
+                }
+            }
+            let again = reader.try_update_value(|r| std::mem::take(&mut r.again)).unwrap_or(false);
+            if !again {
+                break;
+            }
+        }
+        reader.update_value(|r| r.reading = false);
+    });
 }
