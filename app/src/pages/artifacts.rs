@@ -116,7 +116,7 @@ pub fn ArtifactsPage() -> impl IntoView {
 fn ArtifactList(data: ArtifactsPageData) -> impl IntoView {
     let namespace = use_namespace();
     let query = use_query_map();
-    let param = move |key: &str| query.with(|q| q.get(key).unwrap_or_default());
+    let param = move |key: &str| query.with_untracked(|q| q.get(key).unwrap_or_default());
     let ns = namespace.get_untracked();
     let (schema, run) = (param("type"), param("run"));
     let filter = view! {

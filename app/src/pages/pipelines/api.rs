@@ -80,6 +80,7 @@ pub struct PipelineDetails {
 
 /// How often a recurring run fires, as the create-run form sends it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ScheduleForm {
     /// `once` (a single run, also when empty) or `recurring`.
     pub trigger: String,

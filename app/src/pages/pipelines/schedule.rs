@@ -22,8 +22,25 @@ pub fn describe_cron(expression: &str) -> Result<String, String> {
     let words = cronspeak::describe_with(&rest, &options).map_err(|e| e.to_string())?;
     Ok(match seconds {
         None | Some("0") => format!("{words} (UTC)"),
-        Some(s) => format!("At second {s}; {} (UTC)", lower_first(&words)),
+        // Every minute of every hour adds nothing to "every 2 seconds".
+        Some(s) if rest == "* * * * *" => format!("{} (UTC)", describe_seconds(s)?),
+        Some(s) => format!("{}; {} (UTC)", describe_seconds(s)?, lower_first(&words)),
     })
+}
+
+/// The seconds field of a six-field expression in words.
+fn describe_seconds(field: &str) -> Result<String, String> {
+    let second = |text: &str| text.parse::<u8>().ok().filter(|s| *s < 60);
+    if field == "*" {
+        return Ok("Every second".to_owned());
+    }
+    if let Some(step) = field.strip_prefix("*/").and_then(second) {
+        return Ok(format!("Every {step} seconds"));
+    }
+    if field.split(',').all(|part| second(part).is_some()) {
+        return Ok(format!("At second {field}"));
+    }
+    Err(format!("seconds field {field:?} is not *, */N or a list of seconds"))
 }
 
 fn lower_first(text: &str) -> String {
@@ -105,6 +122,7 @@ mod tests {
         assert_eq!(describe_cron("0 0 9 * * 1-5").unwrap(), "At 09:00, Monday through Friday (UTC)");
         assert_eq!(describe_cron("*/15 * * * *").unwrap(), "Every 15 minutes (UTC)");
         assert!(describe_cron("30 */15 * * * *").unwrap().starts_with("At second 30; every 15 minutes"));
+        assert_eq!(describe_cron("*/5 * * * * *").unwrap(), "Every 5 seconds (UTC)");
     }
 
     #[test]
@@ -112,6 +130,7 @@ mod tests {
         assert!(describe_cron("").is_err());
         assert!(describe_cron("61 * * * *").is_err());
         assert!(describe_cron("a b c").is_err());
+        assert!(describe_cron("70 * * * * *").is_err());
     }
 
     #[test]

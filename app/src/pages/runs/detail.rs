@@ -164,7 +164,7 @@ enum SortBy {
 }
 
 /// Most rows the task table draws; a filter narrows bigger runs down.
-const MAX_TASK_ROWS: usize = 500;
+const MAX_TASK_ROWS: usize = 200;
 
 /// Every task of the run, sortable and filterable; a row opens its panel.
 /// Rows are built when the filter or order changes; a live update only
