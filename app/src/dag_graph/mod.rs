@@ -1,9 +1,10 @@
 //! The DAG picture: nodes coloured by state, edges pointing down, laid out
-//! on the server ([`model::layout`]), drawn as SVG markup ([`svg`]). The
-//! viewport scrolls to pan; the zoom buttons scale the drawing. Live
-//! states are applied to the node elements as they arrive; a click or
-//! Enter on a node follows its `data-href`.
+//! on the server ([`model::layout`]), drawn as SVG markup ([`svg`]) for the
+//! window in view ([`scene`]). The viewport scrolls to pan; the zoom
+//! buttons scale the drawing. Live states are applied to the node elements
+//! as they arrive; a click or Enter on a node follows its `data-href`.
 
+mod scene;
 pub mod svg;
 
 use std::collections::HashMap;
@@ -44,48 +45,67 @@ pub fn encode(text: &str) -> String {
         .collect()
 }
 
+/// Space around the drawing, in its units.
+const PAD: f32 = 16.0;
+
 /// One level of a DAG. `live` overrides node states by task path as
-/// updates arrive.
+/// updates arrive. When `view` came without its nodes (a big level, sent
+/// to the browser as its first window only), `whole` brings it later.
 #[component]
-pub fn DagGraph(view: DagView, links: NodeLinks, #[prop(into)] live: Signal<HashMap<String, String>>) -> impl IntoView {
+pub fn DagGraph(
+    view: DagView,
+    links: NodeLinks,
+    #[prop(into)] live: Signal<HashMap<String, String>>,
+    #[prop(default = None)] whole: Option<Signal<Option<DagView>>>,
+) -> impl IntoView {
     let zoom = RwSignal::new(1.0f32);
-    let picture = svg::draw(&view, &links);
+    let picture = svg::draw(&view, &links, Some(svg::Window::FIRST), &HashMap::new());
     let (width, height) = (picture.width, picture.height);
-    let pad = 16.0;
-    let view_box = format!("{} {} {} {}", -pad, -pad, width + 2.0 * pad, height + 2.0 * pad);
-    let nodes_ref = NodeRef::<leptos::svg::G>::new();
-    let drawn: HashMap<String, String> = view.nodes.iter().map(|n| (n.path.clone(), n.state.clone())).collect();
-    live_states::follow(nodes_ref, drawn, live);
+    let view_box = format!("{} {} {} {}", -PAD, -PAD, width + 2.0 * PAD, height + 2.0 * PAD);
+    let targets = scene::Targets { viewport: NodeRef::new(), edges: NodeRef::new(), nodes: NodeRef::new() };
+    let breadcrumbs: Vec<_> = view
+        .breadcrumbs
+        .iter()
+        .map(|(label, scope)| (label.clone(), format!("{}&scope={}", links.base, encode(scope))))
+        .collect();
+    let here = view.scope.rsplit('/').next().unwrap_or(&view.scope).to_owned();
+    let scene = scene::Scene::new(view, links, targets, live, zoom);
+    if let Some(whole) = whole {
+        Effect::new(move |_| {
+            if let Some(view) = whole.get() {
+                scene.replace(view);
+            }
+        });
+    }
     let navigate = leptos_router::hooks::use_navigate();
     let on_key = navigate.clone();
-    let breadcrumbs = view.breadcrumbs.into_iter().map(|(label, scope)| {
-        let href = format!("{}&scope={}", links.base, encode(&scope));
-        view! { <a href=href>{label}</a> " / " }
-    });
-    let here = view.scope.rsplit('/').next().unwrap_or(&view.scope).to_owned();
     view! {
         <div class="dag" data-testid="dag">
             <div class="dag__toolbar">
-                <nav class="dag__crumbs" aria-label="Pipeline level">{breadcrumbs.collect_view()}<span>{here}</span></nav>
+                <nav class="dag__crumbs" aria-label="Pipeline level">
+                    {breadcrumbs.into_iter().map(|(label, href)| view! { <a href=href>{label}</a> " / " }).collect_view()}
+                    <span>{here}</span>
+                </nav>
                 <span class="dag__zoom">
                     <button class="button button--small" type="button" aria-label="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.1))>"\u{2212}"</button>
                     <button class="button button--small" type="button" aria-label="Actual size" on:click=move |_| zoom.set(1.0)>{move || format!("{:.0}%", zoom.get() * 100.0)}</button>
                     <button class="button button--small" type="button" aria-label="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
                 </span>
             </div>
-            <div class="dag__viewport" tabindex="0" aria-label="DAG; scroll to pan">
+            <div class="dag__viewport" tabindex="0" aria-label="DAG; scroll to pan" node_ref=targets.viewport
+                on:scroll=move |_| scene.schedule_redraw()>
                 <svg
                     class="dag__svg"
                     viewBox=view_box
-                    width=move || format!("{:.0}", (width + 2.0 * pad) * zoom.get())
-                    height=move || format!("{:.0}", (height + 2.0 * pad) * zoom.get())
+                    width=move || format!("{:.0}", (width + 2.0 * PAD) * zoom.get())
+                    height=move || format!("{:.0}", (height + 2.0 * PAD) * zoom.get())
                     role="group"
                     aria-label="Pipeline graph"
                     on:click=move |ev| if let Some(href) = link_target(&ev) { navigate(&href, Default::default()) }
                     on:keydown=move |ev| if ev.key() == "Enter" && let Some(href) = link_target(&ev) { on_key(&href, Default::default()) }
                 >
-                    <g class="dag__edges" inner_html=picture.edges></g>
-                    <g class="dag__nodes" node_ref=nodes_ref inner_html=picture.nodes></g>
+                    <g class="dag__edges" node_ref=targets.edges inner_html=picture.edges></g>
+                    <g class="dag__nodes" node_ref=targets.nodes inner_html=picture.nodes></g>
                 </svg>
             </div>
         </div>
@@ -104,70 +124,5 @@ fn link_target(event: &leptos::ev::Event) -> Option<String> {
     {
         let _ = event;
         None
-    }
-}
-
-/// Applying live states to the drawn nodes.
-mod live_states {
-    use std::collections::HashMap;
-
-    use leptos::prelude::*;
-
-    /// Keeps the nodes under `nodes` coloured by `live` (path to state),
-    /// touching only nodes whose state changed since `drawn`.
-    pub fn follow(
-        nodes: NodeRef<leptos::svg::G>,
-        drawn: HashMap<String, String>,
-        live: Signal<HashMap<String, String>>,
-    ) {
-        #[cfg(feature = "hydrate")]
-        {
-            let mut shown = drawn;
-            let mut elements: Option<HashMap<String, web_sys::Element>> = None;
-            Effect::new(move |_| {
-                let Some(group) = nodes.get() else { return };
-                live.with(|states| {
-                    for (path, state) in states {
-                        if shown.get(path) == Some(state) {
-                            continue;
-                        }
-                        let elements = elements.get_or_insert_with(|| index(&group));
-                        if let Some(element) = elements.get(path) {
-                            paint(element, state);
-                            shown.insert(path.clone(), state.clone());
-                        }
-                    }
-                });
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (nodes, drawn, live);
-    }
-
-    /// The node elements by path, found once.
-    #[cfg(feature = "hydrate")]
-    fn index(group: &web_sys::Element) -> HashMap<String, web_sys::Element> {
-        use wasm_bindgen::JsCast;
-        let mut found = HashMap::new();
-        if let Ok(list) = group.query_selector_all("g[data-path]") {
-            for i in 0..list.length() {
-                if let Some(element) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-                    && let Some(path) = element.get_attribute("data-path")
-                {
-                    found.insert(path, element);
-                }
-            }
-        }
-        found
-    }
-
-    /// Recolours one node and its badge.
-    #[cfg(feature = "hydrate")]
-    fn paint(element: &web_sys::Element, state: &str) {
-        let class = super::svg::node_class(state, element.has_attribute("data-href"));
-        let _ = element.set_attribute("class", &class);
-        if let Ok(Some(badge)) = element.query_selector(".dag-node__badge") {
-            badge.set_text_content(Some(super::svg::badge(state)));
-        }
     }
 }

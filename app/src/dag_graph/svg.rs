@@ -7,6 +7,8 @@
 //! elements directly ([`super::live_states`]), and clicks are delegated to
 //! the picture. Every text that came from a user is escaped here.
 
+use std::collections::HashMap;
+
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use model::{
     dag::{DagNode, DagView, NodeKind},
@@ -33,21 +35,55 @@ pub struct Picture {
     pub height: f32,
 }
 
-/// Draws `view`; nodes that open a task panel or a level link by `links`.
-pub fn draw(view: &DagView, links: &NodeLinks) -> Picture {
+/// A rectangle of the drawing, in its coordinates: only what meets it is
+/// drawn, so a graph of thousands of nodes puts a screenful in the page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Left edge.
+    pub left: f32,
+    /// Top edge.
+    pub top: f32,
+    /// Right edge.
+    pub right: f32,
+    /// Bottom edge.
+    pub bottom: f32,
+}
+
+impl Window {
+    /// What the server draws before it knows the screen: a large laptop
+    /// screen's worth at 100% from the top left, and as much again.
+    pub const FIRST: Window = Window { left: -100.0, top: -100.0, right: 3200.0, bottom: 2000.0 };
+
+    fn meets(&self, left: f32, top: f32, right: f32, bottom: f32) -> bool {
+        left <= self.right && right >= self.left && top <= self.bottom && bottom >= self.top
+    }
+}
+
+/// Draws what of `view` meets `window` (everything when `None`), each
+/// node in its `live` state when there is one; nodes that open a task
+/// panel or a level link by `links`.
+pub fn draw(view: &DagView, links: &NodeLinks, window: Option<Window>, live: &HashMap<String, String>) -> Picture {
     let spacing = Spacing::default();
-    let mut edges = String::with_capacity(view.edges.len() * 64);
+    let window = window.unwrap_or(Window { left: f32::MIN, top: f32::MIN, right: f32::MAX, bottom: f32::MAX });
+    let mut edges = String::new();
     for &(from, to) in &view.edges {
         let (a, b) = (view.layout.nodes[from], view.layout.nodes[to]);
         let (x1, y1) = (a.x + spacing.node_width / 2.0, a.y + spacing.node_height);
         let (x2, y2) = (b.x + spacing.node_width / 2.0, b.y);
+        if !window.meets(x1.min(x2), y1.min(y2), x1.max(x2), y1.max(y2)) {
+            continue;
+        }
         let mid = (y1 + y2) / 2.0;
         edges.push_str(&format!(r#"<path d="M{x1:.1} {y1:.1} C{x1:.1} {mid:.1} {x2:.1} {mid:.1} {x2:.1} {y2:.1}"/>"#));
     }
-    let mut nodes = String::with_capacity(view.nodes.len() * 400);
+    let mut nodes = String::new();
     for (node, placed) in view.nodes.iter().zip(&view.layout.nodes) {
+        if !window.meets(placed.x, placed.y, placed.x + spacing.node_width, placed.y + spacing.node_height) {
+            continue;
+        }
         let href = links.href(&view.scope, node);
-        draw_node(&mut nodes, node, href.as_deref(), placed.x, placed.y, &spacing);
+        let state = live.get(&node.path).unwrap_or(&node.state);
+        draw_node(&mut nodes, node, state, href.as_deref(), placed.x, placed.y, &spacing);
     }
     Picture {
         edges,
@@ -57,7 +93,7 @@ pub fn draw(view: &DagView, links: &NodeLinks) -> Picture {
     }
 }
 
-fn draw_node(out: &mut String, node: &DagNode, href: Option<&str>, x: f32, y: f32, spacing: &Spacing) {
+fn draw_node(out: &mut String, node: &DagNode, state: &str, href: Option<&str>, x: f32, y: f32, spacing: &Spacing) {
     let label: String = if node.name.chars().count() > MAX_LABEL_CHARS {
         node.name.chars().take(MAX_LABEL_CHARS - 1).chain(['\u{2026}']).collect()
     } else {
@@ -78,7 +114,7 @@ fn draw_node(out: &mut String, node: &DagNode, href: Option<&str>, x: f32, y: f3
     };
     out.push_str(&format!(
         r#"<g class="{}" transform="translate({x:.1} {y:.1})" data-path="{}""#,
-        node_class(&node.state, href.is_some()),
+        node_class(state, href.is_some()),
         attr(&node.path)
     ));
     if let Some(href) = href {
@@ -88,17 +124,19 @@ fn draw_node(out: &mut String, node: &DagNode, href: Option<&str>, x: f32, y: f3
             attr(&node.name)
         ));
     }
+    // Thousands of these make up the page: no attribute CSS can carry.
     let (w, h) = (spacing.node_width, spacing.node_height);
     out.push_str(&format!(
-        r#"><title>{}</title><rect width="{w}" height="{h}" rx="6"/><circle class="dag-node__dot" cx="16" cy="{}" r="6"/><text class="dag-node__label" x="30" y="{}">{}</text><text class="dag-node__detail" x="30" y="32">{}</text><text class="dag-node__badge" x="{}" y="25" text-anchor="end">{}</text></g>"#,
+        r#"><title>{}</title><rect width="{w}" height="{h}" rx="6"/><circle class="dag-node__dot" cx="16" cy="{}" r="6"/><text class="dag-node__label" x="30" y="{}">{}</text>"#,
         text(&tooltip),
         h / 2.0,
         if detail.is_empty() { 25.0 } else { 18.0 },
         text(&label),
-        text(&detail),
-        w - 8.0,
-        badge(&node.state),
     ));
+    if !detail.is_empty() {
+        out.push_str(&format!(r#"<text class="dag-node__detail" x="30" y="32">{}</text>"#, text(&detail)));
+    }
+    out.push_str(&format!(r#"<text class="dag-node__badge" x="{}" y="25">{}</text></g>"#, w - 8.0, badge(state)));
 }
 
 /// The `class` of a node in `state`.
@@ -160,7 +198,7 @@ mod tests {
     #[test]
     fn hostile_names_are_escaped_in_text_and_attributes() {
         let evil = r#"<script>alert(1)</script>" onload="x"#;
-        let picture = draw(&view(vec![node(evil, "RUNNING", Some("t1"))], Vec::new()), &links());
+        let picture = draw(&view(vec![node(evil, "RUNNING", Some("t1"))], Vec::new()), &links(), None, &HashMap::new());
         assert!(!picture.nodes.contains("<script>"), "{}", picture.nodes);
         // In attributes the quote is escaped too, so nothing closes them early.
         assert!(
@@ -174,8 +212,12 @@ mod tests {
 
     #[test]
     fn every_node_and_edge_is_drawn_with_its_state_and_link() {
-        let picture =
-            draw(&view(vec![node("a", "SUCCEEDED", Some("t1")), node("b", "CACHED", None)], vec![(0, 1)]), &links());
+        let picture = draw(
+            &view(vec![node("a", "SUCCEEDED", Some("t1")), node("b", "CACHED", None)], vec![(0, 1)]),
+            &links(),
+            None,
+            &HashMap::new(),
+        );
         assert_eq!(picture.edges.matches("<path ").count(), 1);
         assert_eq!(picture.nodes.matches("<g ").count(), 2);
         assert!(picture.nodes.contains(r#"class="dag-node dag-node--succeeded dag-node__link""#));
@@ -185,16 +227,32 @@ mod tests {
     }
 
     #[test]
+    fn only_what_meets_the_window_is_drawn_and_live_states_win() {
+        let nodes: Vec<DagNode> = (0..100).map(|i| node(&format!("n{i}"), "PENDING", Some("t"))).collect();
+        let edges: Vec<(usize, usize)> = (1..100).map(|i| (0, i)).collect();
+        let view = view(nodes, edges);
+        let whole = draw(&view, &links(), None, &HashMap::new());
+        assert_eq!(whole.nodes.matches("<g ").count(), 100);
+        let live = HashMap::from([("root/n1".to_owned(), "FAILED".to_owned())]);
+        let part = draw(&view, &links(), Some(Window::FIRST), &live);
+        let drawn = part.nodes.matches("<g ").count();
+        assert!(drawn > 1 && drawn < 30, "{drawn} of 100 nodes drawn");
+        assert!(part.edges.matches("<path ").count() < 30);
+        assert!(part.nodes.contains("dag-node--failed"), "the live state is drawn");
+        assert_eq!((part.width, part.height), (whole.width, whole.height), "the drawing keeps its whole size");
+    }
+
+    #[test]
     fn long_names_are_cut_with_an_ellipsis_and_kept_whole_in_the_tooltip() {
         let long = "a-very-long-component-name-indeed";
-        let picture = draw(&view(vec![node(long, "", None)], Vec::new()), &links());
+        let picture = draw(&view(vec![node(long, "", None)], Vec::new()), &links(), None, &HashMap::new());
         assert!(picture.nodes.contains(&format!("<title>{long}</title>")));
         assert!(picture.nodes.contains("a-very-long-component\u{2026}"));
     }
 
     #[test]
     fn empty_layout_still_has_a_size() {
-        let picture = draw(&view(Vec::new(), Vec::new()), &links());
+        let picture = draw(&view(Vec::new(), Vec::new()), &links(), None, &HashMap::new());
         assert!(picture.width > 0.0 && picture.height > 0.0);
     }
 }

@@ -60,16 +60,31 @@ pub struct TaskRow {
     pub cached: bool,
 }
 
-/// Everything the run page shows at first.
+/// The run page's header and graph; the task table loads its rows itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunDetails {
     /// The run.
     pub run: RunSummary,
     /// The shown level of its DAG.
     pub dag: DagView,
-    /// Every task.
-    pub tasks: Vec<TaskRow>,
+    /// How many nodes that level has (the copy embedded in the page for
+    /// hydration leaves them out: see `hydration`).
+    pub node_count: usize,
 }
+
+/// Rows of the task table: a filtered, sorted first part of the run's tasks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskRows {
+    /// At most [`MAX_TASK_ROWS`] rows.
+    pub rows: Vec<TaskRow>,
+    /// How many tasks match the filter.
+    pub matching: usize,
+    /// How many tasks the run has.
+    pub total: usize,
+}
+
+/// Most rows the task table gets; a filter narrows bigger runs down.
+pub const MAX_TASK_ROWS: usize = 200;
 
 /// One attempt of a task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,15 +209,43 @@ pub async fn list_runs(
     Ok(RunsPage { runs: page.items.into_iter().map(summary).collect(), next: page.next_page_token })
 }
 
-/// The run page's data: the run, the level `scope` of its DAG, its tasks.
+/// The run page's data: the run and the level `scope` of its DAG.
 #[server(GetRunDetails, "/api/ui", endpoint = "run_details")]
 pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppError> {
     use crate::error::ssr::{engine, principal};
     let (engine, principal) = (engine()?, principal()?);
     let mut record = engine.run_record(&principal, &id).await?;
+    record.tasks.clear();
     let dag = engine.run_dag_view(&principal, &id, &scope).await?;
-    let tasks = std::mem::take(&mut record.tasks).iter().map(task_row).collect();
-    Ok(RunDetails { run: summary(record), dag, tasks })
+    Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag })
+}
+
+/// The task table's rows: tasks whose path or state contains `filter`
+/// (any case), ordered by `sort` (`path`, `state`, `started` or
+/// `duration`, longest first), the first [`MAX_TASK_ROWS`].
+#[server(GetTaskRows, "/api/ui", endpoint = "task_rows")]
+pub async fn task_rows(run_id: String, filter: String, sort: String) -> Result<TaskRows, AppError> {
+    use crate::error::ssr::{engine, principal};
+    let record = engine()?.run_record(&principal()?, &run_id).await?;
+    let total = record.tasks.len();
+    let needle = filter.to_lowercase();
+    let mut rows: Vec<TaskRow> = record
+        .tasks
+        .iter()
+        .filter(|t| {
+            needle.is_empty() || t.path.to_lowercase().contains(&needle) || t.state.to_lowercase().contains(&needle)
+        })
+        .map(task_row)
+        .collect();
+    match sort.as_str() {
+        "state" => rows.sort_by(|a, b| a.state.cmp(&b.state)),
+        "started" => rows.sort_by_key(|t| t.started_at),
+        "duration" => rows.sort_by_key(|t| std::cmp::Reverse(t.finished_at.zip(t.started_at).map(|(f, s)| f - s))),
+        _ => rows.sort_by(|a, b| a.path.cmp(&b.path)),
+    }
+    let matching = rows.len();
+    rows.truncate(MAX_TASK_ROWS);
+    Ok(TaskRows { rows, matching, total })
 }
 
 /// The side panel of one task.

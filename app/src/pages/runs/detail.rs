@@ -10,8 +10,9 @@ use model::EventKind;
 
 use super::{
     StateBadge,
-    api::{RunDetails, TaskRow, archive_run, delete_run, retry_run, run_details, terminate_run},
+    api::{MAX_TASK_ROWS, RunDetails, archive_run, delete_run, retry_run, run_details, task_rows, terminate_run},
     duration,
+    hydration::GraphDrawn,
     task_panel::TaskPanel,
 };
 use crate::{
@@ -40,9 +41,10 @@ pub fn RunDetailPage() -> impl IntoView {
         })
     });
     let reconnected = Memo::new(move |_| live.connected.get());
-    let details = Resource::new(
+    let details: Resource<_, GraphDrawn> = Resource::new_with_options(
         move || (id.get(), scope.get(), ended.get(), reconnected.get()),
         |(id, scope, _, _)| run_details(id, scope),
+        false,
     );
     // A memo, computed once per update: every node and row reads it.
     let live_states: Signal<HashMap<String, String>> = Memo::new(move |_| {
@@ -59,7 +61,7 @@ pub fn RunDetailPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <Loading what="the run" /> }>
             {move || details.get().map(|result| result.map(|details| view! {
-                <RunView details live_states task=task />
+                <RunView details live_states task=task reload=ended />
             }))}
         </Transition>
     }
@@ -70,15 +72,22 @@ fn RunView(
     details: RunDetails,
     live_states: Signal<HashMap<String, String>>,
     task: Memo<Option<String>>,
+    /// Changes when the run starts or ends again: the task table reloads.
+    reload: Memo<usize>,
 ) -> impl IntoView {
     let namespace = use_namespace();
     let run = details.run.clone();
     let base = format!("/runs/{}?ns={}", run.id, namespace.get_untracked());
     let links = NodeLinks { base: base.clone(), tasks: true };
     let scope = details.dag.scope.clone();
-    let paths: StoredValue<HashMap<String, String>> =
-        StoredValue::new(details.tasks.iter().map(|t| (t.id.clone(), t.path.clone())).collect());
     let run_id = run.id.clone();
+    // Hydrated from a copy without the graph's nodes: fetch the whole level
+    // for drawing other windows, after the page is interactive.
+    let whole = (details.dag.nodes.len() < details.node_count).then(|| {
+        let (id, scope) = (run.id.clone(), scope.clone());
+        let fetched = LocalResource::new(move || run_details(id.clone(), scope.clone()));
+        Signal::derive(move || fetched.get().and_then(Result::ok).map(|d| d.dag))
+    });
     view! {
         <Title text=run.display_name.clone() />
         <header class="run-header">
@@ -96,15 +105,14 @@ fn RunView(
         </header>
         <div class="run-layout">
             <section class="card run-layout__graph">
-                <DagGraph view=details.dag links live=live_states />
+                <DagGraph view=details.dag links live=live_states whole />
             </section>
             <section class="card run-layout__tasks">
-                <TaskTable tasks=details.tasks base=base.clone() scope live=live_states />
+                <TaskTable run_id=run.id.clone() base=base.clone() scope live=live_states reload />
             </section>
         </div>
         {move || task.get().map(|task_id| {
-            let path = paths.with_value(|p| p.get(&task_id).cloned());
-            view! { <TaskPanel run_id=run_id.clone() task_id path close=base.clone() live=live_states /> }
+            view! { <TaskPanel run_id=run_id.clone() task_id close=base.clone() live=live_states /> }
         })}
     }
 }
@@ -154,89 +162,45 @@ fn RunActions(run: super::api::RunSummary) -> impl IntoView {
     }
 }
 
-/// Columns the task table sorts by.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SortBy {
-    Path,
-    State,
-    Started,
-    Duration,
-}
-
-/// Most rows the task table draws; a filter narrows bigger runs down.
-const MAX_TASK_ROWS: usize = 200;
-
-/// Every task of the run, sortable and filterable; a row opens its panel.
-/// Rows are built when the filter or order changes; a live update only
+/// Every task of the run, sorted and filtered on the server, at most
+/// [`MAX_TASK_ROWS`] at a time; a row opens its panel. A live update only
 /// changes the state cell of its row.
 #[component]
-fn TaskTable(tasks: Vec<TaskRow>, base: String, scope: String, live: Signal<HashMap<String, String>>) -> impl IntoView {
+fn TaskTable(
+    run_id: String,
+    base: String,
+    scope: String,
+    live: Signal<HashMap<String, String>>,
+    reload: Memo<usize>,
+) -> impl IntoView {
     let filter = RwSignal::new(String::new());
-    let sort = RwSignal::new(SortBy::Path);
-    let total = tasks.len();
-    let tasks = StoredValue::new(tasks);
-    let shown = Memo::new(move |_| {
-        let needle = filter.get().to_lowercase();
-        let mut rows: Vec<TaskRow> = tasks.with_value(|tasks| {
-            tasks
-                .iter()
-                .filter(|t| {
-                    needle.is_empty()
-                        || t.path.to_lowercase().contains(&needle)
-                        || t.state.to_lowercase().contains(&needle)
-                })
-                .cloned()
-                .collect()
-        });
-        match sort.get() {
-            SortBy::Path => {}
-            SortBy::State => rows.sort_by(|a, b| a.state.cmp(&b.state)),
-            SortBy::Started => rows.sort_by_key(|t| t.started_at),
-            SortBy::Duration => {
-                rows.sort_by_key(|t| std::cmp::Reverse(t.finished_at.zip(t.started_at).map(|(f, s)| f - s)))
-            }
+    let sort = RwSignal::new("path");
+    let rows = Resource::new(
+        move || (filter.get(), sort.get(), reload.get()),
+        move |(filter, sort, _)| task_rows(run_id.clone(), filter, sort.to_owned()),
+    );
+    let row_view = move |t: super::api::TaskRow| {
+        let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
+        let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
+        let (path, stored) = (t.path.clone(), t.state.clone());
+        let state = Signal::derive(move || live.with(|l| l.get(&path).cloned()).unwrap_or_else(|| stored.clone()));
+        view! {
+            <tr data-testid="task-row" data-state=state>
+                <td><a href=href>{label}</a></td>
+                <td><StateBadge state=state /></td>
+                <td>{t.attempts}</td>
+                <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>
+                <td>{t.started_at.map(|s| duration(s, t.finished_at)).unwrap_or_default()}</td>
+                <td>{if t.cached { "yes" } else { "" }}</td>
+            </tr>
         }
-        let matching = rows.len();
-        rows.truncate(MAX_TASK_ROWS);
-        (rows, matching)
-    });
-    let rows = move || {
-        shown.with(|(rows, _)| {
-            rows.iter()
-                .map(|t| {
-                    let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
-                    let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
-                    let (path, stored) = (t.path.clone(), t.state.clone());
-                    let state =
-                        Signal::derive(move || live.with(|l| l.get(&path).cloned()).unwrap_or_else(|| stored.clone()));
-                    view! {
-                        <tr data-testid="task-row" data-state=state>
-                            <td><a href=href>{label}</a></td>
-                            <td><StateBadge state=state /></td>
-                            <td>{t.attempts}</td>
-                            <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>
-                            <td>{t.started_at.map(|s| duration(s, t.finished_at)).unwrap_or_default()}</td>
-                            <td>{if t.cached { "yes" } else { "" }}</td>
-                        </tr>
-                    }
-                })
-                .collect_view()
-        })
     };
-    let header = move |label: &'static str, by: SortBy| {
+    let header = move |label: &'static str, by: &'static str| {
         view! {
             <th aria-sort=move || (sort.get() == by).then_some("ascending")>
                 <button class="th-button" type="button" on:click=move |_| sort.set(by)>{label}</button>
             </th>
         }
-    };
-    let note = move || {
-        let matching = shown.with(|(_, m)| *m);
-        (matching > MAX_TASK_ROWS).then(|| {
-            format!(
-                "Showing {MAX_TASK_ROWS} of {matching} matching tasks ({total} in the run); filter to narrow them down."
-            )
-        })
     };
     view! {
         <div class="toolbar">
@@ -244,15 +208,25 @@ fn TaskTable(tasks: Vec<TaskRow>, base: String, scope: String, live: Signal<Hash
             <input class="input" type="search" placeholder="Filter tasks" aria-label="Filter tasks"
                 on:input=move |ev| filter.set(event_target_value(&ev)) prop:value=move || filter.get() />
         </div>
-        {move || note().map(|n| view! { <p class="muted">{n}</p> })}
-        <div class="table-scroll">
-            <table class="table" data-testid="task-table">
-                <thead><tr>
-                    {header("Task", SortBy::Path)}{header("State", SortBy::State)}<th>"Attempts"</th>
-                    {header("Started", SortBy::Started)}{header("Duration", SortBy::Duration)}<th>"Cached"</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Transition fallback=|| view! { <Loading what="tasks" /> }>
+            {move || rows.get().map(|result| result.map(|page| {
+                let note = (page.matching > MAX_TASK_ROWS).then(|| format!(
+                    "Showing {MAX_TASK_ROWS} of {} matching tasks ({} in the run); filter to narrow them down.",
+                    page.matching, page.total,
+                ));
+                view! {
+                    {note.map(|n| view! { <p class="muted">{n}</p> })}
+                    <div class="table-scroll">
+                        <table class="table" data-testid="task-table">
+                            <thead><tr>
+                                {header("Task", "path")}{header("State", "state")}<th>"Attempts"</th>
+                                {header("Started", "started")}{header("Duration", "duration")}<th>"Cached"</th>
+                            </tr></thead>
+                            <tbody>{page.rows.into_iter().map(row_view.clone()).collect_view()}</tbody>
+                        </table>
+                    </div>
+                }
+            }))}
+        </Transition>
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 mod detail;
+mod hydration;
 mod task_panel;
 
 use leptos::prelude::*;

@@ -17,17 +17,22 @@ use crate::{live::use_live_events, shell::Loading};
 pub fn TaskPanel(
     run_id: String,
     task_id: String,
-    /// The task's path, which keys its live state.
-    path: Option<String>,
     close: String,
     live: Signal<HashMap<String, String>>,
 ) -> impl IntoView {
+    // The task's path keys its live state; it is known once its details are.
+    let path = RwSignal::new(None::<String>);
     let details = {
         let (run_id, task_id) = (run_id.clone(), task_id.clone());
         // Reload when this task's state changes, not on every update of the run.
-        let state = Memo::new(move |_| path.as_ref().and_then(|p| live.with(|l| l.get(p).cloned())));
+        let state = Memo::new(move |_| path.with(|p| p.as_ref().and_then(|p| live.with(|l| l.get(p).cloned()))));
         Resource::new(move || state.get(), move |_| task_details(run_id.clone(), task_id.clone()))
     };
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = details.get() {
+            path.set(Some(d.task.path.clone()));
+        }
+    });
     view! {
         <aside class="panel" aria-label="Task details" data-testid="task-panel">
             <a class="panel__close button button--small" href=close aria-label="Close the task panel">"\u{d7}"</a>
