@@ -152,3 +152,44 @@ test('a run is cloned into the prefilled form, and its artifacts are listed and 
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a wide run draws the window in view, and scrolling far draws the nodes there in their live state', async () => {
+  const leaves = Array.from({ length: 400 }, (_, i) => `      - {name: leaf-${i}, template: noop, dependencies: [first]}`);
+  const wide = `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: wide-}
+spec:
+  entrypoint: main
+  templates:
+  - name: noop
+    container: {image: alpine, command: ["true"]}
+  - name: main
+    dag:
+      tasks:
+      - {name: first, template: noop}
+${leaves.join('\n')}
+`;
+  const { page, problems } = await openPage(browser);
+  await dropAndUpload(page, 'wide.yaml', wide);
+  await page.getByRole('button', { name: 'Start run' }).click();
+  await page.waitForURL(/\/runs\//);
+  await page.goto(page.url()); // a fresh load: the server draws the first window
+  await waitLive(page);
+  const paths = () => page.locator('[data-testid=dag] .dag-node').evaluateAll((nodes) => nodes.map((n) => n.dataset.path));
+  const first = await paths();
+  assert.ok(first.length > 1 && first.length < 100, `${first.length} of 401 nodes drawn at first`);
+  const viewport = page.locator('.dag__viewport');
+  await viewport.evaluate((v) => { v.scrollLeft = v.scrollWidth; });
+  await page.waitForFunction((first) => {
+    const now = [...document.querySelectorAll('[data-testid=dag] .dag-node')].map((n) => n.dataset.path);
+    return now.length > 0 && now.every((p) => !first.includes(p));
+  }, first);
+  const far = (await paths()).at(-1);
+  const node = page.locator(`[data-testid=dag] .dag-node[data-path="${far}"]`);
+  await page.locator(`[data-testid=dag] .dag-node--succeeded[data-path="${far}"]`).waitFor({ timeout: 60_000 });
+  await page.screenshot({ path: path.join(outputDir, 'run-wide-scrolled.png') });
+  await node.click();
+  await page.getByTestId('task-panel').getByRole('heading', { name: far.split('/').at(-1) }).waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});

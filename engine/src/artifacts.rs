@@ -23,7 +23,7 @@ pub struct ArtifactQuery {
 }
 
 /// An artifact with the run and task that wrote it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ListedArtifact {
     /// Where it is.
     pub uri: String,
@@ -76,31 +76,25 @@ impl Engine {
             None if query.page_token.is_empty() => (None, String::new()),
             None => return Err(Error::InvalidRequest { message: "invalid artifacts page_token".to_owned() }),
         };
-        let rows: Vec<(String, String, String, Option<i64>, DateTime<Utc>, String, String, String, String)> =
-            sqlx::query_as(
-                "SELECT a.uri, a.name, a.schema_title, a.size_bytes, a.created_at, r.id, r.display_name, t.id, t.path
-                 FROM artifacts a JOIN runs r ON r.id = a.run_id JOIN tasks t ON t.id = a.task_id
-                 WHERE r.namespace = ?1
-                   AND (?2 = '' OR a.schema_title = ?2)
-                   AND (?3 = '' OR a.run_id = ?3)
-                   AND (?4 IS NULL OR (a.created_at, a.uri) < (?4, ?5))
-                 ORDER BY a.created_at DESC, a.uri DESC
-                 LIMIT ?6",
-            )
-            .bind(namespace.as_str())
-            .bind(&query.schema_title)
-            .bind(&query.run_id)
-            .bind(before_time)
-            .bind(&before_uri)
-            .bind(i64::from(query.page_size) + 1)
-            .fetch_all(self.store.pool())
-            .await?;
-        let mut items: Vec<ListedArtifact> = rows
-            .into_iter()
-            .map(|(uri, name, schema_title, size_bytes, created_at, run_id, run_name, task_id, task_path)| {
-                ListedArtifact { uri, name, schema_title, size_bytes, created_at, run_id, run_name, task_id, task_path }
-            })
-            .collect();
+        let mut items: Vec<ListedArtifact> = sqlx::query_as(
+            "SELECT a.uri, a.name, a.schema_title, a.size_bytes, a.created_at,
+                    r.id AS run_id, r.display_name AS run_name, t.id AS task_id, t.path AS task_path
+             FROM artifacts a JOIN runs r ON r.id = a.run_id JOIN tasks t ON t.id = a.task_id
+             WHERE r.namespace = ?1
+               AND (?2 = '' OR a.schema_title = ?2)
+               AND (?3 = '' OR a.run_id = ?3)
+               AND (?4 IS NULL OR (a.created_at, a.uri) < (?4, ?5))
+             ORDER BY a.created_at DESC, a.uri DESC
+             LIMIT ?6",
+        )
+        .bind(namespace.as_str())
+        .bind(&query.schema_title)
+        .bind(&query.run_id)
+        .bind(before_time)
+        .bind(&before_uri)
+        .bind(i64::from(query.page_size) + 1)
+        .fetch_all(self.store.pool())
+        .await?;
         let next = if items.len() > query.page_size as usize {
             items.truncate(query.page_size as usize);
             items.last().map(|a| format!("{}|{}", a.created_at.to_rfc3339(), a.uri)).unwrap_or_default()

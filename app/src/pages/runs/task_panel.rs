@@ -166,7 +166,7 @@ fn LogView(run_id: String, attempt: String) -> impl IntoView {
                     let empty = move || first_empty && tail.with(Vec::is_empty);
                     let first = chunk.lines;
                     view! {
-                        <pre class="code log__lines" node_ref=lines_ref hidden=empty.clone()>
+                        <pre class="code log__lines" node_ref=lines_ref hidden=empty>
                             {move || shown(&first)}{move || tail.with(|t| shown(t))}
                         </pre>
                         <p class="muted" hidden=move || !empty()>"No output on this stream yet."</p>
@@ -205,8 +205,7 @@ fn read_on(
         return;
     }
     leptos::task::spawn_local(async move {
-        loop {
-            let Some(from) = reader.with_value(|r| r.offset) else { break };
+        while let Some(from) = reader.with_value(|r| r.offset) {
             if let Ok(chunk) = task_log(run_id.clone(), attempt.clone(), stream.clone(), from).await {
                 reader.update_value(|r| r.offset = Some(chunk.next_offset));
                 if !chunk.lines.is_empty() {
