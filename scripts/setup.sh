@@ -45,6 +45,14 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] 
   npm ci --no-audit --no-fund
 fi
 
+# Notebook servers run locally as real JupyterLab processes (the `jupyter`
+# server type); Ferroflow finds `jupyter` in .venv/bin or on PATH.
+if ! .venv/bin/python -c 'import jupyterlab, sys; sys.exit(jupyterlab.__version__ != "4.6.6")' 2>/dev/null; then
+  step "installing jupyterlab 4.6.6 into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check 'jupyterlab==4.6.6'
+fi
+
 if [ "${1:-}" = "--test" ]; then
   # The real kfp SDK runs the lightweight Python components of the example
   # pipelines (kfp.dsl.executor_main); the version they were compiled with.

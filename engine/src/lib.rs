@@ -14,6 +14,7 @@ pub mod experiments;
 pub mod listing;
 pub mod logs;
 pub mod namespaces;
+pub mod notebooks;
 pub mod pipelines;
 pub mod recurring;
 pub mod runs;

@@ -56,6 +56,15 @@ pub enum EventKind {
         /// Its new state (`RUNNING`, `SUCCEEDED`, `CACHED`, ...).
         state: String,
     },
+    /// A notebook server was created, changed phase, or was deleted
+    /// (`deleted`).
+    NotebookChanged {
+        /// The notebook's name.
+        name: String,
+        /// Its phase as Kubeflow's Jupyter web app names it (`ready`,
+        /// `waiting`, `stopped`, `error`, ...), or `deleted`.
+        phase: String,
+    },
     /// A running attempt wrote more output. Transient like
     /// [`EventKind::TaskUpdated`]: a page showing that attempt's log reads
     /// on from where it was.
@@ -81,6 +90,7 @@ impl Event {
             }
             EventKind::TaskUpdated { path, state, .. } => format!("Task {path}: {}", state.to_lowercase()),
             EventKind::LogGrew { attempt, .. } => format!("New output from {attempt}"),
+            EventKind::NotebookChanged { name, phase } => format!("Notebook {name}: {phase}"),
             EventKind::Unknown => "Unrecognised change".to_owned(),
         }
     }

@@ -22,7 +22,7 @@ mod error;
 mod graph;
 mod kfp;
 mod plan;
-mod quantity;
+pub(crate) mod quantity;
 mod yaml;
 
 pub use error::SpecError;

@@ -1,0 +1,340 @@
+//! Notebook servers as processes on this machine.
+//!
+//! A `jupyter` notebook is `jupyter lab` on a loopback port with its own
+//! base URL (`/notebook/<ns>/<name>/`) and a random token, launched through
+//! the same [`Backend`] as pipeline steps (its own process group, logs in
+//! files, gracefully stopped) and admitted through the same resource
+//! [`Ledger`]. It is `ready` once its `/api/status` answers. A process that
+//! ends without being asked is `error`, with the last lines of its log.
+
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+
+use model::Principal;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use super::{Notebook, NotebookForm, Phase, config::SpawnerConfig};
+use crate::{
+    Engine, Error, Result,
+    backend::{Backend, LaunchSpec, Ledger, Request},
+};
+
+/// How long a server may take to answer before it is called failed.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How often a starting server is asked whether it is up.
+const PROBE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Log lines kept in an `error` message.
+const ERROR_LOG_LINES: usize = 8;
+
+/// Where the programs of the server types are.
+#[derive(Clone, Debug, Default)]
+pub struct Programs {
+    /// `jupyter` (JupyterLab), if found.
+    pub jupyter: Option<PathBuf>,
+    /// `code-server`, if found.
+    pub code_server: Option<PathBuf>,
+    /// `rserver` (RStudio), if found.
+    pub rstudio: Option<PathBuf>,
+}
+
+impl Programs {
+    /// Looks for each program in `extra` (e.g. `.venv/bin`), then on `PATH`.
+    pub fn find(extra: &[PathBuf]) -> Self {
+        let find = |name: &str| {
+            extra.iter().map(|dir| dir.join(name)).find(|p| p.is_file()).or_else(|| which::which(name).ok())
+        };
+        Self { jupyter: find("jupyter"), code_server: find("code-server"), rstudio: find("rserver") }
+    }
+
+    /// The program of a server type, or why there is none.
+    pub fn for_type(&self, server_type: &str) -> std::result::Result<&PathBuf, String> {
+        let (program, name) = match server_type {
+            "jupyter" => (&self.jupyter, "jupyter (pip install jupyterlab)"),
+            "group-one" => (&self.code_server, "code-server"),
+            "group-two" => (&self.rstudio, "rserver (RStudio Server)"),
+            other => return Err(format!("unknown server type {other:?}")),
+        };
+        program.as_ref().ok_or_else(|| format!("{name} is not installed on this machine"))
+    }
+}
+
+/// A server this process started and can stop.
+struct Running {
+    stop: CancellationToken,
+}
+
+/// Starts, stops and watches the notebook servers of this machine.
+#[derive(Clone)]
+pub struct NotebookManager {
+    engine: Engine,
+    backend: Arc<dyn Backend>,
+    ledger: Ledger,
+    data_dir: PathBuf,
+    programs: Programs,
+    config: Arc<SpawnerConfig>,
+    running: Arc<Mutex<HashMap<(String, String), Running>>>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for NotebookManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotebookManager").field("programs", &self.programs).finish_non_exhaustive()
+    }
+}
+
+impl NotebookManager {
+    /// A manager keeping volumes and logs under `data_dir/notebooks`.
+    pub fn new(
+        engine: Engine,
+        backend: Arc<dyn Backend>,
+        ledger: Ledger,
+        data_dir: PathBuf,
+        programs: Programs,
+        config: SpawnerConfig,
+    ) -> Self {
+        Self {
+            engine,
+            backend,
+            ledger,
+            data_dir,
+            programs,
+            config: Arc::new(config),
+            running: Default::default(),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
+        }
+    }
+
+    /// The spawner config.
+    pub fn config(&self) -> &SpawnerConfig {
+        &self.config
+    }
+
+    /// The programs found.
+    pub fn programs(&self) -> &Programs {
+        &self.programs
+    }
+
+    /// Checks the form, stores the notebook and starts it.
+    pub async fn create(&self, principal: &Principal, namespace: &str, form: &NotebookForm) -> Result<Notebook> {
+        let (name, spec) = form.check(&self.config).map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        let notebook = self.engine.create_notebook(principal, namespace, &name, &spec).await?;
+        self.start(notebook.clone()).await;
+        Ok(notebook)
+    }
+
+    /// Stops (`stopped`) or starts a notebook; its volumes stay.
+    pub async fn set_stopped(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        name: &str,
+        stopped: bool,
+    ) -> Result<Notebook> {
+        let notebook = self.engine.set_notebook_stopped(principal, namespace, name, stopped).await?;
+        if stopped {
+            self.stop(namespace, name).await;
+        } else if !self.running.lock().await.contains_key(&(namespace.to_owned(), name.to_owned())) {
+            self.engine.set_notebook_phase(namespace, name, Phase::Waiting, "", None).await?;
+            self.start(notebook.clone()).await;
+        }
+        self.engine.notebook(principal, namespace, name).await
+    }
+
+    /// Stops a notebook and deletes it; its volumes stay on disk.
+    pub async fn delete(&self, principal: &Principal, namespace: &str, name: &str) -> Result<()> {
+        self.engine.notebook(principal, namespace, name).await?;
+        crate::access::authorize(principal, namespace, model::Verb::Delete)?;
+        self.stop(namespace, name).await;
+        self.engine.remove_notebook(principal, namespace, name).await
+    }
+
+    /// Starts every notebook that was running when the server last stopped.
+    pub async fn resume_all(&self) -> Result<()> {
+        for notebook in self.engine.notebooks_to_run().await? {
+            self.start(notebook).await;
+        }
+        Ok(())
+    }
+
+    /// Stops every server this process started (at shutdown).
+    pub async fn stop_all(&self) {
+        let running: Vec<_> = self.running.lock().await.drain().collect();
+        for (_, r) in running {
+            r.stop.cancel();
+        }
+    }
+
+    /// The directory of volume `name` in `namespace`, created on first use.
+    fn volume_dir(&self, namespace: &str, name: &str) -> std::io::Result<PathBuf> {
+        let dir = self.data_dir.join("notebooks").join(namespace).join("volumes").join(name);
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    async fn stop(&self, namespace: &str, name: &str) {
+        if let Some(r) = self.running.lock().await.remove(&(namespace.to_owned(), name.to_owned())) {
+            let _ = self.engine.set_notebook_phase(namespace, name, Phase::Terminating, "", None).await;
+            r.stop.cancel();
+        } else {
+            let _ = self.engine.set_notebook_phase(namespace, name, Phase::Stopped, "", None).await;
+        }
+    }
+
+    /// Launches the notebook's server in the background and follows it.
+    async fn start(&self, notebook: Notebook) {
+        let key = (notebook.namespace.clone(), notebook.name.clone());
+        let stop = CancellationToken::new();
+        self.running.lock().await.insert(key.clone(), Running { stop: stop.clone() });
+        let manager = self.clone();
+        tokio::spawn(async move {
+            let (phase, message) = match manager.serve(&notebook, stop.clone()).await {
+                Ok(()) if stop.is_cancelled() => (Phase::Stopped, String::new()),
+                Ok(()) => (Phase::Error, "the server ended by itself".to_owned()),
+                Err(message) if message.starts_with("unavailable: ") => {
+                    (Phase::Unavailable, message.trim_start_matches("unavailable: ").to_owned())
+                }
+                Err(message) => (Phase::Error, message),
+            };
+            let mut running = manager.running.lock().await;
+            if running.get(&key).is_some_and(|r| r.stop.is_cancelled() == stop.is_cancelled()) {
+                running.remove(&key);
+            }
+            drop(running);
+            let _ = manager.engine.set_notebook_phase(&key.0, &key.1, phase, &message, None).await;
+        });
+    }
+
+    /// Runs the server until it ends; `Err` says why it failed.
+    async fn serve(&self, notebook: &Notebook, stop: CancellationToken) -> std::result::Result<(), String> {
+        let (ns, name) = (&notebook.namespace, &notebook.name);
+        let program = self.programs.for_type(&notebook.spec.server_type).map_err(|e| format!("unavailable: {e}"))?;
+        if notebook.spec.server_type != "jupyter" {
+            return Err(format!("unavailable: {} servers are not launched locally yet", notebook.spec.server_type));
+        }
+        let workdir = match &notebook.spec.workspace {
+            Some(v) => self.volume_dir(ns, &v.name),
+            None => self.volume_dir(ns, &format!("{name}-scratch")),
+        }
+        .map_err(|e| format!("cannot create the workspace: {e}"))?;
+        for v in &notebook.spec.data_volumes {
+            let dir = self.volume_dir(ns, &v.name).map_err(|e| format!("cannot create volume {}: {e}", v.name))?;
+            // Data volumes appear in the workspace under their mount's last segment.
+            let link = workdir.join(v.mount.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or(&v.name));
+            if !link.exists() {
+                let _ = std::os::unix::fs::symlink(&dir, &link);
+            }
+        }
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let base_url = format!("/notebook/{ns}/{name}/");
+        let argv = vec![
+            program.display().to_string(),
+            "lab".into(),
+            "--no-browser".into(),
+            "--ip=127.0.0.1".into(),
+            format!("--port={port}"),
+            "--port-retries=0".into(),
+            format!("--ServerApp.base_url={base_url}"),
+            format!("--ServerApp.root_dir={}", workdir.display()),
+            format!("--IdentityProvider.token={}", notebook.token),
+            // The dashboard's proxy is the only client; it sends the token.
+            "--ServerApp.allow_origin=*".into(),
+            "--ServerApp.allow_remote_access=True".into(),
+        ];
+        let mut env: Vec<(String, String)> = vec![("HOME".into(), workdir.display().to_string())];
+        for c in &notebook.spec.configurations {
+            if let Some(preset) = self.config.configurations.iter().find(|k| &k.name == c) {
+                env.extend(preset.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        let request = Request {
+            cpu_milli: notebook.spec.cpu_milli,
+            memory_bytes: notebook.spec.memory_bytes,
+            gpus: notebook.spec.gpus,
+        };
+        let grant = self.ledger.acquire(request).await.map_err(|e| e.to_string())?;
+        let log_dir = self.data_dir.join("notebooks").join(ns).join("logs").join(name);
+        let launch = LaunchSpec {
+            name: format!("notebook-{ns}-{name}"),
+            image: notebook.spec.image.clone(),
+            argv,
+            env,
+            workdir: workdir.clone(),
+            log_dir: log_dir.clone(),
+            timeout: None,
+            gpus: grant.gpus.clone(),
+            started: None,
+        };
+        let exited = self.backend.launch(launch, stop.clone());
+        tokio::pin!(exited);
+        let status = format!("http://127.0.0.1:{port}{base_url}api/status");
+        let ready = self.wait_ready(&status, &notebook.token);
+        tokio::select! {
+            exit = &mut exited => {
+                drop(grant);
+                return match exit {
+                    Ok(_) if stop.is_cancelled() => Ok(()),
+                    Ok(exit) => Err(failure(&log_dir, &format!("the server exited ({}) before it was ready", describe(&exit)))),
+                    Err(e) => Err(e.to_string()),
+                };
+            }
+            answered = ready => {
+                if !answered {
+                    stop.cancel();
+                    let _ = (&mut exited).await;
+                    return Err(failure(&log_dir, "the server did not answer within 120 s"));
+                }
+            }
+        }
+        let _ = self.engine.set_notebook_phase(ns, name, Phase::Ready, "", Some(port)).await;
+        let exit = exited.await;
+        drop(grant);
+        match exit {
+            Ok(_) if stop.is_cancelled() => Ok(()),
+            Ok(exit) => Err(failure(&log_dir, &format!("the server exited ({})", describe(&exit)))),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Asks the server for its status until it answers 200 or time runs out.
+    async fn wait_ready(&self, url: &str, token: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        while tokio::time::Instant::now() < deadline {
+            let answer = self.http.get(url).header("Authorization", format!("token {token}")).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return true;
+            }
+            tokio::time::sleep(PROBE_INTERVAL).await;
+        }
+        false
+    }
+}
+
+fn describe(exit: &crate::backend::Exit) -> String {
+    match (&exit.code, &exit.reason) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(reason)) => reason.clone(),
+        (None, None) => "killed".to_owned(),
+    }
+}
+
+/// `what`, with the last lines the server wrote.
+fn failure(log_dir: &std::path::Path, what: &str) -> String {
+    let tail = |stream: &str| -> Vec<String> {
+        let text = std::fs::read(log_dir.join(stream)).unwrap_or_default();
+        let lines: Vec<String> =
+            text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(crate::logs::clean_line).collect();
+        lines[lines.len().saturating_sub(ERROR_LOG_LINES)..].to_vec()
+    };
+    let mut lines = tail("stderr");
+    if lines.is_empty() {
+        lines = tail("stdout");
+    }
+    if lines.is_empty() { what.to_owned() } else { format!("{what}; last lines:\n{}", lines.join("\n")) }
+}
+
+/// A loopback port free right now (the server binds it right after).
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
