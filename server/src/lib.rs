@@ -10,6 +10,7 @@ mod events;
 mod health;
 pub mod kfp;
 mod namespaces;
+mod notebooks;
 mod router;
 pub mod run_command;
 mod security;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub engine: engine::Engine,
     /// Starts, stops and retries runs on the configured backend.
     pub runner: engine::runs::Runner,
+    /// Starts and stops notebook servers on this machine.
+    pub notebooks: engine::notebooks::local::NotebookManager,
     /// Where the site is and how its files are named.
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the server shuts down; long-lived responses (SSE) end then.
@@ -97,16 +100,26 @@ pub async fn launch(
     let engine = engine::Engine::open(&settings.data_dir).await?;
     let local_addr = listener.local_addr()?;
     let runner = run_command::local_runner(engine.clone(), &settings)?;
+    let notebooks = run_command::local_notebooks(engine.clone(), &runner, &settings);
     let site = site::Site::locate(&settings.site_dir(), local_addr);
     let state = AppState {
         engine,
         runner: runner.clone(),
+        notebooks: notebooks.clone(),
         leptos: site.leptos_options.clone(),
         shutdown: CancellationToken::new(),
     };
     let token = state.shutdown.clone();
     tokio::spawn(resume_unfinished_runs(runner.clone(), token.clone()));
     tokio::spawn(engine::recurring::scheduler::run(runner, token.clone()));
+    {
+        let notebooks = notebooks.clone();
+        tokio::spawn(async move {
+            if let Err(e) = notebooks.resume_all().await {
+                tracing::error!(error = %e, "cannot restart notebooks");
+            }
+        });
+    }
     let app = router::build(state, &site);
     tracing::info!(
         address = %local_addr,
@@ -133,5 +146,7 @@ pub async fn launch(
         served = serve => served?,
         () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them"),
     }
+    // Servers are started again, on new ports, when Ferroflow starts.
+    notebooks.stop_all().await;
     Ok(())
 }

@@ -71,6 +71,29 @@ pub fn local_runner(engine: engine::Engine, settings: &Settings) -> std::io::Res
     Ok(runner)
 }
 
+/// Notebook servers on this machine, sharing the runner's backend and
+/// resource ledger. JupyterLab is looked for in the default runtime, in
+/// `.venv/bin` of the working directory (where `scripts/setup.sh` puts
+/// it), then on `PATH`.
+pub fn local_notebooks(
+    engine: engine::Engine,
+    runner: &Runner,
+    settings: &Settings,
+) -> engine::notebooks::local::NotebookManager {
+    use engine::notebooks::{config::SpawnerConfig, local};
+    let mut places: Vec<std::path::PathBuf> = settings.default_runtime.iter().cloned().collect();
+    places.push(std::path::PathBuf::from(".venv/bin"));
+    let programs = local::Programs::find(&places);
+    local::NotebookManager::new(
+        engine,
+        runner.backend(),
+        runner.ledger().clone(),
+        settings.data_dir.clone(),
+        programs,
+        SpawnerConfig::default(),
+    )
+}
+
 /// The configured supervisor; else `ferroflow-supervise` next to this
 /// binary, as `cargo xtask build` and cargo put it; else `ferroflow
 /// supervise` (same job, slower start).

@@ -124,6 +124,11 @@ impl Ledger {
         self.capacity
     }
 
+    /// GPUs no attempt or notebook holds right now.
+    pub fn free_gpus(&self) -> u32 {
+        self.free.lock().map_or(0, |free| free.gpus.len() as u32)
+    }
+
     /// Waits until `request` fits, then holds it until the grant is dropped.
     pub async fn acquire(&self, request: Request) -> Result<Grant, DoesNotFit> {
         let capacity = self.capacity;

@@ -228,7 +228,7 @@ impl NotebookManager {
         }
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let base_url = format!("/notebook/{ns}/{name}/");
-        let argv = vec![
+        let mut argv = vec![
             program.display().to_string(),
             "lab".into(),
             "--no-browser".into(),
@@ -242,6 +242,11 @@ impl NotebookManager {
             "--ServerApp.allow_origin=*".into(),
             "--ServerApp.allow_remote_access=True".into(),
         ];
+        // Containers and CI machines often run everything as root; Jupyter
+        // refuses that unless told, and the server is on loopback anyway.
+        if nix::unistd::geteuid().is_root() {
+            argv.push("--allow-root".into());
+        }
         let mut env: Vec<(String, String)> = vec![("HOME".into(), workdir.display().to_string())];
         for c in &notebook.spec.configurations {
             if let Some(preset) = self.config.configurations.iter().find(|k| &k.name == c) {

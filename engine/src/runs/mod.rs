@@ -147,6 +147,16 @@ impl RunContext {
 }
 
 impl Runner {
+    /// The resource ledger attempts are admitted through (notebooks share it).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The backend attempts run on (notebooks share it).
+    pub fn backend(&self) -> Arc<dyn Backend> {
+        self.backend.clone()
+    }
+
     /// A runner that keeps run files under `data_dir` and admits attempts through `ledger`.
     pub fn new(engine: Engine, backend: Arc<dyn Backend>, ledger: Ledger, data_dir: PathBuf) -> Self {
         Self { engine, backend, ledger, data_dir, progress: None, cache_ttl: None, active: Default::default() }

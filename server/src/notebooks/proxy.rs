@@ -1,0 +1,101 @@
+//! `/notebook/<ns>/<name>/...`: each notebook server on our own site,
+//! HTTP and WebSocket, after authorizing the caller on the namespace.
+//!
+//! What protects the dashboard from a notebook's pages, which share our
+//! origin: our session cookie and any `Authorization` are removed from
+//! proxied requests (a notebook never sees the user's credentials, and the
+//! proxy adds the notebook's own token itself); responses from a notebook
+//! carry `Content-Security-Policy: sandbox allow-scripts allow-forms
+//! allow-popups allow-downloads allow-modals`, which gives them an opaque
+//! origin, so their scripts cannot read the dashboard's pages, cookies or
+//! storage, nor call its API with the user's cookies; and `Set-Cookie`
+//! from a notebook is dropped, so it cannot plant cookies on our origin.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use axum::{
+    Extension,
+    extract::{Path, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use axum_reverse_proxy::ReverseProxy;
+use engine::notebooks::Phase;
+use model::Principal;
+use tower::{ServiceExt, util::BoxCloneSyncService};
+
+use crate::AppState;
+
+/// The sandbox every proxied response gets (see the module docs).
+const SANDBOX: &str = "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals";
+
+/// One proxy (and its connection pool) per notebook port.
+static PROXIES: std::sync::LazyLock<Mutex<HashMap<u16, Upstream>>> = std::sync::LazyLock::new(Default::default);
+
+type Upstream = BoxCloneSyncService<Request, Response, std::convert::Infallible>;
+
+fn proxy_for(port: u16) -> Upstream {
+    let mut proxies = PROXIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    proxies
+        .entry(port)
+        .or_insert_with(|| BoxCloneSyncService::new(ReverseProxy::new("", &format!("http://127.0.0.1:{port}"))))
+        .clone()
+}
+
+/// `/notebook/<ns>/<name>` without the slash: Jupyter's base URL has one.
+pub async fn to_slash(Path((ns, name)): Path<(String, String)>) -> Redirect {
+    Redirect::permanent(&format!("/notebook/{ns}/{name}/"))
+}
+
+/// Forwards a request to the notebook's server.
+pub async fn forward(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(params): Path<HashMap<String, String>>,
+    mut request: Request,
+) -> Response {
+    let (Some(ns), Some(name)) = (params.get("ns"), params.get("name")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let notebook = match state.engine.notebook(&principal, ns, name).await {
+        Ok(n) => n,
+        Err(e @ engine::Error::Forbidden { .. }) => return (StatusCode::FORBIDDEN, e.to_string()).into_response(),
+        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    };
+    let port = match (notebook.phase, notebook.port) {
+        (Phase::Ready | Phase::Warning, Some(port)) => port,
+        (phase, _) => return unavailable(ns, name, phase.as_str(), &notebook.message),
+    };
+    let headers = request.headers_mut();
+    headers.remove(header::COOKIE);
+    headers.remove(header::AUTHORIZATION);
+    if let Ok(value) = HeaderValue::from_str(&format!("token {}", notebook.token)) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    let mut response = match proxy_for(port).oneshot(request).await {
+        Ok(r) => r.into_response(),
+        Err(never) => match never {},
+    };
+    if response.status() == StatusCode::BAD_GATEWAY {
+        return unavailable(ns, name, "not answering", "");
+    }
+    let headers = response.headers_mut();
+    headers.remove(header::SET_COOKIE);
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SANDBOX));
+    response
+}
+
+/// 502 with a page that says what is going on.
+fn unavailable(ns: &str, name: &str, phase: &str, message: &str) -> Response {
+    let escape = |s: &str| html_escape::encode_text(s).into_owned();
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Notebook {name} is not available</title>\
+         <h1>Notebook {name} is not available</h1><p>It is <b>{phase}</b>.</p><pre>{message}</pre>\
+         <p><a href=\"/notebooks?ns={ns}\">Back to the notebooks of {ns}</a></p>",
+        name = escape(name),
+        ns = escape(ns),
+        phase = escape(phase),
+        message = escape(message),
+    );
+    (StatusCode::BAD_GATEWAY, Html(page)).into_response()
+}

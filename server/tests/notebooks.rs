@@ -1,0 +1,98 @@
+//! Notebook servers through the REST API and the proxy, with a real
+//! JupyterLab from `.venv` (made by `scripts/setup.sh`): create, wait for
+//! `ready`, talk to Jupyter through `/notebook/<ns>/<name>/`, write a file,
+//! stop, start again (the file is still there), delete.
+
+mod common;
+
+use std::{path::PathBuf, time::Duration};
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+fn venv() -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin");
+    assert!(bin.join("jupyter").exists(), "{} has no jupyter: run scripts/setup.sh", bin.display());
+    bin
+}
+
+/// Waits (up to 2 minutes) until the notebook's phase is `phase`.
+async fn wait_for_phase(client: &reqwest::Client, url: &str, phase: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let body: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+        if body["notebook"]["status"]["phase"] == phase {
+            return body["notebook"].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never {phase}: {body:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_jupyterlab_is_created_proxied_stopped_started_and_deleted() {
+    let server = TestServer::start_with(|s| s.default_runtime = Some(venv())).await;
+    let client = reqwest::Client::new();
+    let api = server.url("/api/namespaces/default/notebooks");
+
+    let config: Value = client.get(server.url("/api/config")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(config["success"], true);
+    assert_eq!(config["config"]["cpu"]["value"], "0.5");
+
+    let refused = client.post(&api).json(&json!({"name": "Bad_Name"})).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert!(body["log"].as_str().unwrap().contains("name: \"Bad_Name\""), "{body}");
+
+    let created =
+        client.post(&api).json(&json!({"name": "nb1", "cpu": "0.1", "memory": "256Mi"})).send().await.unwrap();
+    assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+    let duplicate = client.post(&api).json(&json!({"name": "nb1"})).send().await.unwrap();
+    assert_eq!(duplicate.status(), 409);
+
+    let one = format!("{api}/nb1");
+    let ready = wait_for_phase(&client, &one, "ready").await;
+    assert_eq!(ready["url"], "/notebook/default/nb1/");
+    assert!(!ready.to_string().contains("token"), "the token never leaves the server");
+
+    // Jupyter answers through the proxy, which adds the token and sandboxes the response.
+    let status = client
+        .get(server.url("/notebook/default/nb1/api/status"))
+        .header("cookie", "ferroflow_session=secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    assert!(status.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert!(status.headers().get("set-cookie").is_none());
+    let status: Value = status.json().await.unwrap();
+    assert!(status["started"].is_string(), "{status}");
+
+    let contents = server.url("/notebook/default/nb1/api/contents/hello.txt");
+    let put = client
+        .put(&contents)
+        .json(&json!({"type": "file", "format": "text", "content": "kept across restarts"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+
+    let stop = client.patch(&one).json(&json!({"stopped": true})).send().await.unwrap();
+    assert_eq!(stop.status(), 200);
+    wait_for_phase(&client, &one, "stopped").await;
+    let down = client.get(server.url("/notebook/default/nb1/api/status")).send().await.unwrap();
+    assert_eq!(down.status(), 502);
+    assert!(down.text().await.unwrap().contains("It is <b>stopped</b>"));
+
+    client.patch(&one).json(&json!({"stopped": false})).send().await.unwrap();
+    wait_for_phase(&client, &one, "ready").await;
+    let file: Value = client.get(&contents).send().await.unwrap().json().await.unwrap();
+    assert_eq!(file["content"], "kept across restarts");
+
+    let deleted = client.delete(&one).send().await.unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(client.get(&one).send().await.unwrap().status(), 404);
+    assert_eq!(client.get(server.url("/notebook/default/nb1/api/status")).send().await.unwrap().status(), 404);
+    server.stop().await.unwrap();
+}
