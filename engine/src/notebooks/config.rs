@@ -282,8 +282,10 @@ mod tests {
 
     #[test]
     fn read_only_fields_win_over_the_form() {
-        let mut config = SpawnerConfig::default();
-        config.cpu = ResourceDefault { value: "1".into(), limit_factor: None, read_only: true };
+        let config = SpawnerConfig {
+            cpu: ResourceDefault { value: "1".into(), limit_factor: None, read_only: true },
+            ..SpawnerConfig::default()
+        };
         let form: super::super::form::NotebookForm =
             serde_json::from_value(serde_json::json!({"name": "nb", "cpu": "8"})).unwrap();
         let (_, spec) = form.check(&config).unwrap();
