@@ -38,6 +38,18 @@ struct ErrorBody<'a> {
 }
 
 impl ApiError {
+    /// The HTTP status, and what the client is told: the message, or for
+    /// server errors a line pointing at the log (where it is written once, here).
+    pub(crate) fn status_and_message(&self) -> (StatusCode, String) {
+        let (status, _) = self.status_and_grpc_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            (status, "internal error; details are in the server log".to_owned())
+        } else {
+            (status, self.to_string())
+        }
+    }
+
     fn status_and_grpc_code(&self) -> (StatusCode, u16) {
         use engine::Error as E;
         match self {
@@ -58,14 +70,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_grpc_code();
-        let message = if status.is_server_error() {
-            // Logged once, here; the client gets no internals.
-            tracing::error!(error = %self, "request failed");
-            "internal error; details are in the server log".to_owned()
-        } else {
-            self.to_string()
-        };
+        let (_, code) = self.status_and_grpc_code();
+        let (status, message) = self.status_and_message();
         let body = ErrorBody { error: &message, code, message: &message, details: [] };
         (status, Json(body)).into_response()
     }

@@ -144,12 +144,8 @@ mod browser {
             let picture = svg::draw(&self.view, &self.links, Some(window), live);
             edges.set_inner_html(&picture.edges);
             nodes.set_inner_html(&picture.nodes);
-            self.shown = self
-                .view
-                .nodes
-                .iter()
-                .map(|n| (n.path.clone(), live.get(&n.path).unwrap_or(&n.state).clone()))
-                .collect();
+            // Drawn in their live states: only later changes need painting.
+            self.shown = live.clone();
             self.elements = None;
         }
 

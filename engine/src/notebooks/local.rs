@@ -63,6 +63,8 @@ impl Programs {
 /// A server this process started and can stop.
 struct Running {
     stop: CancellationToken,
+    /// Tells this start from a later one of the same notebook.
+    generation: u64,
 }
 
 /// Starts, stops and watches the notebook servers of this machine.
@@ -75,6 +77,7 @@ pub struct NotebookManager {
     programs: Programs,
     config: Arc<SpawnerConfig>,
     running: Arc<Mutex<HashMap<(String, String), Running>>>,
+    generations: Arc<std::sync::atomic::AtomicU64>,
     http: reqwest::Client,
 }
 
@@ -102,6 +105,7 @@ impl NotebookManager {
             programs,
             config: Arc::new(config),
             running: Default::default(),
+            generations: Default::default(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
         }
     }
@@ -144,7 +148,7 @@ impl NotebookManager {
 
     /// Stops a notebook and deletes it; its volumes stay on disk.
     pub async fn delete(&self, principal: &Principal, namespace: &str, name: &str) -> Result<()> {
-        self.engine.notebook(principal, namespace, name).await?;
+        // Authorized before anything stops; the removal says whether it existed.
         crate::access::authorize(principal, namespace, model::Verb::Delete)?;
         self.stop(namespace, name).await;
         self.engine.remove_notebook(principal, namespace, name).await
@@ -184,21 +188,27 @@ impl NotebookManager {
 
     /// Launches the notebook's server in the background and follows it.
     async fn start(&self, notebook: Notebook) {
-        let key = (notebook.namespace.clone(), notebook.name.clone());
+        let (ns, name) = (notebook.namespace.clone(), notebook.name.clone());
+        let program = match self.program_for(&notebook) {
+            Ok(program) => program.clone(),
+            Err(why) => {
+                let _ = self.engine.set_notebook_phase(&ns, &name, Phase::Unavailable, &why, None).await;
+                return;
+            }
+        };
+        let key = (ns, name);
         let stop = CancellationToken::new();
-        self.running.lock().await.insert(key.clone(), Running { stop: stop.clone() });
+        let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.running.lock().await.insert(key.clone(), Running { stop: stop.clone(), generation });
         let manager = self.clone();
         tokio::spawn(async move {
-            let (phase, message) = match manager.serve(&notebook, stop.clone()).await {
+            let (phase, message) = match manager.serve(&notebook, &program, stop.clone()).await {
                 Ok(()) if stop.is_cancelled() => (Phase::Stopped, String::new()),
                 Ok(()) => (Phase::Error, "the server ended by itself".to_owned()),
-                Err(message) if message.starts_with("unavailable: ") => {
-                    (Phase::Unavailable, message.trim_start_matches("unavailable: ").to_owned())
-                }
                 Err(message) => (Phase::Error, message),
             };
             let mut running = manager.running.lock().await;
-            if running.get(&key).is_some_and(|r| r.stop.is_cancelled() == stop.is_cancelled()) {
+            if running.get(&key).is_some_and(|r| r.generation == generation) {
                 running.remove(&key);
             }
             drop(running);
@@ -206,13 +216,23 @@ impl NotebookManager {
         });
     }
 
-    /// Runs the server until it ends; `Err` says why it failed.
-    async fn serve(&self, notebook: &Notebook, stop: CancellationToken) -> std::result::Result<(), String> {
-        let (ns, name) = (&notebook.namespace, &notebook.name);
-        let program = self.programs.for_type(&notebook.spec.server_type).map_err(|e| format!("unavailable: {e}"))?;
+    /// The program that serves this notebook here, or why there is none.
+    fn program_for(&self, notebook: &Notebook) -> std::result::Result<&PathBuf, String> {
+        let program = self.programs.for_type(&notebook.spec.server_type)?;
         if notebook.spec.server_type != "jupyter" {
-            return Err(format!("unavailable: {} servers are not launched locally yet", notebook.spec.server_type));
+            return Err(format!("{} servers are not launched locally yet", notebook.spec.server_type));
         }
+        Ok(program)
+    }
+
+    /// Runs the server until it ends; `Err` says why it failed.
+    async fn serve(
+        &self,
+        notebook: &Notebook,
+        program: &std::path::Path,
+        stop: CancellationToken,
+    ) -> std::result::Result<(), String> {
+        let (ns, name) = (&notebook.namespace, &notebook.name);
         let workdir = match &notebook.spec.workspace {
             Some(v) => self.volume_dir(ns, &v.name),
             None => self.volume_dir(ns, &format!("{name}-scratch")),

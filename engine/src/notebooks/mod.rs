@@ -240,11 +240,14 @@ impl Engine {
     pub(crate) async fn remove_notebook(&self, principal: &Principal, namespace: &str, name: &str) -> Result<()> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Delete).await?;
         let mut tx = self.store.pool().begin().await?;
-        sqlx::query("DELETE FROM notebooks WHERE namespace = ? AND name = ?")
+        let removed = sqlx::query("DELETE FROM notebooks WHERE namespace = ? AND name = ?")
             .bind(namespace.as_str())
             .bind(name)
             .execute(&mut *tx)
             .await?;
+        if removed.rows_affected() == 0 {
+            return Err(Error::NotFound { kind: "notebook", name: name.to_owned() });
+        }
         let kind = EventKind::NotebookChanged { name: name.to_owned(), phase: "deleted".to_owned() };
         let event = events::record(&mut tx, &namespace, &principal.name, kind).await?;
         tx.commit().await?;

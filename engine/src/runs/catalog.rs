@@ -188,13 +188,20 @@ const LIST_COLUMNS: &str = "id, namespace, display_name, description, experiment
 impl Engine {
     /// One run, with its tasks.
     pub async fn run_record(&self, principal: &Principal, id: &str) -> Result<RunRecord> {
+        let mut run = self.run_without_tasks(principal, id).await?;
+        run.tasks = self.task_records(id).await?;
+        Ok(run)
+    }
+
+    /// One run, its `tasks` left empty: for pages that show the run but
+    /// read its tasks another way (a run may have thousands).
+    pub async fn run_without_tasks(&self, principal: &Principal, id: &str) -> Result<RunRecord> {
         let row = sqlx::query(&format!("SELECT {LIST_COLUMNS}, pipeline_spec FROM runs WHERE id = ?"))
             .bind(id)
             .fetch_optional(self.store.pool())
             .await?;
-        let mut run = decode_run(&store::found(row, "run", id)?)?;
+        let run = decode_run(&store::found(row, "run", id)?)?;
         access::authorize(principal, &run.namespace, Verb::Get)?;
-        run.tasks = self.task_records(id).await?;
         Ok(run)
     }
 

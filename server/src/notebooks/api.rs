@@ -5,7 +5,6 @@
 use axum::{
     Extension, Json,
     extract::{Path, State, rejection::JsonRejection},
-    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use engine::notebooks::{Notebook, NotebookForm};
@@ -13,33 +12,29 @@ use model::Principal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::{AppState, error::ApiError};
 
-/// A refusal as the web app sends it: `{"success": false, "status", "log"}`.
+/// A refusal as the web app sends it: `{"success": false, "status", "log"}`,
+/// with the status the rest of the API gives the same error.
 #[derive(Debug)]
-pub struct NotebookError(StatusCode, String);
+pub struct NotebookError(ApiError);
 
 impl From<engine::Error> for NotebookError {
     fn from(error: engine::Error) -> Self {
-        use engine::Error as E;
-        let status = match &error {
-            E::NotFound { .. } => StatusCode::NOT_FOUND,
-            E::Forbidden { .. } => StatusCode::FORBIDDEN,
-            E::AlreadyExists { .. } => StatusCode::CONFLICT,
-            E::InvalidName { .. } | E::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
-            _ => {
-                tracing::error!(error = %error, "notebook request failed");
-                return Self(StatusCode::INTERNAL_SERVER_ERROR, "the server failed; details are in its log".into());
-            }
-        };
-        Self(status, error.to_string())
+        Self(error.into())
     }
 }
 
 impl IntoResponse for NotebookError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({"success": false, "status": self.0.as_u16(), "log": self.1}))).into_response()
+        let (status, log) = self.0.status_and_message();
+        (status, Json(json!({"success": false, "status": status.as_u16(), "log": log}))).into_response()
     }
+}
+
+/// The JSON body, or a refusal saying what is wrong with it.
+fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, NotebookError> {
+    body.map(|Json(t)| t).map_err(|e| NotebookError(ApiError::BadRequest(e.body_text())))
 }
 
 fn ok(principal: &Principal, fields: Value) -> Json<Value> {
@@ -115,10 +110,9 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(ns): Path<String>,
-    body: Result<Json<NotebookForm>, JsonRejection>,
+    form: Result<Json<NotebookForm>, JsonRejection>,
 ) -> Result<Json<Value>, NotebookError> {
-    let Json(form) = body.map_err(|e| NotebookError(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let notebook = state.notebooks.create(&principal, &ns, &form).await?;
+    let notebook = state.notebooks.create(&principal, &ns, &body(form)?).await?;
     Ok(ok(&principal, json!({"message": "Notebook created successfully.", "notebook": describe(&notebook)})))
 }
 
@@ -133,10 +127,9 @@ pub async fn patch(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path((ns, name)): Path<(String, String)>,
-    body: Result<Json<Patch>, JsonRejection>,
+    patch: Result<Json<Patch>, JsonRejection>,
 ) -> Result<Json<Value>, NotebookError> {
-    let Json(patch) = body.map_err(|e| NotebookError(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let notebook = state.notebooks.set_stopped(&principal, &ns, &name, patch.stopped).await?;
+    let notebook = state.notebooks.set_stopped(&principal, &ns, &name, body(patch)?.stopped).await?;
     Ok(ok(&principal, json!({"notebook": describe(&notebook)})))
 }
 

@@ -214,8 +214,7 @@ pub async fn list_runs(
 pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppError> {
     use crate::error::ssr::{engine, principal};
     let (engine, principal) = (engine()?, principal()?);
-    let mut record = engine.run_record(&principal, &id).await?;
-    record.tasks.clear();
+    let record = engine.run_without_tasks(&principal, &id).await?;
     let dag = engine.run_dag_view(&principal, &id, &scope).await?;
     Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag })
 }
@@ -226,11 +225,12 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
 #[server(GetTaskRows, "/api/ui", endpoint = "task_rows")]
 pub async fn task_rows(run_id: String, filter: String, sort: String) -> Result<TaskRows, AppError> {
     use crate::error::ssr::{engine, principal};
-    let record = engine()?.run_record(&principal()?, &run_id).await?;
-    let total = record.tasks.len();
+    let engine = engine()?;
+    engine.authorize_run(&principal()?, &run_id, model::Verb::Get).await?;
+    let tasks = engine.task_records(&run_id).await?;
+    let total = tasks.len();
     let needle = filter.to_lowercase();
-    let mut rows: Vec<TaskRow> = record
-        .tasks
+    let mut rows: Vec<TaskRow> = tasks
         .iter()
         .filter(|t| {
             needle.is_empty() || t.path.to_lowercase().contains(&needle) || t.state.to_lowercase().contains(&needle)

@@ -10,7 +10,7 @@
 //! comes whole from the server function, not through this codec.
 
 use leptos::server::codee::{Decoder, Encoder};
-use serde_json::json;
+use model::{dag::DagView, layout::Layout};
 
 use super::api::RunDetails;
 use crate::error::AppError;
@@ -27,17 +27,19 @@ impl Encoder<Result<RunDetails, AppError>> for GraphDrawn {
             return serde_json::to_string(value);
         };
         let dag = &details.dag;
-        serde_json::to_string(&json!({"Ok": {
-            "run": details.run,
-            "node_count": details.node_count,
-            "dag": {
-                "scope": dag.scope,
-                "breadcrumbs": dag.breadcrumbs,
-                "nodes": [],
-                "edges": [],
-                "layout": {"nodes": [], "width": dag.layout.width, "height": dag.layout.height},
+        // The frame only: copying it leaves the thousands of nodes behind.
+        let frame = RunDetails {
+            run: details.run.clone(),
+            node_count: details.node_count,
+            dag: DagView {
+                scope: dag.scope.clone(),
+                breadcrumbs: dag.breadcrumbs.clone(),
+                nodes: Vec::new(),
+                edges: Vec::new(),
+                layout: Layout { nodes: Vec::new(), width: dag.layout.width, height: dag.layout.height },
             },
-        }}))
+        };
+        serde_json::to_string(&Ok::<_, AppError>(frame))
     }
 }
 
@@ -53,7 +55,7 @@ impl Decoder<Result<RunDetails, AppError>> for GraphDrawn {
 #[cfg(test)]
 mod tests {
     use model::{
-        dag::{DagNode, DagView, NodeKind},
+        dag::{DagNode, NodeKind},
         layout::{Spacing, layered},
     };
 
