@@ -10,27 +10,12 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, waitLive } from '../end2end/harness.mjs';
+import { startServer, launchBrowser, waitLive, argoWorkflow } from '../end2end/harness.mjs';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'ferroflow-bench-'));
 
 function workflow(name, tasks) {
-  const lines = tasks.map(([task, deps]) =>
-    `      - {name: ${task}, template: noop${deps.length ? `, dependencies: [${deps.join(', ')}]` : ''}}`);
-  return `apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {name: ${name}}
-spec:
-  entrypoint: main
-  templates:
-  - name: noop
-    container: {image: alpine, command: ["true"]}
-  - name: main
-    parallelism: 64
-    dag:
-      tasks:
-${lines.join('\n')}
-`;
+  return argoWorkflow(name, tasks, { parallelism: 64 });
 }
 
 function fanOut() {

@@ -73,3 +73,25 @@ export async function openPage(context) {
 export async function waitLive(page) {
   await page.locator('[data-testid=live-indicator].live-indicator--on').waitFor();
 }
+
+/**
+ * An Argo Workflow whose entrypoint is a DAG of `tasks` ([name, [dependencies]]),
+ * each running `command` (argv, no shell unless the command is one) as a local process.
+ */
+export function argoWorkflow(name, tasks, { command = ['true'], parallelism } = {}) {
+  const lines = tasks.map(([task, deps]) =>
+    `      - {name: ${task}, template: step${deps.length ? `, dependencies: [${deps.join(', ')}]` : ''}}`);
+  return `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: ${name}-}
+spec:
+  entrypoint: main
+  templates:
+  - name: step
+    container: {image: alpine, command: ${JSON.stringify(command)}}
+  - name: main
+${parallelism ? `    parallelism: ${parallelism}\n` : ''}    dag:
+      tasks:
+${lines.join('\n')}
+`;
+}

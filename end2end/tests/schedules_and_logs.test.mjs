@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitLive, outputDir, pythonRuntime, root } from '../harness.mjs';
+import { startServer, launchBrowser, openPage, waitLive, outputDir, pythonRuntime, root, argoWorkflow } from '../harness.mjs';
 
 let server;
 let browser;
@@ -24,21 +24,9 @@ after(async () => {
   assert.equal(await server?.stop(), 0, `graceful shutdown:\n${server.log.join('')}`);
 });
 
-/** An Argo workflow of one step running `script` under sh. */
+/** An Argo workflow of one step, `step`, running `script` under sh. */
 function workflow(name, script) {
-  return `apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: ${name}-}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    dag:
-      tasks:
-      - {name: step, template: step}
-  - name: step
-    container: {image: alpine, command: [sh, -c, ${JSON.stringify(script)}]}
-`;
+  return argoWorkflow(name, [['step', []]], { command: ['sh', '-c', script] });
 }
 
 /** Drops a file with `text` named `name` on the upload area, as a person dragging it from their desktop. */
@@ -154,21 +142,8 @@ test('a run is cloned into the prefilled form, and its artifacts are listed and 
 });
 
 test('a wide run draws the window in view, and scrolling far draws the nodes there in their live state', async () => {
-  const leaves = Array.from({ length: 400 }, (_, i) => `      - {name: leaf-${i}, template: noop, dependencies: [first]}`);
-  const wide = `apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: wide-}
-spec:
-  entrypoint: main
-  templates:
-  - name: noop
-    container: {image: alpine, command: ["true"]}
-  - name: main
-    dag:
-      tasks:
-      - {name: first, template: noop}
-${leaves.join('\n')}
-`;
+  const leaves = Array.from({ length: 400 }, (_, i) => [`leaf-${i}`, ['first']]);
+  const wide = argoWorkflow('wide', [['first', []], ...leaves]);
   const { page, problems } = await openPage(browser);
   await dropAndUpload(page, 'wide.yaml', wide);
   await page.getByRole('button', { name: 'Start run' }).click();
