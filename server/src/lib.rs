@@ -40,6 +40,14 @@ pub enum LaunchError {
     /// Serving HTTP failed.
     #[error("HTTP server failed: {0}")]
     Serve(#[from] std::io::Error),
+    /// The notebook origin's address could not be listened on.
+    #[error("cannot listen for notebooks on {address}: {source}")]
+    NotebookBind {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// What every handler can reach.
@@ -51,6 +59,8 @@ pub struct AppState {
     pub runner: engine::runs::Runner,
     /// Starts and stops notebook servers on this machine.
     pub notebooks: engine::notebooks::local::NotebookManager,
+    /// Where browsers reach the notebook servers.
+    pub notebook_origin: engine::notebooks::NotebookOrigin,
     /// Where the site is and how its files are named.
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the server shuts down; long-lived responses (SSE) end then.
@@ -102,10 +112,16 @@ pub async fn launch(
     let runner = run_command::local_runner(engine.clone(), &settings)?;
     let notebooks = run_command::local_notebooks(engine.clone(), &runner, &settings);
     let site = site::Site::locate(&settings.site_dir(), local_addr);
+    let notebook_address = settings.notebook_bind.unwrap_or_else(|| std::net::SocketAddr::new(local_addr.ip(), 0));
+    let notebook_listener = TcpListener::bind(notebook_address)
+        .await
+        .map_err(|source| LaunchError::NotebookBind { address: notebook_address, source })?;
+    let notebook_address = notebook_listener.local_addr()?;
     let state = AppState {
         engine,
         runner: runner.clone(),
         notebooks: notebooks.clone(),
+        notebook_origin: engine::notebooks::NotebookOrigin::new(settings.notebook_url.clone(), notebook_address.port()),
         leptos: site.leptos_options.clone(),
         shutdown: CancellationToken::new(),
     };
@@ -120,9 +136,11 @@ pub async fn launch(
             }
         });
     }
+    let notebook_app = router::build_notebook_origin(state.clone());
     let app = router::build(state, &site);
     tracing::info!(
         address = %local_addr,
+        notebooks = %notebook_address,
         data_dir = %settings.data_dir.display(),
         site_dir = %site.dir.display(),
         "ferroflow is ready"
@@ -141,6 +159,17 @@ pub async fn launch(
     let deadline = async {
         token.cancelled().await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    // Notebook connections (kernel WebSockets) stay open: they end with the process.
+    let serve_notebooks = axum::serve(notebook_listener, notebook_app)
+        .with_graceful_shutdown({
+            let token = token.clone();
+            async move { token.cancelled().await }
+        })
+        .into_future();
+    let serve = async move {
+        let (dashboard, notebooks) = tokio::join!(serve, serve_notebooks);
+        dashboard.and(notebooks)
     };
     tokio::select! {
         served = serve => served?,

@@ -140,6 +140,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { bind, settings } => {
             let mut settings = settings.load()?;
             settings.bind = bind.unwrap_or(settings.bind);
+            if settings.notebook_bind.is_none() && settings.bind.port() != 0 {
+                let next = settings.bind.port().checked_add(1).context("no port after the one to listen on")?;
+                settings.notebook_bind = Some(std::net::SocketAddr::new(settings.bind.ip(), next));
+            }
             tracing_subscriber::fmt()
                 .with_env_filter(EnvFilter::try_new(&settings.log).context("invalid log filter")?)
                 .init();

@@ -21,10 +21,14 @@ use crate::{AppState, auth, dashboard_files, events, health, kfp, namespaces, no
 pub fn build(state: AppState, site: &Site) -> Router {
     let engine = state.engine.clone();
     let runner = state.runner.clone();
+    let notebooks = state.notebooks.clone();
+    let notebook_origin = state.notebook_origin.clone();
     let stylesheet = site.stylesheet.clone();
     let context = move || {
         provide_context(engine.clone());
         provide_context(runner.clone());
+        provide_context(notebooks.clone());
+        provide_context(notebook_origin.clone());
         provide_context(app::StylesheetHref(stylesheet.clone()));
     };
     let pages = generate_route_list(app::App);
@@ -66,5 +70,13 @@ pub fn build(state: AppState, site: &Site) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .with_state(state)
+}
+
+/// The notebook origin's routes: notebook servers only, as the user.
+pub fn build_notebook_origin(state: AppState) -> Router {
+    notebooks::proxy_routes()
+        .layer(middleware::from_fn(auth::single_user))
+        .layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)))
         .with_state(state)
 }

@@ -42,6 +42,32 @@ pub struct Settings {
     /// to this executable.
     #[serde(default)]
     pub supervisor: Option<PathBuf>,
+    /// Address notebook servers are proxied on. They get an origin of their
+    /// own so that a notebook's pages cannot act as the dashboard. Default:
+    /// the dashboard's address with the next port (any free port when the
+    /// dashboard's is 0).
+    #[serde(default)]
+    pub notebook_bind: Option<SocketAddr>,
+    /// The notebooks' origin as browsers reach it, e.g.
+    /// `https://notebooks.example.com`, when a proxy is in front. Default:
+    /// the dashboard's host name with the notebook port.
+    #[serde(default)]
+    pub notebook_url: Option<String>,
+    /// The spawner config (Kubeflow's `spawner_ui_config.yaml` shape); the
+    /// built-in defaults when unset.
+    #[serde(default)]
+    pub spawner_config: Option<PathBuf>,
+    /// Stop notebooks idle this many minutes (no kernel busy, no activity);
+    /// never when unset.
+    #[serde(default)]
+    pub cull_idle_minutes: Option<u64>,
+    /// How often notebooks are checked for idleness, in seconds.
+    #[serde(default = "default_cull_check_seconds")]
+    pub cull_check_seconds: u64,
+}
+
+fn default_cull_check_seconds() -> u64 {
+    60
 }
 
 impl Default for Settings {
@@ -56,6 +82,11 @@ impl Default for Settings {
             gpus: 0,
             cache_ttl_seconds: None,
             supervisor: None,
+            notebook_bind: None,
+            notebook_url: None,
+            spawner_config: None,
+            cull_idle_minutes: None,
+            cull_check_seconds: default_cull_check_seconds(),
         }
     }
 }
@@ -98,6 +129,18 @@ pub fn default_file() -> String {
          # Log filter (tracing directives).\nlog = \"{}\"\n\n\
          # GPUs handed out to pipeline steps (CUDA_VISIBLE_DEVICES).\ngpus = 0\n\n\
          # Runtime for images without their own: a directory put first on PATH.\n# default_runtime = \".venv/bin\"\n\n\
+         # Notebook servers are proxied on their own origin (a notebook's pages\n\
+         # cannot act as the dashboard); default: the next port after `bind`.\n\
+         # notebook_bind = \"127.0.0.1:8081\"\n\
+         # Their origin as browsers reach it, when a proxy is in front.\n\
+         # notebook_url = \"https://notebooks.example.com\"\n\n\
+         # The new-notebook form's images, defaults and read-only fields\n\
+         # (Kubeflow's spawner_ui_config.yaml shape); built-in when unset.\n\
+         # spawner_config = \"spawner_ui_config.yaml\"\n\n\
+         # Stop notebooks idle this many minutes (no busy kernel, no activity).\n\
+         # cull_idle_minutes = 1440\n\
+         # How often notebooks are checked for idleness, in seconds.\n\
+         cull_check_seconds = 60\n\n\
          # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",
         defaults.bind,
         defaults.data_dir.display(),

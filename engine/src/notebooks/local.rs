@@ -43,7 +43,10 @@ impl Programs {
     /// Looks for each program in `extra` (e.g. `.venv/bin`), then on `PATH`.
     pub fn find(extra: &[PathBuf]) -> Self {
         let find = |name: &str| {
-            extra.iter().map(|dir| dir.join(name)).find(|p| p.is_file()).or_else(|| which::which(name).ok())
+            let found =
+                extra.iter().map(|dir| dir.join(name)).find(|p| p.is_file()).or_else(|| which::which(name).ok());
+            // Servers run in their workspace: a relative path would not be found there.
+            found.map(|p| p.canonicalize().unwrap_or(p))
         };
         Self { jupyter: find("jupyter"), code_server: find("code-server"), rstudio: find("rserver") }
     }
@@ -362,4 +365,43 @@ fn failure(log_dir: &std::path::Path, what: &str) -> String {
 /// A loopback port free right now (the server binds it right after).
 fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_found_in_a_relative_directory_are_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::write(bin.join("jupyter"), "").unwrap();
+        let relative = pathdiff(&bin);
+        let programs = Programs::find(&[relative]);
+        let jupyter = programs.jupyter.expect("jupyter found in the extra directory");
+        assert!(jupyter.is_absolute(), "{jupyter:?}");
+        assert_eq!(jupyter, bin.join("jupyter").canonicalize().unwrap());
+    }
+
+    #[test]
+    fn a_missing_program_makes_its_type_unavailable_with_a_reason() {
+        let programs = Programs { jupyter: None, code_server: None, rstudio: None };
+        assert_eq!(
+            programs.for_type("jupyter").unwrap_err(),
+            "jupyter (pip install jupyterlab) is not installed on this machine"
+        );
+        assert!(programs.for_type("group-nine").unwrap_err().contains("unknown server type"));
+    }
+
+    /// `dir` relative to the current directory (`../..` as needed).
+    fn pathdiff(dir: &std::path::Path) -> PathBuf {
+        let cwd = std::env::current_dir().unwrap();
+        let depth = cwd.components().count() - 1;
+        let mut relative = PathBuf::new();
+        for _ in 0..depth {
+            relative.push("..");
+        }
+        relative.join(dir.strip_prefix("/").unwrap())
+    }
 }

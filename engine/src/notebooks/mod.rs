@@ -5,6 +5,7 @@
 pub mod config;
 pub mod form;
 pub mod local;
+pub mod origin;
 
 use chrono::{DateTime, Utc};
 use model::{EventKind, Principal, Verb};
@@ -12,6 +13,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 pub use form::{NotebookForm, NotebookSpec};
+pub use origin::NotebookOrigin;
 
 use crate::{Engine, Error, Result, events, store};
 

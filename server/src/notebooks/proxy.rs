@@ -1,15 +1,17 @@
-//! `/notebook/<ns>/<name>/...`: each notebook server on our own site,
-//! HTTP and WebSocket, after authorizing the caller on the namespace.
+//! `/notebook/<ns>/<name>/...`: each notebook server on the notebook
+//! origin, HTTP and WebSocket, after authorizing the caller on the namespace.
 //!
-//! What protects the dashboard from a notebook's pages, which share our
-//! origin: our session cookie and any `Authorization` are removed from
-//! proxied requests (a notebook never sees the user's credentials, and the
-//! proxy adds the notebook's own token itself); responses from a notebook
-//! carry `Content-Security-Policy: sandbox allow-scripts allow-forms
-//! allow-popups allow-downloads allow-modals`, which gives them an opaque
-//! origin, so their scripts cannot read the dashboard's pages, cookies or
-//! storage, nor call its API with the user's cookies; and `Set-Cookie`
-//! from a notebook is dropped, so it cannot plant cookies on our origin.
+//! What protects the dashboard from a notebook's pages, which any code in
+//! the notebook can write: they are served on an origin of their own (the
+//! notebook listener, another port or host; see
+//! [`engine::notebooks::NotebookOrigin`]), so the browser keeps their scripts
+//! from reading the dashboard's pages or API answers; that listener serves
+//! nothing but notebooks. Cookies do not tell ports apart, so our cookies and
+//! any `Authorization` are removed from proxied requests (a notebook never
+//! sees the user's credentials; the proxy adds the notebook's own token) and
+//! `Set-Cookie` from a notebook is dropped, so it cannot plant cookies that
+//! the dashboard would read. A sandboxing `Content-Security-Policy` is not
+//! used: JupyterLab needs its own origin's cookies and storage to run.
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -25,9 +27,6 @@ use model::Principal;
 use tower::{ServiceExt, util::BoxCloneSyncService};
 
 use crate::AppState;
-
-/// The sandbox every proxied response gets (see the module docs).
-const SANDBOX: &str = "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals";
 
 /// One proxy (and its connection pool) per notebook port.
 static PROXIES: std::sync::LazyLock<Mutex<HashMap<u16, Upstream>>> = std::sync::LazyLock::new(Default::default);
@@ -45,6 +44,18 @@ fn proxy_for(port: u16) -> Upstream {
 /// `/notebook/<ns>/<name>` without the slash: Jupyter's base URL has one.
 pub async fn to_slash(Path((ns, name)): Path<(String, String)>) -> Redirect {
     Redirect::permanent(&format!("/notebook/{ns}/{name}/"))
+}
+
+/// `/notebook/...` on the dashboard: the same path on the notebook origin.
+pub async fn to_notebook_origin(State(state): State<AppState>, request: Request) -> Redirect {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    Redirect::temporary(&format!("{}{path}", state.notebook_origin.for_host(host)))
+}
+
+/// Anything but a notebook on the notebook origin.
+pub async fn not_a_notebook() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "This address serves notebook servers only, under /notebook/<namespace>/<name>/.\n")
 }
 
 /// Forwards a request to the notebook's server.
@@ -79,9 +90,7 @@ pub async fn forward(
     if response.status() == StatusCode::BAD_GATEWAY {
         return unavailable(ns, name, "not answering", "");
     }
-    let headers = response.headers_mut();
-    headers.remove(header::SET_COOKIE);
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SANDBOX));
+    response.headers_mut().remove(header::SET_COOKIE);
     response
 }
 
