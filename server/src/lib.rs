@@ -40,6 +40,9 @@ pub enum LaunchError {
     /// Serving HTTP failed.
     #[error("HTTP server failed: {0}")]
     Serve(#[from] std::io::Error),
+    /// The spawner config file is missing or invalid.
+    #[error(transparent)]
+    SpawnerConfig(#[from] engine::notebooks::config::ConfigError),
     /// The notebook origin's address could not be listened on.
     #[error("cannot listen for notebooks on {address}: {source}")]
     NotebookBind {
@@ -110,7 +113,7 @@ pub async fn launch(
     let engine = engine::Engine::open(&settings.data_dir).await?;
     let local_addr = listener.local_addr()?;
     let runner = run_command::local_runner(engine.clone(), &settings)?;
-    let notebooks = run_command::local_notebooks(engine.clone(), &runner, &settings);
+    let notebooks = run_command::local_notebooks(engine.clone(), &runner, &settings)?;
     let site = site::Site::locate(&settings.site_dir(), local_addr);
     let notebook_address = settings.notebook_bind.unwrap_or_else(|| std::net::SocketAddr::new(local_addr.ip(), 0));
     let notebook_listener = TcpListener::bind(notebook_address)
@@ -128,6 +131,11 @@ pub async fn launch(
     let token = state.shutdown.clone();
     tokio::spawn(resume_unfinished_runs(runner.clone(), token.clone()));
     tokio::spawn(engine::recurring::scheduler::run(runner, token.clone()));
+    let cull = engine::notebooks::culling::CullPolicy {
+        idle_after: settings.cull_idle_seconds.map(Duration::from_secs),
+        period: Duration::from_secs(settings.cull_check_seconds.max(1)),
+    };
+    tokio::spawn(notebooks.clone().watch_activity(cull, token.clone()));
     {
         let notebooks = notebooks.clone();
         tokio::spawn(async move {

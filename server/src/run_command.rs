@@ -75,23 +75,28 @@ pub fn local_runner(engine: engine::Engine, settings: &Settings) -> std::io::Res
 /// resource ledger. JupyterLab is looked for in the default runtime, in
 /// `.venv/bin` of the working directory (where `scripts/setup.sh` puts
 /// it), then on `PATH`.
+/// The spawner config comes from `settings.spawner_config` when set.
 pub fn local_notebooks(
     engine: engine::Engine,
     runner: &Runner,
     settings: &Settings,
-) -> engine::notebooks::local::NotebookManager {
+) -> Result<engine::notebooks::local::NotebookManager, engine::notebooks::config::ConfigError> {
     use engine::notebooks::{config::SpawnerConfig, local};
+    let config = match &settings.spawner_config {
+        Some(path) => SpawnerConfig::load(path)?,
+        None => SpawnerConfig::default(),
+    };
     let mut places: Vec<std::path::PathBuf> = settings.default_runtime.iter().cloned().collect();
     places.push(std::path::PathBuf::from(".venv/bin"));
     let programs = local::Programs::find(&places);
-    local::NotebookManager::new(
+    Ok(local::NotebookManager::new(
         engine,
         runner.backend(),
         runner.ledger().clone(),
         settings.data_dir.clone(),
         programs,
-        SpawnerConfig::default(),
-    )
+        config,
+    ))
 }
 
 /// The configured supervisor; else `ferroflow-supervise` next to this

@@ -57,10 +57,10 @@ pub struct Settings {
     /// built-in defaults when unset.
     #[serde(default)]
     pub spawner_config: Option<PathBuf>,
-    /// Stop notebooks idle this many minutes (no kernel busy, no activity);
-    /// never when unset.
+    /// Stop notebooks idle this many seconds (no kernel busy, no
+    /// activity); never when unset.
     #[serde(default)]
-    pub cull_idle_minutes: Option<u64>,
+    pub cull_idle_seconds: Option<u64>,
     /// How often notebooks are checked for idleness, in seconds.
     #[serde(default = "default_cull_check_seconds")]
     pub cull_check_seconds: u64,
@@ -85,7 +85,7 @@ impl Default for Settings {
             notebook_bind: None,
             notebook_url: None,
             spawner_config: None,
-            cull_idle_minutes: None,
+            cull_idle_seconds: None,
             cull_check_seconds: default_cull_check_seconds(),
         }
     }
@@ -137,8 +137,8 @@ pub fn default_file() -> String {
          # The new-notebook form's images, defaults and read-only fields\n\
          # (Kubeflow's spawner_ui_config.yaml shape); built-in when unset.\n\
          # spawner_config = \"spawner_ui_config.yaml\"\n\n\
-         # Stop notebooks idle this many minutes (no busy kernel, no activity).\n\
-         # cull_idle_minutes = 1440\n\
+         # Stop notebooks idle this many seconds (no busy kernel, no activity).\n\
+         # cull_idle_seconds = 86400\n\
          # How often notebooks are checked for idleness, in seconds.\n\
          cull_check_seconds = 60\n\n\
          # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",

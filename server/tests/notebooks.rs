@@ -109,3 +109,56 @@ async fn a_real_jupyterlab_is_created_proxied_stopped_started_and_deleted() {
     assert_eq!(client.get(server.url("/notebook/default/nb1/api/status")).send().await.unwrap().status(), 404);
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_notebook_is_culled_and_stays_stopped() {
+    let server = TestServer::start_with(|s| {
+        s.default_runtime = Some(venv());
+        s.cull_idle_seconds = Some(1);
+        s.cull_check_seconds = 1;
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let api = server.url("/api/namespaces/default/notebooks");
+    let created = client.post(&api).json(&json!({"name": "sleepy", "cpu": "0.1"})).send().await.unwrap();
+    assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+    let culled = wait_for_phase(&client, &format!("{api}/sleepy"), "stopped").await;
+    assert_eq!(culled["stopped"], true, "culling marks it stopped: {culled:#}");
+    let message = culled["status"]["message"].as_str().unwrap();
+    assert!(message.contains("without activity (idle culling)"), "{message}");
+    assert!(culled["last_activity"].is_string(), "Jupyter's activity was recorded: {culled:#}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_jupyter_shows_error_with_its_last_lines() {
+    let server = TestServer::start_with(|s| s.default_runtime = Some(venv())).await;
+    let client = reqwest::Client::new();
+    let one = server.url("/api/namespaces/default/notebooks/crashy");
+    let created = client
+        .post(server.url("/api/namespaces/default/notebooks"))
+        .json(&json!({"name": "crashy", "cpu": "0.1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    wait_for_phase(&client, &one, "ready").await;
+    let pid = jupyter_pid("/notebook/default/crashy/").expect("the notebook's jupyter process");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let failed = wait_for_phase(&client, &one, "error").await;
+    let message = failed["status"]["message"].as_str().unwrap();
+    assert!(message.starts_with("the server exited"), "{message}");
+    assert!(message.contains("last lines:"), "the log tail is shown: {message}");
+    assert_eq!(failed["stopped"], false, "a crash is not a stop request");
+    server.stop().await.unwrap();
+}
+
+/// The process serving `base_url`, found by its command line.
+fn jupyter_pid(base_url: &str) -> Option<i32> {
+    let wanted = format!("--ServerApp.base_url={base_url}");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+        cmdline.split(|b| *b == 0).any(|arg| arg == wanted.as_bytes()).then_some(pid)
+    })
+}

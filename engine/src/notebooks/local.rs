@@ -13,7 +13,11 @@ use model::Principal;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use super::{Notebook, NotebookForm, Phase, config::SpawnerConfig};
+use super::{
+    Notebook, NotebookForm, Phase,
+    config::SpawnerConfig,
+    culling::{self, Activity, CullPolicy},
+};
 use crate::{
     Engine, Error, Result,
     backend::{Backend, LaunchSpec, Ledger, Request},
@@ -68,6 +72,8 @@ struct Running {
     stop: CancellationToken,
     /// Tells this start from a later one of the same notebook.
     generation: u64,
+    /// Why it was stopped, when not on request (shown with `stopped`).
+    why: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Starts, stops and watches the notebook servers of this machine.
@@ -141,7 +147,7 @@ impl NotebookManager {
     ) -> Result<Notebook> {
         let notebook = self.engine.set_notebook_stopped(principal, namespace, name, stopped).await?;
         if stopped {
-            self.stop(namespace, name).await;
+            self.stop(namespace, name, None).await;
         } else if !self.running.lock().await.contains_key(&(namespace.to_owned(), name.to_owned())) {
             self.engine.set_notebook_phase(namespace, name, Phase::Waiting, "", None).await?;
             self.start(notebook.clone()).await;
@@ -153,7 +159,7 @@ impl NotebookManager {
     pub async fn delete(&self, principal: &Principal, namespace: &str, name: &str) -> Result<()> {
         // Authorized before anything stops; the removal says whether it existed.
         crate::access::authorize(principal, namespace, model::Verb::Delete)?;
-        self.stop(namespace, name).await;
+        self.stop(namespace, name, None).await;
         self.engine.remove_notebook(principal, namespace, name).await
     }
 
@@ -173,6 +179,59 @@ impl NotebookManager {
         }
     }
 
+    /// Reads each ready notebook's activity every `policy.period`, records
+    /// it, and stops those idle past `policy.idle_after`, until `shutdown`.
+    pub async fn watch_activity(self, policy: CullPolicy, shutdown: CancellationToken) {
+        let mut ticks = tokio::time::interval(policy.period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            let notebooks = match self.engine.notebooks_to_run().await {
+                Ok(notebooks) => notebooks,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list notebooks to check their activity");
+                    continue;
+                }
+            };
+            for notebook in notebooks.into_iter().filter(|n| n.phase == Phase::Ready) {
+                let Some(port) = notebook.port else { continue };
+                let activity = match self.activity(port, &notebook).await {
+                    Ok(activity) => activity,
+                    Err(e) => {
+                        tracing::debug!(notebook = %notebook.name, error = %e, "cannot read notebook activity");
+                        continue;
+                    }
+                };
+                if let Some(at) = activity.last_activity {
+                    let _ = self.engine.record_notebook_activity(&notebook.namespace, &notebook.name, at).await;
+                }
+                if let Some(why) = culling::cull_reason(&policy, &activity, chrono::Utc::now()) {
+                    tracing::info!(namespace = %notebook.namespace, notebook = %notebook.name, %why, "culling idle notebook");
+                    let _ = self.engine.mark_notebook_stopped(&notebook.namespace, &notebook.name).await;
+                    self.stop(&notebook.namespace, &notebook.name, Some(why)).await;
+                }
+            }
+        }
+    }
+
+    /// Asks a notebook's Jupyter how it is used, without counting as use.
+    async fn activity(&self, port: u16, notebook: &Notebook) -> std::result::Result<Activity, String> {
+        let base = format!("http://127.0.0.1:{port}/notebook/{}/{}/api", notebook.namespace, notebook.name);
+        let get = |path: String| {
+            let request = self.http.get(path).header("Authorization", format!("token {}", notebook.token));
+            async move {
+                let answer = request.send().await.map_err(|e| e.to_string())?;
+                answer.error_for_status().map_err(|e| e.to_string())?.text().await.map_err(|e| e.to_string())
+            }
+        };
+        let status = get(format!("{base}/status")).await?;
+        let kernels = get(format!("{base}/kernels?no_track_activity=1")).await?;
+        Activity::from_jupyter(&status, &kernels)
+    }
+
     /// The directory of volume `name` in `namespace`, created on first use.
     fn volume_dir(&self, namespace: &str, name: &str) -> std::io::Result<PathBuf> {
         let dir = self.data_dir.join("notebooks").join(namespace).join("volumes").join(name);
@@ -180,9 +239,14 @@ impl NotebookManager {
         Ok(dir)
     }
 
-    async fn stop(&self, namespace: &str, name: &str) {
+    /// Stops a notebook's server; `why` is shown with `stopped` when it was
+    /// not a person's request.
+    async fn stop(&self, namespace: &str, name: &str, why: Option<String>) {
         if let Some(r) = self.running.lock().await.remove(&(namespace.to_owned(), name.to_owned())) {
             let _ = self.engine.set_notebook_phase(namespace, name, Phase::Terminating, "", None).await;
+            if let Some(why) = why {
+                let _ = r.why.set(why);
+            }
             r.stop.cancel();
         } else {
             let _ = self.engine.set_notebook_phase(namespace, name, Phase::Stopped, "", None).await;
@@ -202,11 +266,12 @@ impl NotebookManager {
         let key = (ns, name);
         let stop = CancellationToken::new();
         let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.running.lock().await.insert(key.clone(), Running { stop: stop.clone(), generation });
+        let why = Arc::new(std::sync::OnceLock::new());
+        self.running.lock().await.insert(key.clone(), Running { stop: stop.clone(), generation, why: why.clone() });
         let manager = self.clone();
         tokio::spawn(async move {
             let (phase, message) = match manager.serve(&notebook, &program, stop.clone()).await {
-                Ok(()) if stop.is_cancelled() => (Phase::Stopped, String::new()),
+                Ok(()) if stop.is_cancelled() => (Phase::Stopped, why.get().cloned().unwrap_or_default()),
                 Ok(()) => (Phase::Error, "the server ended by itself".to_owned()),
                 Err(message) => (Phase::Error, message),
             };

@@ -3,6 +3,7 @@
 //! loopback ports, found again after a restart, stopped gracefully.
 
 pub mod config;
+pub mod culling;
 pub mod form;
 pub mod local;
 pub mod origin;
@@ -236,6 +237,28 @@ impl Engine {
             .execute(self.store.pool())
             .await?;
         Ok(Notebook { stopped, ..notebook })
+    }
+
+    /// Records the latest activity Jupyter reported. Written by the system.
+    pub(crate) async fn record_notebook_activity(&self, namespace: &str, name: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE notebooks SET last_activity = ? WHERE namespace = ? AND name = ?")
+            .bind(at)
+            .bind(namespace)
+            .bind(name)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a notebook stopped by the system (idle culling): it stays
+    /// stopped across restarts until someone starts it.
+    pub(crate) async fn mark_notebook_stopped(&self, namespace: &str, name: &str) -> Result<()> {
+        sqlx::query("UPDATE notebooks SET stopped = 1 WHERE namespace = ? AND name = ?")
+            .bind(namespace)
+            .bind(name)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
     }
 
     /// Removes a notebook's row and records it; its volumes stay.

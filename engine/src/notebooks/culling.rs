@@ -1,0 +1,120 @@
+//! Idle culling, as Kubeflow's notebook controller does it: a notebook
+//! whose kernels are all idle and whose server saw no activity for the
+//! configured time is stopped (its volumes stay). Activity comes from
+//! Jupyter itself: `/api/status` (`last_activity`, which counts API use,
+//! kernels and terminals) and `/api/kernels` (a busy kernel is never idle,
+//! however long its cell has been quiet).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// When and how notebooks are culled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CullPolicy {
+    /// Stop a notebook idle this long; never when `None`.
+    pub idle_after: Option<Duration>,
+    /// How often activity is read.
+    pub period: Duration,
+}
+
+impl Default for CullPolicy {
+    fn default() -> Self {
+        Self { idle_after: None, period: Duration::from_secs(60) }
+    }
+}
+
+/// What a Jupyter server says about its use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activity {
+    /// The latest activity on the server, if it reported one.
+    pub last_activity: Option<DateTime<Utc>>,
+    /// Kernels running a cell now.
+    pub busy_kernels: usize,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    last_activity: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct Kernel {
+    execution_state: Option<String>,
+    last_activity: Option<DateTime<Utc>>,
+}
+
+impl Activity {
+    /// Reads the bodies of `/api/status` and `/api/kernels`; a body that
+    /// cannot be read is an error naming it.
+    pub fn from_jupyter(status: &str, kernels: &str) -> Result<Self, String> {
+        let status: Status = serde_json::from_str(status).map_err(|e| format!("/api/status: {e}"))?;
+        let kernels: Vec<Kernel> = serde_json::from_str(kernels).map_err(|e| format!("/api/kernels: {e}"))?;
+        let busy_kernels = kernels.iter().filter(|k| k.execution_state.as_deref() == Some("busy")).count();
+        let last_activity = kernels.iter().filter_map(|k| k.last_activity).chain(status.last_activity).max();
+        Ok(Self { last_activity, busy_kernels })
+    }
+}
+
+/// Whether a notebook with `activity` is to be culled at `now`, and why.
+pub fn cull_reason(policy: &CullPolicy, activity: &Activity, now: DateTime<Utc>) -> Option<String> {
+    let idle_after = policy.idle_after?;
+    if activity.busy_kernels > 0 {
+        return None;
+    }
+    let idle = (now - activity.last_activity?).to_std().ok()?;
+    (idle >= idle_after).then(|| format!("stopped after {} s without activity (idle culling)", idle.as_secs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn policy(minutes: u64) -> CullPolicy {
+        CullPolicy { idle_after: Some(Duration::from_secs(minutes * 60)), period: Duration::from_secs(60) }
+    }
+
+    #[test]
+    fn the_latest_of_server_and_kernel_activity_counts() {
+        let activity = Activity::from_jupyter(
+            r#"{"started":"2026-11-30T10:00:00Z","last_activity":"2026-11-30T10:05:00Z","connections":0,"kernels":2}"#,
+            r#"[{"id":"a","execution_state":"idle","last_activity":"2026-11-30T10:20:00.123Z"},
+                {"id":"b","execution_state":"busy","last_activity":"2026-11-30T10:10:00Z"}]"#,
+        )
+        .unwrap();
+        assert_eq!(activity, Activity { last_activity: Some(at("2026-11-30T10:20:00.123Z")), busy_kernels: 1 });
+    }
+
+    #[test]
+    fn idle_past_the_limit_is_culled_with_the_reason() {
+        let activity = Activity { last_activity: Some(at("2026-11-30T10:00:00Z")), busy_kernels: 0 };
+        assert_eq!(cull_reason(&policy(30), &activity, at("2026-11-30T10:29:59Z")), None);
+        let reason = cull_reason(&policy(30), &activity, at("2026-11-30T10:30:00Z")).unwrap();
+        assert!(reason.contains("1800 s without activity"), "{reason}");
+    }
+
+    #[test]
+    fn a_busy_kernel_is_never_idle() {
+        let activity = Activity { last_activity: Some(at("2026-11-01T00:00:00Z")), busy_kernels: 1 };
+        assert_eq!(cull_reason(&policy(30), &activity, at("2026-11-30T10:00:00Z")), None);
+    }
+
+    #[test]
+    fn culling_off_or_no_activity_reported_culls_nothing() {
+        let old = Activity { last_activity: Some(at("2026-11-01T00:00:00Z")), busy_kernels: 0 };
+        assert_eq!(cull_reason(&CullPolicy::default(), &old, at("2026-11-30T10:00:00Z")), None);
+        let unknown = Activity { last_activity: None, busy_kernels: 0 };
+        assert_eq!(cull_reason(&policy(1), &unknown, at("2026-11-30T10:00:00Z")), None);
+    }
+
+    #[test]
+    fn unreadable_answers_name_the_endpoint() {
+        assert!(Activity::from_jupyter("{}", "nope").unwrap_err().starts_with("/api/kernels"));
+        assert!(Activity::from_jupyter("[", "[]").unwrap_err().starts_with("/api/status"));
+    }
+}
