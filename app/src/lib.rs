@@ -42,6 +42,8 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=pages::NotFound>
                         <Route path=path!("/") view=pages::HomePage />
                         <Route path=path!("/notebooks") view=pages::NotebooksPage />
+                        <Route path=path!("/notebooks/new") view=pages::NewNotebookPage />
+                        <Route path=path!("/notebooks/:name") view=pages::NotebookDetailPage />
                         <Route path=path!("/pipelines") view=pages::PipelinesPage />
                         <Route path=path!("/pipelines/:id") view=pages::PipelineDetailPage />
                         <Route path=path!("/experiments") view=pages::ExperimentsPage />

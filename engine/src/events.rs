@@ -135,6 +135,19 @@ impl Subscription {
 }
 
 impl Engine {
+    /// Tells live pages of `namespace` something that is not recorded
+    /// (e.g. that a log grew): a transient event, id 0.
+    pub(crate) fn publish_transient(&self, namespace: &str, kind: model::EventKind) {
+        let Ok(namespace) = model::ResourceName::parse(namespace) else { return };
+        self.events.publish(Event {
+            id: 0,
+            namespace,
+            at: chrono::Utc::now(),
+            actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
+            kind,
+        });
+    }
+
     /// The newest events `principal` may see in `namespace`, newest first.
     pub async fn recent_activity(&self, principal: &Principal, namespace: &str, limit: u32) -> Result<Vec<Event>> {
         let namespace = self.existing_namespace(principal, namespace, Verb::List).await?;

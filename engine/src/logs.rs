@@ -53,6 +53,51 @@ pub fn read(path: &Path, offset: u64) -> std::io::Result<Chunk> {
     Ok(Chunk { lines, next_offset })
 }
 
+/// The complete lines in the last `max_bytes` of a log (the first, cut
+/// line dropped); `None` when there is no log yet.
+pub fn read_tail(path: &Path, max_bytes: u64) -> std::io::Result<Option<Vec<String>>> {
+    let len = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let start = len.saturating_sub(max_bytes.min(MAX_READ_BYTES));
+    let mut chunk = read(path, start)?;
+    if start > 0 && !chunk.lines.is_empty() {
+        chunk.lines.remove(0);
+    }
+    Ok(Some(chunk.lines))
+}
+
+/// How often a running process's log files are checked for growth.
+const GROWTH_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Waits for `running`, calling `grew` when the `stdout`/`stderr` files in
+/// `log_dir` got bigger. The process writes its log files itself, so new
+/// output is learned of by their sizes: two `stat`s per check.
+pub async fn noting_growth<T>(log_dir: &Path, running: impl std::future::Future<Output = T>, grew: impl Fn()) -> T {
+    let size = |name: &str| {
+        let path = log_dir.join(name);
+        async move { tokio::fs::metadata(path).await.map_or(0, |m| m.len()) }
+    };
+    tokio::pin!(running);
+    let mut check = tokio::time::interval(GROWTH_CHECK_INTERVAL);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sizes = (0, 0);
+    loop {
+        tokio::select! {
+            exit = &mut running => return exit,
+            _ = check.tick() => {
+                let now = (size("stdout").await, size("stderr").await);
+                if now != sizes {
+                    sizes = now;
+                    grew();
+                }
+            }
+        }
+    }
+}
+
 /// One line as shown: terminal control sequences removed, invalid UTF-8
 /// replaced, cut at [`MAX_LINE_BYTES`] with a marker.
 pub fn clean_line(raw: &[u8]) -> String {
@@ -73,6 +118,16 @@ pub fn clean_line(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tail_holds_only_whole_lines_from_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stderr");
+        assert_eq!(read_tail(&path, 10).unwrap(), None);
+        std::fs::write(&path, "first line\nsecond\nthird\n").unwrap();
+        assert_eq!(read_tail(&path, 13).unwrap().unwrap(), vec!["third"]);
+        assert_eq!(read_tail(&path, 1000).unwrap().unwrap(), vec!["first line", "second", "third"]);
+    }
 
     #[test]
     fn control_sequences_are_stripped_and_long_lines_cut() {

@@ -69,7 +69,7 @@ pub enum EventKind {
     /// [`EventKind::TaskUpdated`]: a page showing that attempt's log reads
     /// on from where it was.
     LogGrew {
-        /// The run's id.
+        /// The run's id; empty for a notebook server's log.
         run_id: String,
         /// The attempt's name, which names its logs.
         attempt: String,

@@ -4,9 +4,19 @@
 //! document (`app::shell::content_security_policy`); every other response
 //! gets [`DEFAULT_CSP`], which allows nothing, so a JSON or artifact body
 //! opened in a tab can never run script.
+//!
+//! [`same_origin_writes`] refuses requests that change things when a
+//! browser says they come from another origin (a notebook's pages, any
+//! other site): browsers attach cookies to such requests, so without this
+//! a page elsewhere could act as the user.
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::{
+    extract::Request,
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Policy for responses that are not our HTML pages.
@@ -26,4 +36,49 @@ pub fn with_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
         .layer(set(header::REFERRER_POLICY, "same-origin"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
         .layer(set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
+}
+
+/// Refuses a request that is not a read when its `Origin` (sent by
+/// browsers) is not this server's own. Clients that send no `Origin`
+/// (`kfp`, curl) are not browsers acting for someone else and pass.
+pub async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !reading && let Some(origin) = request.headers().get(header::ORIGIN) {
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let origin = origin.to_str().unwrap_or_default();
+        let own = origin.split_once("://").is_some_and(|(_, authority)| authority == host);
+        if !own {
+            let message = format!("a request from {origin} may not change anything here");
+            return (StatusCode::FORBIDDEN, message).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, routing::post};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn status(origin: Option<&str>, method: Method) -> StatusCode {
+        let app = Router::new()
+            .route("/x", post(|| async { "done" }).get(|| async { "read" }))
+            .layer(axum::middleware::from_fn(same_origin_writes));
+        let mut request = Request::builder().method(method).uri("/x").header("host", "127.0.0.1:8080");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn writes_from_another_origin_are_refused() {
+        assert_eq!(status(Some("http://127.0.0.1:8081"), Method::POST).await, StatusCode::FORBIDDEN);
+        assert_eq!(status(Some("null"), Method::POST).await, StatusCode::FORBIDDEN);
+        assert_eq!(status(Some("http://127.0.0.1:8080"), Method::POST).await, StatusCode::OK);
+        assert_eq!(status(None, Method::POST).await, StatusCode::OK, "non-browser clients send no Origin");
+        assert_eq!(status(Some("http://127.0.0.1:8081"), Method::GET).await, StatusCode::OK, "reads are not refused");
+    }
 }

@@ -12,7 +12,7 @@ use crate::{
     error::AppError,
     live::use_live_events,
     namespace::use_namespace,
-    shell::{EmptyState, Loading},
+    shell::{EmptyState, Loading, confirm},
 };
 
 /// A recurring run as the list shows it.
@@ -194,18 +194,5 @@ fn RecurringTable(
                 }).collect_view()}
             </tbody>
         </table>
-    }
-}
-
-/// Asks the browser to confirm a destructive action.
-fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        leptos::prelude::window().confirm_with_message(message).unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        true
     }
 }

@@ -18,13 +18,6 @@ fn ListPage(title: &'static str, icon: &'static str, empty: &'static str, hint: 
     }
 }
 
-/// Notebook servers of the namespace.
-#[component]
-pub fn NotebooksPage() -> impl IntoView {
-    view! { <ListPage title="Notebooks" icon="notebook" empty="No notebook servers"
-    hint="Notebook servers (JupyterLab, VS Code, RStudio) of this namespace are listed here with live status." /> }
-}
-
 /// Resource and GPU utilization.
 #[component]
 pub fn UtilizationPage() -> impl IntoView {

@@ -117,3 +117,17 @@ pub fn EmptyState(
         </div>
     }
 }
+
+/// Asks the browser to confirm a destructive action (always yes on the
+/// server, where nothing is clicked).
+pub fn confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::window().confirm_with_message(message).unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = message;
+        true
+    }
+}

@@ -9,14 +9,15 @@
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
-use model::Principal;
+use model::{EventKind, Principal};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Notebook, NotebookForm, Phase,
+    Notebook, NotebookForm, NotebookSpec, Phase,
     config::SpawnerConfig,
     culling::{self, Activity, CullPolicy},
+    form::FormError,
 };
 use crate::{
     Engine, Error, Result,
@@ -135,6 +136,63 @@ impl NotebookManager {
         let notebook = self.engine.create_notebook(principal, namespace, &name, &spec).await?;
         self.start(notebook.clone()).await;
         Ok(notebook)
+    }
+
+    /// Checks a form against the spawner config without storing anything.
+    pub fn check(&self, form: &NotebookForm) -> std::result::Result<(String, NotebookSpec), FormError> {
+        form.check(&self.config)
+    }
+
+    /// GPUs not held by a notebook or step right now, and how many there are.
+    pub fn gpus(&self) -> (u32, u32) {
+        (self.ledger.free_gpus(), self.ledger.capacity().gpus)
+    }
+
+    /// Changes a stopped notebook's image, CPU, memory and GPUs from
+    /// `form` (checked like a new one); name, type and volumes stay.
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        name: &str,
+        form: &NotebookForm,
+    ) -> Result<Notebook> {
+        let current = self.engine.notebook(principal, namespace, name).await?;
+        let form =
+            NotebookForm { name: name.to_owned(), server_type: current.spec.server_type.clone(), ..form.clone() };
+        let (_, checked) = form.check(&self.config).map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        let spec = NotebookSpec {
+            image: checked.image,
+            image_pull_policy: checked.image_pull_policy,
+            cpu_milli: checked.cpu_milli,
+            cpu_limit_milli: checked.cpu_limit_milli,
+            memory_bytes: checked.memory_bytes,
+            memory_limit_bytes: checked.memory_limit_bytes,
+            gpu_vendor: checked.gpu_vendor,
+            gpus: checked.gpus,
+            ..current.spec
+        };
+        self.engine.update_notebook_spec(principal, namespace, name, &spec).await
+    }
+
+    /// The lines in the last `max_bytes` of what the notebook's server
+    /// wrote: stderr (where Jupyter logs), then stdout.
+    pub async fn log_tail(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        name: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<String>> {
+        let notebook = self.engine.notebook(principal, namespace, name).await?;
+        let dir = self.data_dir.join("notebooks").join(&notebook.namespace).join("logs").join(&notebook.name);
+        let mut lines = Vec::new();
+        for stream in ["stderr", "stdout"] {
+            let tail = crate::logs::read_tail(&dir.join(stream), max_bytes)
+                .map_err(|e| Error::Corrupt { what: "notebook log", detail: e.to_string() })?;
+            lines.extend(tail.unwrap_or_default());
+        }
+        Ok(lines)
     }
 
     /// Stops (`stopped`) or starts a notebook; its volumes stay.
@@ -286,11 +344,20 @@ impl NotebookManager {
 
     /// The program that serves this notebook here, or why there is none.
     fn program_for(&self, notebook: &Notebook) -> std::result::Result<&PathBuf, String> {
-        let program = self.programs.for_type(&notebook.spec.server_type)?;
-        if notebook.spec.server_type != "jupyter" {
-            return Err(format!("{} servers are not launched locally yet", notebook.spec.server_type));
+        self.program_for_type(&notebook.spec.server_type)
+    }
+
+    fn program_for_type(&self, server_type: &str) -> std::result::Result<&PathBuf, String> {
+        let program = self.programs.for_type(server_type)?;
+        if server_type != "jupyter" {
+            return Err(format!("{server_type} servers are not launched locally yet"));
         }
         Ok(program)
+    }
+
+    /// Why notebooks of `server_type` cannot run here, if they cannot.
+    pub fn unavailable_reason(&self, server_type: &str) -> Option<String> {
+        self.program_for_type(server_type).err()
     }
 
     /// Runs the server until it ends; `Err` says why it failed.
@@ -381,7 +448,11 @@ impl NotebookManager {
             }
         }
         let _ = self.engine.set_notebook_phase(ns, name, Phase::Ready, "", Some(port)).await;
-        let exit = exited.await;
+        let log_name = format!("notebook-{ns}-{name}");
+        let exit = crate::logs::noting_growth(&log_dir, exited, || {
+            self.engine.publish_transient(ns, EventKind::LogGrew { run_id: String::new(), attempt: log_name.clone() });
+        })
+        .await;
         drop(grant);
         match exit {
             Ok(_) if stop.is_cancelled() => Ok(()),

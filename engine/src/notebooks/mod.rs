@@ -6,6 +6,7 @@ pub mod config;
 pub mod culling;
 pub mod form;
 pub mod local;
+pub mod manifest;
 pub mod origin;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +15,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 pub use form::{NotebookForm, NotebookSpec};
+pub use manifest::spec_yaml;
 pub use origin::NotebookOrigin;
 
 use crate::{Engine, Error, Result, events, store};
@@ -237,6 +239,38 @@ impl Engine {
             .execute(self.store.pool())
             .await?;
         Ok(Notebook { stopped, ..notebook })
+    }
+
+    /// Replaces a stopped notebook's spec (edits apply at its next start).
+    pub(crate) async fn update_notebook_spec(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        name: &str,
+        spec: &NotebookSpec,
+    ) -> Result<Notebook> {
+        let namespace = self.existing_namespace(principal, namespace, Verb::Update).await?;
+        let spec_json =
+            serde_json::to_string(spec).map_err(|e| Error::Corrupt { what: "notebook spec", detail: e.to_string() })?;
+        let mut tx = self.store.pool().begin().await?;
+        let updated = sqlx::query("UPDATE notebooks SET spec = ? WHERE namespace = ? AND name = ? AND stopped = 1")
+            .bind(spec_json)
+            .bind(namespace.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            // Missing, or running: say which.
+            let notebook = self.notebook(principal, namespace.as_str(), name).await?;
+            return Err(Error::FailedPrecondition {
+                message: format!("notebook {} is {}: stop it before editing it", name, notebook.phase.as_str()),
+            });
+        }
+        let kind = EventKind::NotebookChanged { name: name.to_owned(), phase: "updated".to_owned() };
+        let event = events::record(&mut tx, &namespace, &principal.name, kind).await?;
+        tx.commit().await?;
+        self.events.publish(event);
+        self.notebook(principal, namespace.as_str(), name).await
     }
 
     /// Records the latest activity Jupyter reported. Written by the system.

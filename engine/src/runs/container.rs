@@ -274,44 +274,10 @@ impl Attempt<'_> {
             started: None,
         };
         let running = ctx.backend.launch(launch, ctx.cancel.clone());
-        let exit = noting_log_growth(ctx, &name, &paths.dir, running).await;
+        let exit = crate::logs::noting_growth(&paths.dir, running, || ctx.report_log_growth(&name)).await;
         drop(grant);
         let exit = exit.map_err(|e| e.to_string())?;
         finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit).await
-    }
-}
-
-/// How often a running attempt's log files are checked for growth.
-const LOG_CHECK_INTERVAL: Duration = Duration::from_millis(500);
-
-/// Waits for `running`, telling live pages when the attempt's output grew.
-/// The step's own process writes its log files, so the engine learns of
-/// new output by their sizes: two `stat`s per running attempt per check.
-async fn noting_log_growth<T>(
-    ctx: &RunContext,
-    attempt: &str,
-    log_dir: &std::path::Path,
-    running: impl std::future::Future<Output = T>,
-) -> T {
-    let size = |name: &str| {
-        let path = log_dir.join(name);
-        async move { tokio::fs::metadata(path).await.map_or(0, |m| m.len()) }
-    };
-    tokio::pin!(running);
-    let mut check = tokio::time::interval(LOG_CHECK_INTERVAL);
-    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sizes = (0, 0);
-    loop {
-        tokio::select! {
-            exit = &mut running => return exit,
-            _ = check.tick() => {
-                let now = (size("stdout").await, size("stderr").await);
-                if now != sizes {
-                    sizes = now;
-                    ctx.report_log_growth(attempt);
-                }
-            }
-        }
     }
 }
 
