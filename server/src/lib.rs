@@ -183,7 +183,6 @@ pub async fn launch(
         served = serve => served?,
         () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them"),
     }
-    // Servers are started again, on new ports, when Ferroflow starts.
-    notebooks.stop_all().await;
+    // Notebook servers keep running: the next start re-attaches to them.
     Ok(())
 }

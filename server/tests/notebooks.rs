@@ -162,3 +162,41 @@ fn jupyter_pid(base_url: &str) -> Option<i32> {
         cmdline.split(|b| *b == 0).any(|arg| arg == wanted.as_bytes()).then_some(pid)
     })
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_of_ferroflow_reattaches_to_a_running_jupyter() {
+    let server = TestServer::start_with(|s| s.default_runtime = Some(venv())).await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(server.url("/api/namespaces/default/notebooks"))
+        .json(&json!({"name": "durable", "cpu": "0.1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    wait_for_phase(&client, &server.url("/api/namespaces/default/notebooks/durable"), "ready").await;
+    let pid = jupyter_pid("/notebook/default/durable/").expect("the notebook's jupyter process");
+    let contents = "/notebook/default/durable/api/contents/notes.txt";
+    let put = client
+        .put(server.url(contents))
+        .json(&json!({"type": "file", "format": "text", "content": "written before the restart"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+
+    let data_dir = server.stop_keeping_data().await;
+    assert_eq!(jupyter_pid("/notebook/default/durable/"), Some(pid), "the server outlives ferroflow");
+    let server = TestServer::start_in(data_dir, |s| s.default_runtime = Some(venv())).await;
+    let one = server.url("/api/namespaces/default/notebooks/durable");
+    wait_for_phase(&client, &one, "ready").await;
+    assert_eq!(jupyter_pid("/notebook/default/durable/"), Some(pid), "re-attached, not started again");
+    let file: Value = client.get(server.url(contents)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(file["content"], "written before the restart");
+
+    // The re-attached server is still ours to stop.
+    client.patch(&one).json(&json!({"stopped": true})).send().await.unwrap();
+    wait_for_phase(&client, &one, "stopped").await;
+    assert_eq!(jupyter_pid("/notebook/default/durable/"), None, "stopping a re-attached server ends it");
+    server.stop().await.unwrap();
+}

@@ -6,6 +6,7 @@
 //! files, gracefully stopped) and admitted through the same resource
 //! [`Ledger`]. It is `ready` once its `/api/status` answers. A process that
 //! ends without being asked is `error`, with the last lines of its log.
+//! Servers outlive a restart of ferroflow, which re-attaches to them.
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
@@ -21,7 +22,7 @@ use super::{
 };
 use crate::{
     Engine, Error, Result,
-    backend::{Backend, LaunchSpec, Ledger, Request},
+    backend::{Backend, LaunchSpec, Ledger, Reattach, Request},
 };
 
 /// How long a server may take to answer before it is called failed.
@@ -221,20 +222,91 @@ impl NotebookManager {
         self.engine.remove_notebook(principal, namespace, name).await
     }
 
-    /// Starts every notebook that was running when the server last stopped.
+    /// Brings back every notebook that should be running: a server that
+    /// outlived a restart of ferroflow (servers are left running when it
+    /// stops) and still answers with its token is re-attached; any other is
+    /// started again.
     pub async fn resume_all(&self) -> Result<()> {
         for notebook in self.engine.notebooks_to_run().await? {
-            self.start(notebook).await;
+            if self.still_serving(&notebook).await {
+                tracing::info!(namespace = %notebook.namespace, notebook = %notebook.name, "re-attached to a running notebook server");
+                self.reattach(notebook).await;
+            } else {
+                self.start(notebook).await;
+            }
         }
         Ok(())
     }
 
-    /// Stops every server this process started (at shutdown).
-    pub async fn stop_all(&self) {
-        let running: Vec<_> = self.running.lock().await.drain().collect();
-        for (_, r) in running {
-            r.stop.cancel();
+    /// Whether the notebook's server from before a restart still answers.
+    async fn still_serving(&self, notebook: &Notebook) -> bool {
+        let (Phase::Ready | Phase::Warning, Some(port)) = (notebook.phase, notebook.port) else { return false };
+        let url = format!("http://127.0.0.1:{port}/notebook/{}/{}/api/status", notebook.namespace, notebook.name);
+        let answer = self.http.get(url).header("Authorization", format!("token {}", notebook.token)).send().await;
+        answer.is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Follows a server started before a restart until it ends.
+    async fn reattach(&self, notebook: Notebook) {
+        let key = (notebook.namespace.clone(), notebook.name.clone());
+        let (stop, generation, why) = self.track(key.clone()).await;
+        let manager = self.clone();
+        tokio::spawn(async move {
+            let (ns, name) = (&notebook.namespace, &notebook.name);
+            // Its resources are held again, so new work is admitted around it.
+            let grant = manager.ledger.acquire(resources(&notebook)).await;
+            let log_dir = manager.log_dir(ns, name);
+            let attempt = Reattach { name: format!("notebook-{ns}-{name}"), log_dir: log_dir.clone() };
+            let exit = manager.following_log(ns, name, &log_dir, manager.backend.reattach(attempt, stop.clone())).await;
+            drop(grant);
+            let ended = if stop.is_cancelled() {
+                (Phase::Stopped, why.get().cloned().unwrap_or_default())
+            } else {
+                (Phase::Error, failure(&log_dir, &format!("the server exited ({})", describe(&exit))))
+            };
+            manager.finished(&key, generation, ended).await;
+        });
+    }
+
+    /// Registers a server of `key` as running: its stop token, generation
+    /// and the slot for why it was stopped.
+    async fn track(&self, key: (String, String)) -> (CancellationToken, u64, Arc<std::sync::OnceLock<String>>) {
+        let stop = CancellationToken::new();
+        let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let why = Arc::new(std::sync::OnceLock::new());
+        self.running.lock().await.insert(key, Running { stop: stop.clone(), generation, why: why.clone() });
+        (stop, generation, why)
+    }
+
+    /// Records how a server ended, unless a later start took its place.
+    async fn finished(&self, key: &(String, String), generation: u64, (phase, message): (Phase, String)) {
+        let mut running = self.running.lock().await;
+        if running.get(key).is_some_and(|r| r.generation == generation) {
+            running.remove(key);
         }
+        drop(running);
+        let _ = self.engine.set_notebook_phase(&key.0, &key.1, phase, &message, None).await;
+    }
+
+    /// Where a notebook's server writes its output.
+    fn log_dir(&self, namespace: &str, name: &str) -> PathBuf {
+        self.data_dir.join("notebooks").join(namespace).join("logs").join(name)
+    }
+
+    /// Waits for `exited`, telling live pages when the server's log grew.
+    async fn following_log<T>(
+        &self,
+        namespace: &str,
+        name: &str,
+        log_dir: &std::path::Path,
+        exited: impl std::future::Future<Output = T>,
+    ) -> T {
+        let attempt = format!("notebook-{namespace}-{name}");
+        crate::logs::noting_growth(log_dir, exited, || {
+            self.engine
+                .publish_transient(namespace, EventKind::LogGrew { run_id: String::new(), attempt: attempt.clone() });
+        })
+        .await
     }
 
     /// Reads each ready notebook's activity every `policy.period`, records
@@ -322,23 +394,15 @@ impl NotebookManager {
             }
         };
         let key = (ns, name);
-        let stop = CancellationToken::new();
-        let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let why = Arc::new(std::sync::OnceLock::new());
-        self.running.lock().await.insert(key.clone(), Running { stop: stop.clone(), generation, why: why.clone() });
+        let (stop, generation, why) = self.track(key.clone()).await;
         let manager = self.clone();
         tokio::spawn(async move {
-            let (phase, message) = match manager.serve(&notebook, &program, stop.clone()).await {
+            let ended = match manager.serve(&notebook, &program, stop.clone()).await {
                 Ok(()) if stop.is_cancelled() => (Phase::Stopped, why.get().cloned().unwrap_or_default()),
                 Ok(()) => (Phase::Error, "the server ended by itself".to_owned()),
                 Err(message) => (Phase::Error, message),
             };
-            let mut running = manager.running.lock().await;
-            if running.get(&key).is_some_and(|r| r.generation == generation) {
-                running.remove(&key);
-            }
-            drop(running);
-            let _ = manager.engine.set_notebook_phase(&key.0, &key.1, phase, &message, None).await;
+            manager.finished(&key, generation, ended).await;
         });
     }
 
@@ -408,13 +472,8 @@ impl NotebookManager {
                 env.extend(preset.env.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
-        let request = Request {
-            cpu_milli: notebook.spec.cpu_milli,
-            memory_bytes: notebook.spec.memory_bytes,
-            gpus: notebook.spec.gpus,
-        };
-        let grant = self.ledger.acquire(request).await.map_err(|e| e.to_string())?;
-        let log_dir = self.data_dir.join("notebooks").join(ns).join("logs").join(name);
+        let grant = self.ledger.acquire(resources(notebook)).await.map_err(|e| e.to_string())?;
+        let log_dir = self.log_dir(ns, name);
         let launch = LaunchSpec {
             name: format!("notebook-{ns}-{name}"),
             image: notebook.spec.image.clone(),
@@ -448,11 +507,7 @@ impl NotebookManager {
             }
         }
         let _ = self.engine.set_notebook_phase(ns, name, Phase::Ready, "", Some(port)).await;
-        let log_name = format!("notebook-{ns}-{name}");
-        let exit = crate::logs::noting_growth(&log_dir, exited, || {
-            self.engine.publish_transient(ns, EventKind::LogGrew { run_id: String::new(), attempt: log_name.clone() });
-        })
-        .await;
+        let exit = self.following_log(ns, name, &log_dir, exited).await;
         drop(grant);
         match exit {
             Ok(_) if stop.is_cancelled() => Ok(()),
@@ -473,6 +528,11 @@ impl NotebookManager {
         }
         false
     }
+}
+
+/// What a notebook asks of the resource ledger.
+fn resources(notebook: &Notebook) -> Request {
+    Request { cpu_milli: notebook.spec.cpu_milli, memory_bytes: notebook.spec.memory_bytes, gpus: notebook.spec.gpus }
 }
 
 fn describe(exit: &crate::backend::Exit) -> String {

@@ -35,8 +35,12 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with settings changed by `configure`.
     pub async fn start_with(configure: impl FnOnce(&mut server::Settings)) -> Self {
+        Self::start_in(tempfile::tempdir().expect("temporary data dir"), configure).await
+    }
+
+    /// Like [`TestServer::start_with`], on an existing data dir (a restart).
+    pub async fn start_in(data_dir: tempfile::TempDir, configure: impl FnOnce(&mut server::Settings)) -> Self {
         let turn = ONE_SERVER_AT_A_TIME.lock().await;
-        let data_dir = tempfile::tempdir().expect("temporary data dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         let site = data_dir.path().join("site");
@@ -68,6 +72,14 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Shuts down gracefully and hands back the data dir, for a restart.
+    #[allow(dead_code, reason = "not every test file restarts a server")]
+    pub async fn stop_keeping_data(self) -> tempfile::TempDir {
+        let _ = self.shutdown.send(());
+        self.task.await.expect("server task panicked").expect("graceful shutdown");
+        self.data_dir
     }
 
     /// Signals shutdown and waits for the server to finish.
