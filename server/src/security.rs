@@ -43,16 +43,20 @@ pub fn with_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
 /// (`kfp`, curl) are not browsers acting for someone else and pass.
 pub async fn same_origin_writes(request: Request, next: Next) -> Response {
     let reading = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !reading && let Some(origin) = request.headers().get(header::ORIGIN) {
-        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-        let origin = origin.to_str().unwrap_or_default();
-        let own = origin.split_once("://").is_some_and(|(_, authority)| authority == host);
-        if !own {
-            let message = format!("a request from {origin} may not change anything here");
-            return (StatusCode::FORBIDDEN, message).into_response();
-        }
+    if !reading && let Some(origin) = foreign_origin(request.headers()) {
+        let message = format!("a request from {origin} may not change anything here");
+        return (StatusCode::FORBIDDEN, message).into_response();
     }
     next.run(request).await
+}
+
+/// The `Origin` a browser sent, when it is not the origin the request was
+/// made to (its `Host`).
+pub fn foreign_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("(unreadable)");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let own = origin.split_once("://").is_some_and(|(_, authority)| authority == host);
+    (!own).then(|| origin.to_owned())
 }
 
 #[cfg(test)]

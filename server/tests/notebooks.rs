@@ -82,6 +82,23 @@ async fn a_real_jupyterlab_is_created_proxied_stopped_started_and_deleted() {
     let status: Value = status.json().await.unwrap();
     assert!(status["started"].is_string(), "{status}");
 
+    // The proxy adds the token, so it refuses what other sites' pages send.
+    let foreign = client
+        .get(format!("{notebook_origin}/notebook/default/nb1/api/contents"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let own = client
+        .get(format!("{notebook_origin}/notebook/default/nb1/api/contents"))
+        .header("origin", notebook_origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.headers().get("access-control-allow-origin").is_none());
+
     let contents = format!("{notebook_origin}/notebook/default/nb1/api/contents/hello.txt");
     let put = client
         .put(&contents)

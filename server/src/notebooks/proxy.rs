@@ -12,6 +12,11 @@
 //! `Set-Cookie` from a notebook is dropped, so it cannot plant cookies that
 //! the dashboard would read. A sandboxing `Content-Security-Policy` is not
 //! used: JupyterLab needs its own origin's cookies and storage to run.
+//!
+//! The proxy adds the token, so it, not Jupyter, must tell the notebook's
+//! own pages from other sites: any request a browser sends from another
+//! origin (a cross-site form post, `fetch`, a WebSocket) is refused, and
+//! Jupyter's CORS headers are dropped.
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -68,6 +73,9 @@ pub async fn forward(
     let (Some(ns), Some(name)) = (params.get("ns"), params.get("name")) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    if let Some(origin) = crate::security::foreign_origin(request.headers()) {
+        return (StatusCode::FORBIDDEN, format!("notebooks do not answer pages of {origin}")).into_response();
+    }
     let notebook = match state.engine.notebook(&principal, ns, name).await {
         Ok(n) => n,
         Err(e @ engine::Error::Forbidden { .. }) => return (StatusCode::FORBIDDEN, e.to_string()).into_response(),
@@ -90,7 +98,10 @@ pub async fn forward(
     if response.status() == StatusCode::BAD_GATEWAY {
         return unavailable(ns, name, "not answering", "");
     }
-    response.headers_mut().remove(header::SET_COOKIE);
+    let headers = response.headers_mut();
+    headers.remove(header::SET_COOKIE);
+    headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+    headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
     response
 }
 
