@@ -96,7 +96,8 @@ pub fn local_notebooks(
         settings.data_dir.clone(),
         programs,
         config,
-    ))
+    )
+    .with_runtimes(settings.runtimes.clone()))
 }
 
 /// The configured supervisor; else `ferroflow-supervise` next to this

@@ -87,6 +87,8 @@ pub struct NotebookManager {
     data_dir: PathBuf,
     programs: Programs,
     config: Arc<SpawnerConfig>,
+    /// Runtimes by image, as the pipeline backend has them.
+    runtimes: Arc<std::collections::BTreeMap<String, PathBuf>>,
     running: Arc<Mutex<HashMap<(String, String), Running>>>,
     generations: Arc<std::sync::atomic::AtomicU64>,
     http: reqwest::Client,
@@ -115,10 +117,18 @@ impl NotebookManager {
             data_dir,
             programs,
             config: Arc::new(config),
+            runtimes: Default::default(),
             running: Default::default(),
             generations: Default::default(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
         }
+    }
+
+    /// Runs notebooks of an image listed here with the program found in its
+    /// runtime directory (e.g. a virtualenv's `bin`), as pipeline steps are.
+    pub fn with_runtimes(mut self, runtimes: std::collections::BTreeMap<String, PathBuf>) -> Self {
+        self.runtimes = Arc::new(runtimes);
+        self
     }
 
     /// The spawner config.
@@ -387,7 +397,7 @@ impl NotebookManager {
     async fn start(&self, notebook: Notebook) {
         let (ns, name) = (notebook.namespace.clone(), notebook.name.clone());
         let program = match self.program_for(&notebook) {
-            Ok(program) => program.clone(),
+            Ok(program) => program,
             Err(why) => {
                 let _ = self.engine.set_notebook_phase(&ns, &name, Phase::Unavailable, &why, None).await;
                 return;
@@ -407,8 +417,16 @@ impl NotebookManager {
     }
 
     /// The program that serves this notebook here, or why there is none.
-    fn program_for(&self, notebook: &Notebook) -> std::result::Result<&PathBuf, String> {
-        self.program_for_type(&notebook.spec.server_type)
+    /// The image's own runtime wins when it has the program: the server (and
+    /// its kernels) then run with that runtime's packages, as the image's would.
+    fn program_for(&self, notebook: &Notebook) -> std::result::Result<PathBuf, String> {
+        let found = self.program_for_type(&notebook.spec.server_type)?;
+        let in_image = self
+            .runtimes
+            .get(&notebook.spec.image)
+            .map(|dir| dir.join(found.file_name().unwrap_or_default()))
+            .filter(|p| p.is_file());
+        Ok(in_image.unwrap_or_else(|| found.clone()))
     }
 
     fn program_for_type(&self, server_type: &str) -> std::result::Result<&PathBuf, String> {
@@ -578,6 +596,13 @@ mod tests {
         let jupyter = programs.jupyter.expect("jupyter found in the extra directory");
         assert!(jupyter.is_absolute(), "{jupyter:?}");
         assert_eq!(jupyter, bin.join("jupyter").canonicalize().unwrap());
+    }
+
+    #[test]
+    fn a_free_port_is_on_loopback_and_can_be_bound() {
+        let port = free_port().unwrap();
+        assert_ne!(port, 0);
+        std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free to bind");
     }
 
     #[test]
