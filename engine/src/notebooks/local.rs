@@ -525,6 +525,8 @@ impl NotebookManager {
             }
         }
         let _ = self.engine.set_notebook_phase(ns, name, Phase::Ready, "", Some(port)).await;
+        // Starting counts as activity until Jupyter is first asked.
+        let _ = self.engine.record_notebook_activity(ns, name, chrono::Utc::now()).await;
         let exit = self.following_log(ns, name, &log_dir, exited).await;
         drop(grant);
         match exit {
