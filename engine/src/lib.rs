@@ -13,6 +13,7 @@ pub mod events;
 pub mod experiments;
 pub mod listing;
 pub mod logs;
+pub mod metrics;
 pub mod namespaces;
 pub mod notebooks;
 pub mod pipelines;
