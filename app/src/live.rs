@@ -29,6 +29,9 @@ pub struct LiveEvents {
     /// How many times each attempt's log grew while the page was open, by
     /// attempt name: a log view reads on when its attempt's count moves.
     pub log_growth: RwSignal<std::collections::HashMap<String, u32>>,
+    /// How many utilization samples arrived while the page was open:
+    /// charts redraw when it moves.
+    pub metrics_samples: RwSignal<u64>,
     /// Whether the stream is connected.
     pub connected: RwSignal<bool>,
     /// Task updates received since the last animation frame.
@@ -41,6 +44,7 @@ impl LiveEvents {
             events: RwSignal::new(VecDeque::new()),
             task_states: RwSignal::default(),
             log_growth: RwSignal::default(),
+            metrics_samples: RwSignal::new(0),
             connected: RwSignal::new(false),
             pending_tasks: StoredValue::new(Vec::new()),
         }
@@ -50,6 +54,10 @@ impl LiveEvents {
     pub fn push(&self, event: Event) {
         if let model::EventKind::TaskUpdated { run_id, path, state } = event.kind {
             self.queue_task_state(run_id, path, state);
+            return;
+        }
+        if let model::EventKind::MetricsSampled = event.kind {
+            self.metrics_samples.update(|n| *n += 1);
             return;
         }
         if let model::EventKind::LogGrew { attempt, .. } = event.kind {

@@ -148,6 +148,11 @@ impl Engine {
         });
     }
 
+    /// Tells live pages that utilization was sampled.
+    pub fn note_metrics_sampled(&self) {
+        self.publish_transient(model::DEFAULT_NAMESPACE, model::EventKind::MetricsSampled);
+    }
+
     /// The newest events `principal` may see in `namespace`, newest first.
     pub async fn recent_activity(&self, principal: &Principal, namespace: &str, limit: u32) -> Result<Vec<Event>> {
         let namespace = self.existing_namespace(principal, namespace, Verb::List).await?;

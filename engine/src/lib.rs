@@ -20,6 +20,7 @@ pub mod pipelines;
 pub mod recurring;
 pub mod runs;
 pub mod spec;
+pub mod stats;
 pub mod store;
 
 use std::path::Path;

@@ -74,6 +74,9 @@ pub enum EventKind {
         /// The attempt's name, which names its logs.
         attempt: String,
     },
+    /// Utilization was sampled (transient, for every namespace): charts
+    /// read on.
+    MetricsSampled,
     /// A kind this build does not know, sent by a newer server.
     #[serde(other)]
     Unknown,
@@ -91,6 +94,7 @@ impl Event {
             EventKind::TaskUpdated { path, state, .. } => format!("Task {path}: {}", state.to_lowercase()),
             EventKind::LogGrew { attempt, .. } => format!("New output from {attempt}"),
             EventKind::NotebookChanged { name, phase } => format!("Notebook {name}: {phase}"),
+            EventKind::MetricsSampled => "Utilization sampled".to_owned(),
             EventKind::Unknown => "Unrecognised change".to_owned(),
         }
     }
@@ -101,9 +105,10 @@ impl Event {
     }
 
     /// Whether subscribers watching other namespaces need this event too:
-    /// changes to the set of namespaces concern every namespace selector.
+    /// changes to the set of namespaces concern every namespace selector,
+    /// and utilization samples every chart.
     pub fn is_cluster_wide(&self) -> bool {
-        matches!(self.kind, EventKind::NamespaceCreated)
+        matches!(self.kind, EventKind::NamespaceCreated | EventKind::MetricsSampled)
     }
 }
 

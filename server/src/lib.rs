@@ -11,6 +11,7 @@ mod health;
 pub mod kfp;
 mod namespaces;
 mod notebooks;
+mod prometheus;
 mod router;
 pub mod run_command;
 mod security;
@@ -64,6 +65,10 @@ pub struct AppState {
     pub notebooks: engine::notebooks::local::NotebookManager,
     /// Where browsers reach the notebook servers.
     pub notebook_origin: engine::notebooks::NotebookOrigin,
+    /// Utilization samples and series.
+    pub metrics: engine::metrics::Metrics,
+    /// What `/metrics` serves.
+    pub prometheus: std::sync::Arc<prometheus::ServerMetrics>,
     /// Where the site is and how its files are named.
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the server shuts down; long-lived responses (SSE) end then.
@@ -112,7 +117,9 @@ pub async fn launch(
 ) -> Result<(), LaunchError> {
     let engine = engine::Engine::open(&settings.data_dir).await?;
     let local_addr = listener.local_addr()?;
-    let runner = run_command::local_runner(engine.clone(), &settings)?;
+    let owners = engine::metrics::owners::ProcessOwners::default();
+    let runner = run_command::local_runner(engine.clone(), &settings, owners.clone())?;
+    let metrics = engine::metrics::Metrics::new(owners, engine::metrics::series::Retention::default());
     let notebooks = run_command::local_notebooks(engine.clone(), &runner, &settings)?;
     let site = site::Site::locate(&settings.site_dir(), local_addr);
     let notebook_address = settings.notebook_bind.unwrap_or_else(|| std::net::SocketAddr::new(local_addr.ip(), 0));
@@ -125,6 +132,8 @@ pub async fn launch(
         runner: runner.clone(),
         notebooks: notebooks.clone(),
         notebook_origin: engine::notebooks::NotebookOrigin::new(settings.notebook_url.clone(), notebook_address.port()),
+        metrics: metrics.clone(),
+        prometheus: Default::default(),
         leptos: site.leptos_options.clone(),
         shutdown: CancellationToken::new(),
     };
@@ -136,6 +145,16 @@ pub async fn launch(
         period: Duration::from_secs(settings.cull_check_seconds.max(1)),
     };
     tokio::spawn(notebooks.clone().watch_activity(cull, token.clone()));
+    {
+        let sampling = engine::metrics::SamplingConfig {
+            interval: Duration::from_secs(settings.metrics_interval_seconds.max(1)),
+            dcgm_url: settings.dcgm_url.clone(),
+            ..Default::default()
+        };
+        let (gpus, no_gpus) = engine::metrics::gpu::Nvml::open();
+        let engine = state.engine.clone();
+        tokio::spawn(metrics.run(sampling, gpus, no_gpus, token.clone(), move || engine.note_metrics_sampled()));
+    }
     {
         let notebooks = notebooks.clone();
         tokio::spawn(async move {

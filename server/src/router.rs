@@ -15,7 +15,9 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{AppState, auth, dashboard_files, events, health, kfp, namespaces, notebooks, security, site::Site};
+use crate::{
+    AppState, auth, dashboard_files, events, health, kfp, namespaces, notebooks, prometheus, security, site::Site,
+};
 
 /// Every route the server answers, with its layers.
 pub fn build(state: AppState, site: &Site) -> Router {
@@ -23,12 +25,14 @@ pub fn build(state: AppState, site: &Site) -> Router {
     let runner = state.runner.clone();
     let notebooks = state.notebooks.clone();
     let notebook_origin = state.notebook_origin.clone();
+    let metrics = state.metrics.clone();
     let stylesheet = site.stylesheet.clone();
     let context = move || {
         provide_context(engine.clone());
         provide_context(runner.clone());
         provide_context(notebooks.clone());
         provide_context(notebook_origin.clone());
+        provide_context(metrics.clone());
         provide_context(app::StylesheetHref(stylesheet.clone()));
     };
     let pages = generate_route_list(app::App);
@@ -40,6 +44,7 @@ pub fn build(state: AppState, site: &Site) -> Router {
 
     let api = Router::new()
         .route("/api/events", get(events::stream))
+        .route("/metrics", get(prometheus::scrape))
         .route("/api/namespaces", get(namespaces::list).post(namespaces::create))
         .route(
             "/ui/pipelines/upload",

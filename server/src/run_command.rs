@@ -50,13 +50,18 @@ pub async fn resume(settings: &Settings, run_id: Option<&str>, json: bool) -> an
 /// A runner on this machine for the CLI, printing task progress.
 async fn runner(settings: &Settings) -> anyhow::Result<Runner> {
     let engine = engine::Engine::open(&settings.data_dir).await?;
-    Ok(local_runner(engine, settings)?.with_progress(Arc::new(print_progress)))
+    Ok(local_runner(engine, settings, Default::default())?.with_progress(Arc::new(print_progress)))
 }
 
 /// A runner on this machine: local processes, each wrapped in the
 /// supervisor so that a restarted ferroflow can collect what outlives it.
-pub fn local_runner(engine: engine::Engine, settings: &Settings) -> std::io::Result<Runner> {
-    let mut backend = LocalBackend::new().with_supervisor(supervisor_command(settings)?);
+/// Processes are registered with their owners in `owners` while they run.
+pub fn local_runner(
+    engine: engine::Engine,
+    settings: &Settings,
+    owners: engine::metrics::owners::ProcessOwners,
+) -> std::io::Result<Runner> {
+    let mut backend = LocalBackend::new().with_supervisor(supervisor_command(settings)?).with_owners(owners);
     for (image, dir) in &settings.runtimes {
         backend = backend.with_runtime(image.clone(), dir.clone());
     }

@@ -64,6 +64,16 @@ pub struct Settings {
     /// How often notebooks are checked for idleness, in seconds.
     #[serde(default = "default_cull_check_seconds")]
     pub cull_check_seconds: u64,
+    /// How often utilization is sampled, in seconds.
+    #[serde(default = "default_metrics_interval_seconds")]
+    pub metrics_interval_seconds: u64,
+    /// A DCGM exporter's `/metrics` URL, for a cluster's GPUs.
+    #[serde(default)]
+    pub dcgm_url: Option<String>,
+}
+
+fn default_metrics_interval_seconds() -> u64 {
+    1
 }
 
 fn default_cull_check_seconds() -> u64 {
@@ -87,6 +97,8 @@ impl Default for Settings {
             spawner_config: None,
             cull_idle_seconds: None,
             cull_check_seconds: default_cull_check_seconds(),
+            metrics_interval_seconds: default_metrics_interval_seconds(),
+            dcgm_url: None,
         }
     }
 }
@@ -141,6 +153,10 @@ pub fn default_file() -> String {
          # cull_idle_seconds = 86400\n\
          # How often notebooks are checked for idleness, in seconds.\n\
          cull_check_seconds = 60\n\n\
+         # How often CPU, memory and GPU use is sampled, in seconds.\n\
+         metrics_interval_seconds = 1\n\
+         # A DCGM exporter to read a cluster's GPUs from.\n\
+         # dcgm_url = \"http://dcgm-exporter.gpu-operator:9400/metrics\"\n\n\
          # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",
         defaults.bind,
         defaults.data_dir.display(),

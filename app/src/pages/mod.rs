@@ -9,7 +9,7 @@ mod notebooks;
 mod pipelines;
 mod recurring;
 mod runs;
-mod upcoming;
+mod utilization;
 
 pub use activity::ActivityPage;
 pub use artifacts::ArtifactsPage;
@@ -20,4 +20,4 @@ pub use notebooks::{NewNotebookPage, NotebookDetailPage, NotebooksPage};
 pub use pipelines::{PipelineDetailPage, PipelinesPage};
 pub use recurring::RecurringRunsPage;
 pub use runs::{RunDetailPage, RunsPage};
-pub use upcoming::UtilizationPage;
+pub use utilization::UtilizationPage;

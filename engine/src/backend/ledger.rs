@@ -49,7 +49,12 @@ impl Free {
 pub struct Ledger {
     capacity: Request,
     free: Arc<Mutex<Free>>,
+    /// Seconds each request waited, until read.
+    waits: Arc<Mutex<Vec<f64>>>,
 }
+
+/// Most wait times kept between reads.
+pub const MAX_WAITS_KEPT: usize = 10_000;
 
 /// Resources held by a running attempt; returned on drop.
 #[derive(Debug)]
@@ -102,6 +107,7 @@ impl Ledger {
                 queue: VecDeque::new(),
                 next_ticket: 0,
             })),
+            waits: Default::default(),
         }
     }
 
@@ -130,6 +136,27 @@ impl Ledger {
     }
 
     /// Waits until `request` fits, then holds it until the grant is dropped.
+    /// Requests waiting for resources now.
+    pub fn queue_depth(&self) -> usize {
+        self.free.lock().map_or(0, |free| free.queue.len())
+    }
+
+    /// How long each request since the last call waited, in seconds (the
+    /// newest [`MAX_WAITS_KEPT`] when nobody asked for a while).
+    pub fn take_waits(&self) -> Vec<f64> {
+        self.waits.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    }
+
+    fn note_wait(&self, since: std::time::Instant) {
+        if let Ok(mut waits) = self.waits.lock() {
+            if waits.len() >= MAX_WAITS_KEPT {
+                waits.remove(0);
+            }
+            waits.push(since.elapsed().as_secs_f64());
+        }
+    }
+
+    /// Waits until `request` fits, first come first served.
     pub async fn acquire(&self, request: Request) -> Result<Grant, DoesNotFit> {
         let capacity = self.capacity;
         if request.cpu_milli > capacity.cpu_milli
@@ -147,11 +174,15 @@ impl Ledger {
                 ),
             });
         }
+        let asked = std::time::Instant::now();
         let notify = Arc::new(Notify::new());
         let ticket = {
             let mut free = self.free.lock().expect("ledger lock");
             if free.queue.is_empty() && free.fits(&request) {
-                return Ok(self.take(&mut free, request));
+                let grant = self.take(&mut free, request);
+                drop(free);
+                self.note_wait(asked);
+                return Ok(grant);
             }
             let ticket = free.next_ticket;
             free.next_ticket += 1;
@@ -168,6 +199,8 @@ impl Ledger {
                 waiting.served = true;
                 let grant = self.take(&mut free, request);
                 free.wake_head(); // the next one may fit in what is left
+                drop(free);
+                self.note_wait(asked);
                 return Ok(grant);
             }
         }

@@ -19,6 +19,7 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backend, BackendError, Exit, LaunchSpec, ProcessId, Reattach, TERMINATION_GRACE};
+use crate::metrics::owners::ProcessOwners;
 
 /// Name of the file, in the log directory, where the supervisor writes the
 /// attempt's exit status (`code N` or `signal N`).
@@ -43,6 +44,8 @@ pub struct LocalBackend {
     /// (`ferroflow-supervise`, or `ferroflow supervise`); it is given the
     /// exit file, then the step's argv.
     supervisor: Option<Vec<String>>,
+    /// Where running processes are registered with their owners.
+    owners: Option<ProcessOwners>,
 }
 
 impl LocalBackend {
@@ -60,6 +63,13 @@ impl LocalBackend {
     /// Runs images without a runtime of their own with `bin_dir` first on `PATH`.
     pub fn with_default_runtime(mut self, bin_dir: impl Into<PathBuf>) -> Self {
         self.default_runtime = Some(bin_dir.into());
+        self
+    }
+
+    /// Registers each process with the owner its spec names while it runs,
+    /// so samplers can attribute its use.
+    pub fn with_owners(mut self, owners: ProcessOwners) -> Self {
+        self.owners = Some(owners);
         self
     }
 
@@ -92,7 +102,7 @@ impl Backend for LocalBackend {
             argv.append(&mut spec.argv);
             spec.argv = argv;
         }
-        run(spec, path, cancel).boxed()
+        run(spec, path, cancel, self.owners.clone()).boxed()
     }
 
     fn reattach(&self, attempt: Reattach, cancel: CancellationToken) -> BoxFuture<'static, Exit> {
@@ -104,7 +114,23 @@ fn exit(code: Option<i32>, reason: Option<String>) -> Exit {
     Exit { code, reason, lost: false }
 }
 
-async fn run(mut spec: LaunchSpec, path: String, cancel: CancellationToken) -> Result<Exit, BackendError> {
+/// Keeps a process registered with its owner until dropped.
+struct Registered(Option<(ProcessOwners, u32)>);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Some((owners, pid)) = self.0.take() {
+            owners.forget(pid);
+        }
+    }
+}
+
+async fn run(
+    mut spec: LaunchSpec,
+    path: String,
+    cancel: CancellationToken,
+    owners: Option<ProcessOwners>,
+) -> Result<Exit, BackendError> {
     for dir in [&spec.workdir, &spec.log_dir] {
         std::fs::create_dir_all(dir).map_err(|source| BackendError::Prepare { path: dir.clone(), source })?;
     }
@@ -139,6 +165,10 @@ async fn run(mut spec: LaunchSpec, path: String, cancel: CancellationToken) -> R
         Err(e) => return Ok(exit(None, Some(format!("cannot start {program:?}: {e}")))),
     };
     let pid = child.id().expect("a just-spawned child has a pid");
+    let _registered = Registered(owners.zip(spec.holding.take()).map(|(owners, holding)| {
+        owners.register(pid, holding);
+        (owners, pid)
+    }));
     let process = ProcessId { pid, start_time: start_time(pid).unwrap_or(0) };
     if let Err(e) = std::fs::write(spec.log_dir.join(PROCESS_FILE), format!("{} {}", process.pid, process.start_time)) {
         tracing::warn!(attempt = %spec.name, error = %e, "cannot record the process; it cannot be re-attached after a restart");
@@ -258,6 +288,7 @@ mod tests {
             timeout: None,
             gpus: vec![],
             started: None,
+            holding: None,
         }
     }
 

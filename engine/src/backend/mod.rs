@@ -34,6 +34,8 @@ pub struct LaunchSpec {
     pub gpus: Vec<u32>,
     /// Told the process's identity once it started.
     pub started: Option<oneshot::Sender<ProcessId>>,
+    /// Who the process is for and what it was given, for usage attribution.
+    pub holding: Option<crate::metrics::owners::Holding>,
 }
 
 /// A process, told apart from a later one that reuses its pid.

@@ -51,11 +51,14 @@ impl std::fmt::Debug for Nvml {
 }
 
 impl Nvml {
-    /// NVML if the driver library loads, else [`NoGpus`] with the reason.
-    pub fn open() -> Box<dyn GpuSource> {
+    /// NVML if the driver library loads; else [`NoGpus`] and the reason.
+    pub fn open() -> (Box<dyn GpuSource>, Option<String>) {
         match nvml_wrapper::Nvml::init() {
-            Ok(nvml) => Box::new(Nvml(nvml)),
-            Err(e) => Box::new(NoGpus(format!("no GPUs on this host (NVML: {e})"))),
+            Ok(nvml) => (Box::new(Nvml(nvml)), None),
+            Err(e) => {
+                let why = format!("no GPUs on this host (NVML: {e})");
+                (Box::new(NoGpus(why.clone())), Some(why))
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ use super::{
 use crate::{
     Engine, Error, Result,
     backend::{Backend, LaunchSpec, Ledger, Reattach, Request},
+    metrics::owners::{Allocation, Holding, Owner, OwnerKind},
 };
 
 /// How long a server may take to answer before it is called failed.
@@ -502,6 +503,19 @@ impl NotebookManager {
             timeout: None,
             gpus: grant.gpus.clone(),
             started: None,
+            holding: Some(Holding {
+                owner: Owner {
+                    namespace: ns.clone(),
+                    kind: OwnerKind::Notebook,
+                    name: name.clone(),
+                    detail: String::new(),
+                },
+                allocation: Allocation {
+                    cpu_milli: notebook.spec.cpu_milli,
+                    memory_bytes: notebook.spec.memory_bytes,
+                    gpus: grant.gpus.clone(),
+                },
+            }),
         };
         let exited = self.backend.launch(launch, stop.clone());
         tokio::pin!(exited);

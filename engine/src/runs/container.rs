@@ -4,6 +4,7 @@
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
+use crate::metrics::owners::{Allocation, Holding, Owner, OwnerKind};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -258,7 +259,7 @@ impl Attempt<'_> {
             memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
             gpus: spec.resources.gpus,
         };
-        let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
+        let grant = ctx.ledger.acquire(request.clone()).await.map_err(|e| e.to_string())?;
         let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &spec.image, &paths.dir)
             .await
             .map_err(|e| e.to_string())?;
@@ -272,6 +273,19 @@ impl Attempt<'_> {
             timeout: task.timeout_seconds.map(Duration::from_secs),
             gpus: grant.gpus.clone(),
             started: None,
+            holding: Some(Holding {
+                owner: Owner {
+                    namespace: ctx.namespace.to_string(),
+                    kind: OwnerKind::Run,
+                    name: ctx.run_id.clone(),
+                    detail: name.clone(),
+                },
+                allocation: Allocation {
+                    cpu_milli: request.cpu_milli,
+                    memory_bytes: request.memory_bytes,
+                    gpus: grant.gpus.clone(),
+                },
+            }),
         };
         let running = ctx.backend.launch(launch, ctx.cancel.clone());
         let exit = crate::logs::noting_growth(&paths.dir, running, || ctx.report_log_growth(&name)).await;

@@ -95,6 +95,7 @@ pub async fn forward(
         Ok(r) => r.into_response(),
         Err(never) => match never {},
     };
+    state.prometheus.proxied(ns, name, response.status());
     if response.status() == StatusCode::BAD_GATEWAY {
         return unavailable(ns, name, "not answering", "");
     }

@@ -1,0 +1,327 @@
+//! Utilization: this host's CPU, memory and GPUs charted over time, and
+//! each notebook and run attempt of the namespace with what it uses next
+//! to what it asked for, GPUs held while idle, cluster GPUs from DCGM and
+//! samplers that failed. Charts are drawn on the server ([`chart`]) and
+//! redrawn as samples arrive over the live stream.
+
+#[cfg(feature = "ssr")]
+mod chart;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::{error::AppError, live::use_live_events, namespace::use_namespace, shell::Loading};
+
+/// Spans the page offers: (query value, label, seconds).
+const SPANS: [(&str, &str, i64); 4] =
+    [("15m", "15 minutes", 900), ("1h", "1 hour", 3_600), ("1d", "1 day", 86_400), ("1w", "1 week", 604_800)];
+
+/// A workload's row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadRow {
+    /// `notebook` or `run`.
+    pub kind: String,
+    /// Notebook name or run id.
+    pub name: String,
+    /// For a run: the attempt.
+    pub detail: String,
+    /// CPU used / requested, e.g. "0.42 of 0.5 cores".
+    pub cpu: String,
+    /// Memory used / requested.
+    pub memory: String,
+    /// GPUs held, e.g. "1 (GPU 0)".
+    pub gpus: String,
+    /// GPU memory its processes use and the held GPUs' utilization.
+    pub gpu_use: String,
+    /// Since when its GPUs are idle, if they are.
+    pub idle_since: Option<String>,
+}
+
+/// Everything the page shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UtilizationView {
+    /// Headline figures: (label, value).
+    pub cards: Vec<(String, String)>,
+    /// Why there are no GPUs, when there are none.
+    pub no_gpus: Option<String>,
+    /// Charts as SVG markup: (title, markup).
+    pub charts: Vec<(String, String)>,
+    /// The namespace's workloads.
+    pub workloads: Vec<WorkloadRow>,
+    /// GPUs a DCGM exporter reports: (node, GPU, model, util, memory, pod).
+    pub cluster_gpus: Vec<[String; 6]>,
+    /// Samplers that failed: (sampler, why).
+    pub failures: Vec<(String, String)>,
+    /// Whether a sample was taken yet.
+    pub sampled: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn bytes(n: f64) -> String {
+    const GIB: f64 = (1u64 << 30) as f64;
+    if n >= GIB { format!("{:.1} GiB", n / GIB) } else { format!("{:.0} MiB", n / (1u64 << 20) as f64) }
+}
+
+/// The utilization of this host and of `namespace`'s workloads over `span`.
+#[server(GetUtilization, "/api/ui", endpoint = "utilization")]
+pub async fn utilization(namespace: String, span: String) -> Result<UtilizationView, AppError> {
+    use crate::error::ssr::{engine, principal};
+    use engine::metrics::{Metrics, owner_series};
+    // Reading a namespace's workloads needs access to it.
+    engine()?
+        .list_namespaces(&principal()?)
+        .await?
+        .into_iter()
+        .find(|n| n.name.as_str() == namespace)
+        .ok_or_else(|| AppError::NotFound(format!("namespace {namespace} not found")))?;
+    let metrics = use_context::<Metrics>().ok_or(AppError::Internal)?;
+    let Some(sample) = metrics.latest() else { return Ok(UtilizationView::default()) };
+    let seconds = SPANS.iter().find(|s| s.0 == span).map_or(900, |s| s.2);
+    let now = chrono::Utc::now();
+    let since = now - chrono::Duration::seconds(seconds);
+    let window = (since.timestamp(), now.timestamp());
+    let points = |name: &str, scale: f64| -> Vec<(i64, f64)> {
+        metrics.series(name, since).into_iter().map(|p| (p.at, f64::from(p.value) / scale)).collect()
+    };
+    let gib = (1u64 << 30) as f64;
+    let draw = |frame: chart::Frame, lines: Vec<chart::Line>| {
+        chart::line_chart(&frame, &lines, 520, 230).map_err(|e| {
+            tracing::error!(error = %e, "cannot draw a chart");
+            AppError::Internal
+        })
+    };
+    let mut charts = vec![
+        (
+            "CPU".to_owned(),
+            draw(
+                chart::Frame { title: "CPU", unit: "%", span: window, y_max: 100.0 },
+                vec![chart::Line { name: "host", points: points("host.cpu", 1.0) }],
+            )?,
+        ),
+        (
+            "Memory".to_owned(),
+            draw(
+                chart::Frame {
+                    title: "Memory",
+                    unit: "GiB",
+                    span: window,
+                    y_max: sample.host.memory_total as f64 / gib,
+                },
+                vec![chart::Line { name: "host", points: points("host.memory", gib) }],
+            )?,
+        ),
+    ];
+    for g in &sample.gpus {
+        let title = format!("GPU {} ({})", g.index, g.name);
+        let util = points(&format!("gpu.{}.util", g.index), 1.0);
+        charts.push((
+            title.clone(),
+            draw(
+                chart::Frame { title: &title, unit: "%", span: window, y_max: 100.0 },
+                vec![chart::Line { name: "utilization", points: util }],
+            )?,
+        ));
+        let memory = points(&format!("gpu.{}.memory", g.index), gib);
+        let memory_title = format!("GPU {} memory", g.index);
+        charts.push((
+            memory_title.clone(),
+            draw(
+                chart::Frame { title: &memory_title, unit: "GiB", span: window, y_max: g.memory_total as f64 / gib },
+                vec![chart::Line { name: "used", points: memory }],
+            )?,
+        ));
+    }
+    let mine: Vec<_> = sample.owners.iter().filter(|o| o.owner.namespace == namespace).collect();
+    if !mine.is_empty() {
+        let names: Vec<String> =
+            mine.iter().take(6).map(|o| format!("{} {}", o.owner.kind.as_str(), short(&o.owner.name))).collect();
+        let lines = mine
+            .iter()
+            .take(6)
+            .zip(&names)
+            .map(|(o, name)| chart::Line { name, points: points(&owner_series(&o.owner, "cpu"), 1.0) })
+            .collect();
+        charts.push((
+            "Workloads' CPU".to_owned(),
+            draw(chart::Frame { title: "CPU by workload", unit: "cores", span: window, y_max: 1.0 }, lines)?,
+        ));
+    }
+    let mut cards = vec![
+        ("CPU".to_owned(), format!("{:.0} % of {} cores", sample.host.cpu_percent, sample.host.cores)),
+        (
+            "Memory".to_owned(),
+            format!("{} of {}", bytes(sample.host.memory_used as f64), bytes(sample.host.memory_total as f64)),
+        ),
+        (
+            "GPUs".to_owned(),
+            if sample.gpus.is_empty() {
+                "none on this host".to_owned()
+            } else {
+                let busy = sample.gpus.iter().map(|g| g.util_percent).sum::<f64>() / sample.gpus.len() as f64;
+                format!("{} at {busy:.0} % on average", sample.gpus.len())
+            },
+        ),
+        ("Workloads running".to_owned(), sample.owners.len().to_string()),
+    ];
+    cards.push(("Sampling cost".to_owned(), format!("{:.1} ms per sample", sample.cost_micros as f64 / 1000.0)));
+    let workloads = mine
+        .iter()
+        .map(|o| WorkloadRow {
+            kind: o.owner.kind.as_str().to_owned(),
+            name: o.owner.name.clone(),
+            detail: o.owner.detail.clone(),
+            cpu: format!("{:.2} of {:.2} cores", o.cores, o.allocation.cpu_milli as f64 / 1000.0),
+            memory: format!("{} of {}", bytes(o.memory_bytes as f64), bytes(o.allocation.memory_bytes as f64)),
+            gpus: if o.allocation.gpus.is_empty() {
+                "\u{2014}".to_owned()
+            } else {
+                let list: Vec<String> = o.allocation.gpus.iter().map(|g| format!("GPU {g}")).collect();
+                format!("{} ({})", o.allocation.gpus.len(), list.join(", "))
+            },
+            gpu_use: if o.allocation.gpus.is_empty() && o.gpu_memory_bytes == 0 {
+                "\u{2014}".to_owned()
+            } else {
+                format!("{:.0} %, {}", o.gpu_util_percent, bytes(o.gpu_memory_bytes as f64))
+            },
+            idle_since: o.gpus_idle_since.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+        })
+        .collect();
+    let cluster_gpus = sample
+        .cluster_gpus
+        .iter()
+        .map(|g| {
+            [
+                g.host.clone(),
+                g.index.clone(),
+                g.model.clone(),
+                g.util_percent.map_or("\u{2014}".into(), |u| format!("{u:.0} %")),
+                g.memory_used.map_or("\u{2014}".into(), |m| bytes(m as f64)),
+                match (&g.namespace, &g.pod) {
+                    (Some(ns), Some(pod)) => format!("{ns}/{pod}"),
+                    _ => "\u{2014}".into(),
+                },
+            ]
+        })
+        .collect();
+    Ok(UtilizationView {
+        cards,
+        no_gpus: sample.no_gpus.clone(),
+        charts,
+        workloads,
+        cluster_gpus,
+        failures: sample.failures.iter().map(|f| (f.sampler.clone(), f.message.clone())).collect(),
+        sampled: true,
+    })
+}
+
+/// A run id's first part; names stay whole.
+#[cfg(feature = "ssr")]
+fn short(name: &str) -> &str {
+    if name.len() > 20 && name.chars().filter(|c| *c == '-').count() == 4 { &name[..8] } else { name }
+}
+
+/// The Utilization page.
+#[component]
+pub fn UtilizationPage() -> impl IntoView {
+    let namespace = use_namespace();
+    let query = use_query_map();
+    let span = Memo::new(move |_| query.read().get("span").unwrap_or_else(|| "15m".to_owned()));
+    let live = use_live_events();
+    // Redraw every other sample: charts move, the page stays calm.
+    let tick = Memo::new(move |_| live.metrics_samples.get() / 2);
+    let view_data = Resource::new(
+        move || (namespace.get(), span.get(), tick.get()),
+        |(ns, span, _)| utilization(ns.to_string(), span),
+    );
+    view! {
+        <Title text="Utilization" />
+        <div class="run-header">
+            <h1 class="page-title">"Utilization"</h1>
+            <nav class="chips" aria-label="Time span">
+                {SPANS.iter().map(|(key, label, _)| view! {
+                    <a class="chip" href=move || format!("/utilization?ns={}&span={key}", namespace.get())
+                        aria-current=move || (span.get() == *key).to_string()>{*label}</a>
+                }).collect_view()}
+            </nav>
+        </div>
+        <Transition fallback=|| view! { <Loading what="utilization" /> }>
+            {move || view_data.get().map(|result| result.map(|data| view! { <UtilizationBody data /> }))}
+        </Transition>
+    }
+}
+
+#[component]
+fn UtilizationBody(data: UtilizationView) -> impl IntoView {
+    if !data.sampled {
+        return view! { <section class="card"><p class="muted">"No sample yet: the first arrives within a second."</p></section> }.into_any();
+    }
+    view! {
+        {data.failures.into_iter().map(|(sampler, why)| view! {
+            <p class="notice notice--warning" role="status">{format!("The {sampler} sampler failed (retried each interval): {why}")}</p>
+        }).collect_view()}
+        <div class="cards utilization-cards" data-testid="utilization-cards">
+            {data.cards.into_iter().map(|(label, value)| view! {
+                <section class="card"><h2 class="card__title">{label}</h2><p class="figure">{value}</p></section>
+            }).collect_view()}
+        </div>
+        {data.no_gpus.map(|why| view! { <p class="notice" data-testid="no-gpus">{why}</p> })}
+        <div class="chart-grid" data-testid="charts">
+            {data.charts.into_iter().map(|(title, svg)| view! {
+                <figure class="card chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
+            }).collect_view()}
+        </div>
+        <section class="card">
+            <h2 class="card__title">"Workloads: used against requested"</h2>
+            <WorkloadTable rows=data.workloads />
+        </section>
+        {(!data.cluster_gpus.is_empty()).then(|| view! { <ClusterGpus rows=data.cluster_gpus /> })}
+    }
+    .into_any()
+}
+
+#[component]
+fn WorkloadTable(rows: Vec<WorkloadRow>) -> impl IntoView {
+    let ns = use_namespace().get_untracked();
+    if rows.is_empty() {
+        return view! { <p class="muted">"No notebook or step of this namespace is running."</p> }.into_any();
+    }
+    view! {
+        <table class="table" data-testid="workloads">
+            <thead><tr><th>"Workload"</th><th>"CPU"</th><th>"Memory"</th><th>"GPUs held"</th><th>"GPU use"</th><th>"GPUs idle since"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let href = if r.kind == "notebook" { format!("/notebooks/{}?ns={ns}", r.name) } else { format!("/runs/{}?ns={ns}", r.name) };
+                    view! {
+                        <tr data-testid="workload" data-kind=r.kind.clone()>
+                            <td><a href=href>{format!("{} {}", r.kind, r.name)}</a>
+                                {(!r.detail.is_empty()).then(|| view! { <div class="muted">{r.detail.clone()}</div> })}</td>
+                            <td data-testid="workload-cpu">{r.cpu}</td><td data-testid="workload-memory">{r.memory}</td>
+                            <td>{r.gpus}</td><td>{r.gpu_use}</td>
+                            <td>{r.idle_since.unwrap_or_else(|| "\u{2014}".into())}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn ClusterGpus(rows: Vec<[String; 6]>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2 class="card__title">"Cluster GPUs (DCGM)"</h2>
+            <table class="table">
+                <thead><tr><th>"Node"</th><th>"GPU"</th><th>"Model"</th><th>"Utilization"</th><th>"Memory used"</th><th>"Pod"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|cells| view! {
+                        <tr>{cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
