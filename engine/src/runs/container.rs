@@ -259,7 +259,7 @@ impl Attempt<'_> {
             memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
             gpus: spec.resources.gpus,
         };
-        let grant = ctx.ledger.acquire(request.clone()).await.map_err(|e| e.to_string())?;
+        let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
         let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &spec.image, &paths.dir)
             .await
             .map_err(|e| e.to_string())?;
