@@ -7,6 +7,8 @@
 // Leptos view types nest deeply; the pipeline page needs more than the default.
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod chart;
 mod dag_graph;
 pub mod error;
 pub mod live;

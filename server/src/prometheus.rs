@@ -280,3 +280,63 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `ferroflow_*` metric the Grafana dashboard in `deploy/` queries.
+    fn dashboard_metrics() -> std::collections::BTreeSet<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/grafana/ferroflow.json");
+        let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        let targets = dashboard["panels"].as_array().unwrap().iter().flat_map(|p| p["targets"].as_array().unwrap());
+        for expr in targets.filter_map(|t| t["expr"].as_str()) {
+            let mut rest = expr;
+            while let Some(at) = rest.find("ferroflow_") {
+                let name: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                rest = &rest[at + name.len()..];
+                names.insert(name);
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn every_metric_the_grafana_dashboard_queries_is_served() {
+        let metrics = ServerMetrics::new();
+        // Families are written once they hold a value.
+        let gpu = GpuLabels { gpu: "0".into(), model: "NVIDIA H200".into() };
+        let owner =
+            OwnerLabels { namespace: "team".into(), notebook: "nb".into(), run: String::new(), attempt: String::new() };
+        metrics.runs.get_or_create(&StateLabel { state: "RUNNING".into() }).set(1);
+        metrics.notebooks.get_or_create(&PhaseLabel { phase: "ready".into() }).set(1);
+        metrics.proxied("team", "nb", StatusCode::OK);
+        for family in [&metrics.gpu_util, &metrics.gpu_temperature, &metrics.gpu_power] {
+            family.get_or_create(&gpu).set(1.0);
+        }
+        metrics.gpu_memory_used.get_or_create(&gpu).set(1);
+        metrics.gpu_memory_total.get_or_create(&gpu).set(1);
+        for family in [&metrics.owner_cores, &metrics.owner_gpu_idle] {
+            family.get_or_create(&owner).set(1.0);
+        }
+        for family in [&metrics.owner_memory, &metrics.owner_gpu_memory, &metrics.owner_gpus] {
+            family.get_or_create(&owner).set(1);
+        }
+        let mut text = String::new();
+        encode(&mut text, &metrics.registry).unwrap();
+        let names = dashboard_metrics();
+        assert!(names.len() >= 15, "{names:?}");
+        for metric in names {
+            let family = metric.trim_end_matches("_bucket").trim_end_matches("_total");
+            assert!(
+                text.contains(&format!("# TYPE {family} ")),
+                "the dashboard queries {metric}, which /metrics lacks:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("ferroflow_notebook_proxy_requests_total{namespace=\"team\",notebook=\"nb\",code=\"2xx\"} 1"),
+            "{text}"
+        );
+    }
+}

@@ -24,7 +24,7 @@ fn busy_spec(release: &std::path::Path) -> Value {
         "components": {"comp-burn": {"executorLabel": "exec-burn"}},
         "deploymentSpec": {"executors": {"exec-burn": {"container": {
             "image": "python", "command": ["python3", "-c", script],
-            "resources": {"cpuLimit": 1.0, "memoryLimit": 0.5}
+            "resources": {"resourceCpuLimit": "1", "resourceMemoryLimit": "512Mi"}
         }}}}
     })
 }

@@ -1,11 +1,11 @@
 //! Utilization: this host's CPU, memory and GPUs charted over time, and
 //! each notebook and run attempt of the namespace with what it uses next
 //! to what it asked for, GPUs held while idle, cluster GPUs from DCGM and
-//! samplers that failed. Charts are drawn on the server ([`chart`]) and
+//! samplers that failed. Charts are drawn on the server (`crate::chart`) and
 //! redrawn as samples arrive over the live stream.
 
 #[cfg(feature = "ssr")]
-mod chart;
+use crate::chart;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

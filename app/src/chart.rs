@@ -37,6 +37,22 @@ const PALETTE: [RGBColor; 6] = [
 /// Axis and label colour, mid grey for either background.
 const INK: RGBColor = RGBColor(128, 134, 150);
 
+/// At most `max` points: runs of neighbours averaged, so a line never has
+/// more points than the chart has pixels across.
+pub fn thin(points: &[(i64, f64)], max: usize) -> Vec<(i64, f64)> {
+    if points.len() <= max || max == 0 {
+        return points.to_vec();
+    }
+    let per = points.len().div_ceil(max);
+    points
+        .chunks(per)
+        .map(|run| {
+            let n = run.len() as f64;
+            (run[run.len() / 2].0, run.iter().map(|p| p.1).sum::<f64>() / n)
+        })
+        .collect()
+}
+
 /// The chart as SVG markup, `width` x `height` pixels.
 pub fn line_chart(frame: &Frame, lines: &[Line], width: u32, height: u32) -> Result<String, String> {
     let mut svg = String::new();
@@ -58,20 +74,25 @@ pub fn line_chart(frame: &Frame, lines: &[Line], width: u32, height: u32) -> Res
         };
         chart
             .configure_mesh()
-            .light_line_style(INK.mix(0.15))
-            .bold_line_style(INK.mix(0.3))
+            .light_line_style(INK.mix(0.08))
+            .bold_line_style(INK.mix(0.25))
+            .x_max_light_lines(1)
+            .y_max_light_lines(1)
             .axis_style(INK.mix(0.6))
             .label_style(text(11))
             .x_labels(6)
             .y_labels(5)
             .x_label_formatter(&clock)
-            .y_label_formatter(&|v| format!("{v:.0} {}", frame.unit))
+            .y_label_formatter(&|v| {
+                // Small scales (a core or two) need a decimal to tell ticks apart.
+                if top < 10.0 { format!("{v:.1} {}", frame.unit) } else { format!("{v:.0} {}", frame.unit) }
+            })
             .draw()
             .map_err(|e| e.to_string())?;
         for (i, line) in lines.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             chart
-                .draw_series(LineSeries::new(line.points.iter().copied(), colour.stroke_width(2)))
+                .draw_series(LineSeries::new(thin(&line.points, width as usize), colour.stroke_width(2)))
                 .map_err(|e| e.to_string())?
                 .label(line.name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2)));
@@ -101,6 +122,15 @@ mod tests {
             Line { name: "GPU 1", points: vec![(1_800_000_000, 0.0), (1_800_000_600, 50.0)] },
         ];
         line_chart(&frame, &lines, 480, 220).unwrap()
+    }
+
+    #[test]
+    fn long_lines_are_thinned_to_the_charts_width_by_averaging() {
+        let points: Vec<(i64, f64)> = (0..1000).map(|i| (i, (i % 2) as f64)).collect();
+        let thinned = thin(&points, 100);
+        assert_eq!(thinned.len(), 100);
+        assert!(thinned.iter().all(|p| (p.1 - 0.5).abs() < 1e-9), "pairs of 0 and 1 average to 0.5");
+        assert_eq!(thin(&points[..50], 100).len(), 50, "short lines stay as they are");
     }
 
     #[test]

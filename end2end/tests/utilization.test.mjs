@@ -1,0 +1,77 @@
+// The Utilization page in a real browser: charts drawn by the server
+// (plotters SVG) that redraw as samples arrive over the live stream, the
+// host's GPU state ("no GPUs on this host" here), and a running step
+// listed with what it uses against what it asked for.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, launchBrowser, openPage, waitLive, outputDir } from '../harness.mjs';
+
+let server;
+let browser;
+const scratch = mkdtempSync(path.join(tmpdir(), 'ferroflow-e2e-util-'));
+const release = path.join(scratch, 'release');
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  writeFileSync(release, '');
+  await browser?.close();
+  assert.equal(await server?.stop(), 0, `graceful shutdown:\n${server.log.join('')}`);
+});
+
+/** A KFP run whose one step keeps a core busy and holds 100 MiB until `release` exists. */
+function busyRun() {
+  const script = `import os\nx = bytearray(100 << 20)\nwhile not os.path.exists(${JSON.stringify(release)}):\n    pass\n`;
+  return {
+    display_name: 'busy',
+    pipeline_spec: {
+      pipelineInfo: { name: 'busy' },
+      schemaVersion: '2.1.0',
+      sdkVersion: 'kfp-2.17.3',
+      root: { dag: { tasks: { burn: { componentRef: { name: 'comp-burn' }, taskInfo: { name: 'burn' } } } } },
+      components: { 'comp-burn': { executorLabel: 'exec-burn' } },
+      deploymentSpec: { executors: { 'exec-burn': { container: { image: 'python', command: ['python3', '-c', script], resources: { resourceCpuLimit: '1', resourceMemoryLimit: '512Mi' } } } } },
+    },
+  };
+}
+
+test('the Utilization page charts the host live and lists a running step against its request', async () => {
+  const created = await fetch(`${server.url}/apis/v2beta1/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(busyRun()),
+  });
+  assert.equal(created.status, 200, await created.clone().text());
+  const { run_id: runId } = await created.json();
+
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/utilization?ns=default`);
+  await waitLive(page);
+  const charts = page.locator('[data-testid=charts] svg');
+  await charts.first().waitFor();
+  assert.ok(await charts.count() >= 2, 'CPU and memory charts at least');
+  const gpus = await page.locator('[data-testid=no-gpus]').count();
+  if (gpus) assert.match(await page.getByTestId('no-gpus').textContent(), /no GPUs on this host/);
+
+  // The run's step appears with its CPU use next to its one-core request.
+  const row = page.locator(`[data-testid=workload][data-kind=run]`).filter({ hasText: runId });
+  await row.waitFor({ timeout: 60_000 });
+  await page.waitForFunction((id) => {
+    const r = [...document.querySelectorAll('[data-testid=workload]')].find((tr) => tr.textContent.includes(id));
+    const cores = r && parseFloat(r.querySelector('[data-testid=workload-cpu]').textContent);
+    return cores > 0.5;
+  }, runId, { timeout: 60_000 });
+  assert.match(await row.getByTestId('workload-cpu').textContent(), /of 1\.00 cores/);
+
+  // The charts are redrawn from the live stream, without a reload.
+  const before = await charts.first().innerHTML();
+  await page.waitForFunction((old) => document.querySelector('[data-testid=charts] svg').innerHTML !== old, before, { timeout: 30_000 });
+  await page.screenshot({ path: path.join(outputDir, 'utilization.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+});
