@@ -119,7 +119,9 @@ pub async fn launch(
     let local_addr = listener.local_addr()?;
     let owners = engine::metrics::owners::ProcessOwners::default();
     let runner = run_command::local_runner(engine.clone(), &settings, owners.clone())?;
-    let metrics = engine::metrics::Metrics::new(owners, engine::metrics::series::Retention::default());
+    let keep_days = settings.metrics_retention_days.clamp(1, 366);
+    let retention = engine::metrics::series::Retention { coarse: keep_days as usize * 24 * 60, ..Default::default() };
+    let metrics = engine::metrics::Metrics::new(owners, retention);
     let notebooks = run_command::local_notebooks(engine.clone(), &runner, &settings)?;
     let site = site::Site::locate(&settings.site_dir(), local_addr);
     let notebook_address = settings.notebook_bind.unwrap_or_else(|| std::net::SocketAddr::new(local_addr.ip(), 0));
@@ -149,11 +151,10 @@ pub async fn launch(
         let sampling = engine::metrics::SamplingConfig {
             interval: Duration::from_secs(settings.metrics_interval_seconds.max(1)),
             dcgm_url: settings.dcgm_url.clone(),
-            ..Default::default()
+            keep: chrono::Duration::days(keep_days as i64),
         };
         let (gpus, no_gpus) = engine::metrics::gpu::Nvml::open();
-        let engine = state.engine.clone();
-        tokio::spawn(metrics.run(sampling, gpus, no_gpus, token.clone(), move || engine.note_metrics_sampled()));
+        tokio::spawn(metrics.run(state.engine.clone(), sampling, gpus, no_gpus, token.clone()));
     }
     {
         let notebooks = notebooks.clone();
@@ -203,5 +204,6 @@ pub async fn launch(
         () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them"),
     }
     // Notebook servers keep running: the next start re-attaches to them.
+    notebooks.detach_all();
     Ok(())
 }

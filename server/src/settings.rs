@@ -70,6 +70,13 @@ pub struct Settings {
     /// A DCGM exporter's `/metrics` URL, for a cluster's GPUs.
     #[serde(default)]
     pub dcgm_url: Option<String>,
+    /// Days of minute averages kept (in memory and in the database).
+    #[serde(default = "default_metrics_retention_days")]
+    pub metrics_retention_days: u32,
+}
+
+fn default_metrics_retention_days() -> u32 {
+    7
 }
 
 fn default_metrics_interval_seconds() -> u64 {
@@ -99,6 +106,7 @@ impl Default for Settings {
             cull_check_seconds: default_cull_check_seconds(),
             metrics_interval_seconds: default_metrics_interval_seconds(),
             dcgm_url: None,
+            metrics_retention_days: default_metrics_retention_days(),
         }
     }
 }
@@ -155,6 +163,8 @@ pub fn default_file() -> String {
          cull_check_seconds = 60\n\n\
          # How often CPU, memory and GPU use is sampled, in seconds.\n\
          metrics_interval_seconds = 1\n\
+         # Days of minute averages kept, so charts survive a restart.\n\
+         metrics_retention_days = 7\n\
          # A DCGM exporter to read a cluster's GPUs from.\n\
          # dcgm_url = \"http://dcgm-exporter.gpu-operator:9400/metrics\"\n\n\
          # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",

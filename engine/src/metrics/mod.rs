@@ -11,6 +11,7 @@ pub mod dcgm;
 pub mod gpu;
 pub mod host;
 pub mod owners;
+pub mod rollup;
 pub mod series;
 
 use std::{
@@ -93,19 +94,21 @@ pub struct SamplingConfig {
     pub interval: Duration,
     /// A DCGM exporter's `/metrics` URL.
     pub dcgm_url: Option<String>,
-    /// How much history each series keeps.
-    pub retention: Retention,
+    /// How long minute averages stay stored.
+    pub keep: chrono::Duration,
 }
 
 impl Default for SamplingConfig {
     fn default() -> Self {
-        Self { interval: Duration::from_secs(1), dcgm_url: None, retention: Retention::default() }
+        Self { interval: Duration::from_secs(1), dcgm_url: None, keep: chrono::Duration::days(7) }
     }
 }
 
 #[derive(Default)]
 struct State {
     series: HashMap<String, Series>,
+    /// Minute averages closed since they were last stored.
+    closed: Vec<(String, Point)>,
     latest: Option<Snapshot>,
     idle_since: HashMap<Owner, DateTime<Utc>>,
 }
@@ -225,14 +228,18 @@ impl Metrics {
         let at = snapshot.at;
         let mut push = |name: String, value: f64| {
             let full = state.series.len() >= MAX_SERIES;
-            match state.series.get_mut(&name) {
+            let closed = match state.series.get_mut(&name) {
                 Some(series) => series.push(at, value),
                 None if !full => {
                     let mut series = Series::new(retention);
-                    series.push(at, value);
-                    state.series.insert(name, series);
+                    let closed = series.push(at, value);
+                    state.series.insert(name.clone(), series);
+                    closed
                 }
-                None => {}
+                None => None,
+            };
+            if let Some(point) = closed {
+                state.closed.push((name, point));
             }
         };
         push("host.cpu".into(), snapshot.host.cpu_percent);
@@ -248,16 +255,38 @@ impl Metrics {
         state.latest = Some(snapshot);
     }
 
-    /// Samples every `config.interval` until `shutdown`, calling `sampled`
-    /// after each sample is recorded.
+    /// Minute averages closed since the last call, to be stored.
+    pub fn take_closed(&self) -> Vec<(String, Point)> {
+        std::mem::take(&mut self.lock().closed)
+    }
+
+    /// Puts back minute averages stored before a restart.
+    pub fn restore(&self, points: Vec<(String, Point)>) {
+        let mut state = self.lock();
+        for (name, point) in points {
+            if state.series.len() >= MAX_SERIES && !state.series.contains_key(&name) {
+                continue;
+            }
+            state.series.entry(name).or_insert_with(|| Series::new(self.retention)).restore([point]);
+        }
+    }
+
+    /// Samples every `config.interval` until `shutdown`: restores the
+    /// stored minute averages first, stores new ones as they close (pruning
+    /// those past `config.keep`), and tells live pages after each sample.
     pub async fn run(
         self,
+        engine: crate::Engine,
         config: SamplingConfig,
         gpus: Box<dyn GpuSource>,
         no_gpus: Option<String>,
         shutdown: CancellationToken,
-        sampled: impl Fn() + Send + 'static,
     ) {
+        match engine.metric_points_since(Utc::now() - config.keep).await {
+            Ok(points) => self.restore(points),
+            Err(e) => tracing::warn!(error = %e, "cannot read stored utilization"),
+        }
+        let mut pruned_at = std::time::Instant::now() - rollup::PRUNE_EVERY;
         let samplers = Arc::new(Mutex::new((HostSampler::new(), gpus)));
         let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
         let mut ticks = tokio::time::interval(config.interval);
@@ -282,7 +311,19 @@ impl Metrics {
                 }
             }
             self.record(snapshot);
-            sampled();
+            engine.note_metrics_sampled();
+            let closed = self.take_closed();
+            if !closed.is_empty()
+                && let Err(e) = engine.save_metric_points(&closed).await
+            {
+                tracing::warn!(error = %e, "cannot store utilization");
+            }
+            if pruned_at.elapsed() >= rollup::PRUNE_EVERY {
+                pruned_at = std::time::Instant::now();
+                if let Err(e) = engine.prune_metric_points(Utc::now() - config.keep).await {
+                    tracing::warn!(error = %e, "cannot prune stored utilization");
+                }
+            }
         }
     }
 }

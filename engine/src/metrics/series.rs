@@ -49,8 +49,9 @@ impl Series {
         Self { retention, fine: VecDeque::new(), coarse: VecDeque::new(), bucket: None }
     }
 
-    /// Adds a sample; a full bucket becomes a coarse point.
-    pub fn push(&mut self, at: DateTime<Utc>, value: f64) {
+    /// Adds a sample; a full bucket becomes a coarse point, returned so it
+    /// can be stored.
+    pub fn push(&mut self, at: DateTime<Utc>, value: f64) -> Option<Point> {
         let at = at.timestamp();
         self.fine.push_back(Point { at, value: value as f32 });
         while self.fine.len() > self.retention.fine {
@@ -61,19 +62,35 @@ impl Series {
             Some((bucket, sum, count)) if *bucket == start => {
                 *sum += value;
                 *count += 1;
+                None
             }
             _ => {
-                self.close_bucket();
+                let closed = self.close_bucket();
                 self.bucket = Some((start, value, 1));
+                closed
             }
         }
     }
 
-    fn close_bucket(&mut self) {
-        if let Some((start, sum, count)) = self.bucket.take() {
-            self.coarse.push_back(Point { at: start, value: (sum / f64::from(count)) as f32 });
-            while self.coarse.len() > self.retention.coarse {
-                self.coarse.pop_front();
+    fn close_bucket(&mut self) -> Option<Point> {
+        let (start, sum, count) = self.bucket.take()?;
+        let point = Point { at: start, value: (sum / f64::from(count)) as f32 };
+        self.push_coarse(point);
+        Some(point)
+    }
+
+    fn push_coarse(&mut self, point: Point) {
+        self.coarse.push_back(point);
+        while self.coarse.len() > self.retention.coarse {
+            self.coarse.pop_front();
+        }
+    }
+
+    /// Puts back coarse points stored before a restart, oldest first.
+    pub fn restore(&mut self, points: impl IntoIterator<Item = Point>) {
+        for point in points {
+            if self.coarse.back().is_none_or(|last| last.at < point.at) {
+                self.push_coarse(point);
             }
         }
     }

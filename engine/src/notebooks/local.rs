@@ -92,6 +92,8 @@ pub struct NotebookManager {
     runtimes: Arc<std::collections::BTreeMap<String, PathBuf>>,
     running: Arc<Mutex<HashMap<(String, String), Running>>>,
     generations: Arc<std::sync::atomic::AtomicU64>,
+    /// Cancelled at shutdown: followers stop, servers go on.
+    detached: CancellationToken,
     http: reqwest::Client,
 }
 
@@ -121,6 +123,7 @@ impl NotebookManager {
             runtimes: Default::default(),
             running: Default::default(),
             generations: Default::default(),
+            detached: CancellationToken::new(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
         }
     }
@@ -262,7 +265,7 @@ impl NotebookManager {
         let key = (notebook.namespace.clone(), notebook.name.clone());
         let (stop, generation, why) = self.track(key.clone()).await;
         let manager = self.clone();
-        tokio::spawn(async move {
+        let follow = async move {
             let (ns, name) = (&notebook.namespace, &notebook.name);
             // Its resources are held again, so new work is admitted around it.
             let grant = manager.ledger.acquire(resources(&notebook)).await;
@@ -270,13 +273,13 @@ impl NotebookManager {
             let attempt = Reattach { name: format!("notebook-{ns}-{name}"), log_dir: log_dir.clone() };
             let exit = manager.following_log(ns, name, &log_dir, manager.backend.reattach(attempt, stop.clone())).await;
             drop(grant);
-            let ended = if stop.is_cancelled() {
+            if stop.is_cancelled() {
                 (Phase::Stopped, why.get().cloned().unwrap_or_default())
             } else {
                 (Phase::Error, failure(&log_dir, &format!("the server exited ({})", describe(&exit))))
-            };
-            manager.finished(&key, generation, ended).await;
-        });
+            }
+        };
+        self.spawn_follower(key, generation, follow);
     }
 
     /// Registers a server of `key` as running: its stop token, generation
@@ -407,14 +410,38 @@ impl NotebookManager {
         let key = (ns, name);
         let (stop, generation, why) = self.track(key.clone()).await;
         let manager = self.clone();
-        tokio::spawn(async move {
-            let ended = match manager.serve(&notebook, &program, stop.clone()).await {
+        let follow = async move {
+            match manager.serve(&notebook, &program, stop.clone()).await {
                 Ok(()) if stop.is_cancelled() => (Phase::Stopped, why.get().cloned().unwrap_or_default()),
                 Ok(()) => (Phase::Error, "the server ended by itself".to_owned()),
                 Err(message) => (Phase::Error, message),
+            }
+        };
+        self.spawn_follower(key, generation, follow);
+    }
+
+    /// Follows a server in the background and records how it ended, unless
+    /// this manager detaches first (ferroflow is stopping; the server goes
+    /// on and the next start re-attaches to it).
+    fn spawn_follower(
+        &self,
+        key: (String, String),
+        generation: u64,
+        follow: impl std::future::Future<Output = (Phase, String)> + Send + 'static,
+    ) {
+        let manager = self.clone();
+        tokio::spawn(async move {
+            let ended = tokio::select! {
+                ended = follow => ended,
+                () = manager.detached.cancelled() => return,
             };
             manager.finished(&key, generation, ended).await;
         });
+    }
+
+    /// Stops following servers, leaving them running (at shutdown).
+    pub fn detach_all(&self) {
+        self.detached.cancel();
     }
 
     /// The program that serves this notebook here, or why there is none.
