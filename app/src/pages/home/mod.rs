@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::activity::ActivityFeed;
+use super::{activity::ActivityFeed, notebooks::RecentNotebooks, utilization::UtilizationSummary};
 use crate::{
     namespace::{href_in, use_namespace},
     shell::EmptyState,
@@ -22,8 +22,10 @@ pub fn HomePage() -> impl IntoView {
         </p>
         <div class="cards">
             <Card title="Recent notebooks" link="/notebooks">
-                <EmptyState icon="notebook" title="No notebook servers"
-                    hint="Notebook servers started in this namespace appear here with their status." />
+                <RecentNotebooks />
+            </Card>
+            <Card title="Utilization" link="/utilization">
+                <UtilizationSummary />
             </Card>
             <Card title="Recent pipelines" link="/pipelines">
                 <EmptyState icon="pipeline" title="No pipelines"

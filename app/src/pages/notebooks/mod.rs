@@ -42,6 +42,41 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(|| "\u{2014}".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
+/// Most notebooks the home page lists.
+const RECENT: usize = 5;
+
+/// The namespace's newest notebooks with their live status (home page).
+#[component]
+pub fn RecentNotebooks() -> impl IntoView {
+    let namespace = use_namespace();
+    let changed = notebook_changes();
+    let list = Resource::new(move || (namespace.get(), changed.get()), |(ns, _)| list_notebooks(ns.to_string()));
+    view! {
+        <Transition fallback=|| view! { <Loading what="notebooks" /> }>
+            {move || list.get().map(|result| result.map(|mut rows| {
+                if rows.is_empty() {
+                    return view! {
+                        <EmptyState icon="notebook" title="No notebook servers"
+                            hint="Notebook servers started in this namespace appear here with their status." />
+                    }.into_any();
+                }
+                rows.sort_by_key(|row| std::cmp::Reverse(row.created_at));
+                let ns = namespace.get_untracked();
+                view! {
+                    <ul class="recent-list" data-testid="recent-notebooks">
+                        {rows.into_iter().take(RECENT).map(|row| view! {
+                            <li>
+                                <a href=format!("/notebooks/{}?ns={ns}", row.name)>{row.name.clone()}</a>
+                                <span class=phase_class(&row.phase)>{row.phase.clone()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }))}
+        </Transition>
+    }
+}
+
 /// The Notebooks page.
 #[component]
 pub fn NotebooksPage() -> impl IntoView {

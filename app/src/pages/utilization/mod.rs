@@ -216,6 +216,44 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
     })
 }
 
+/// This host's headline figures for the home page: CPU, memory, GPUs.
+#[server(GetUtilizationSummary, "/api/ui", endpoint = "utilization_summary")]
+pub async fn utilization_summary() -> Result<Vec<(String, String)>, AppError> {
+    let metrics = use_context::<engine::metrics::Metrics>().ok_or(AppError::Internal)?;
+    let Some(sample) = metrics.latest() else { return Ok(Vec::new()) };
+    let gpus = if sample.gpus.is_empty() {
+        "none on this host".to_owned()
+    } else {
+        let free = sample.gpus.iter().filter(|g| g.util_percent < engine::metrics::IDLE_GPU_PERCENT).count();
+        format!("{} ({} idle)", sample.gpus.len(), free)
+    };
+    Ok(vec![
+        ("CPU".to_owned(), format!("{:.0} %", sample.host.cpu_percent)),
+        (
+            "Memory".to_owned(),
+            format!("{} of {}", bytes(sample.host.memory_used as f64), bytes(sample.host.memory_total as f64)),
+        ),
+        ("GPUs".to_owned(), gpus),
+    ])
+}
+
+/// CPU, memory and GPUs of this host, kept current by the live stream.
+#[component]
+pub fn UtilizationSummary() -> impl IntoView {
+    let live = use_live_events();
+    let tick = Memo::new(move |_| live.metrics_samples.get() / 5);
+    let summary = Resource::new(move || tick.get(), |_| utilization_summary());
+    view! {
+        <Transition fallback=|| view! { <Loading what="utilization" /> }>
+            {move || summary.get().map(|result| result.map(|figures| view! {
+                <dl class="details summary-figures" data-testid="utilization-summary">
+                    {figures.into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view()}
+                </dl>
+            }))}
+        </Transition>
+    }
+}
+
 /// A run id's first part; names stay whole.
 #[cfg(feature = "ssr")]
 fn short(name: &str) -> &str {
