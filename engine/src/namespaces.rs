@@ -64,12 +64,7 @@ impl Engine {
     }
 
     /// Authorizes `verb` in `namespace` and checks that it exists.
-    pub(crate) async fn existing_namespace(
-        &self,
-        principal: &Principal,
-        namespace: &str,
-        verb: Verb,
-    ) -> Result<ResourceName> {
+    pub async fn existing_namespace(&self, principal: &Principal, namespace: &str, verb: Verb) -> Result<ResourceName> {
         let name =
             ResourceName::parse(namespace).map_err(|source| Error::InvalidName { field: "namespace", source })?;
         access::authorize(principal, name.as_str(), verb)?;

@@ -114,6 +114,11 @@ fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Notebook> {
     })
 }
 
+/// A spec as stored.
+fn encode_spec(spec: &NotebookSpec) -> Result<String> {
+    serde_json::to_string(spec).map_err(|e| Error::Corrupt { what: "notebook spec", detail: e.to_string() })
+}
+
 /// Most notebooks listed at once in a namespace.
 pub const MAX_LISTED: i64 = 500;
 
@@ -129,8 +134,7 @@ impl Engine {
     ) -> Result<Notebook> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Create).await?;
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let spec_json =
-            serde_json::to_string(spec).map_err(|e| Error::Corrupt { what: "notebook spec", detail: e.to_string() })?;
+        let spec_json = encode_spec(spec)?;
         let mut tx = self.store.pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO notebooks (namespace, name, spec, phase, token, created_by, created_at)
@@ -250,8 +254,7 @@ impl Engine {
         spec: &NotebookSpec,
     ) -> Result<Notebook> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Update).await?;
-        let spec_json =
-            serde_json::to_string(spec).map_err(|e| Error::Corrupt { what: "notebook spec", detail: e.to_string() })?;
+        let spec_json = encode_spec(spec)?;
         let mut tx = self.store.pool().begin().await?;
         let updated = sqlx::query("UPDATE notebooks SET spec = ? WHERE namespace = ? AND name = ? AND stopped = 1")
             .bind(spec_json)

@@ -80,9 +80,9 @@ pub async fn config(State(state): State<AppState>, Extension(principal): Extensi
 
 /// `GET /api/gpus`: the GPU vendors this machine has.
 pub async fn gpus(State(state): State<AppState>, Extension(principal): Extension<Principal>) -> Json<Value> {
-    let installed: Vec<&str> =
-        if state.runner.ledger().capacity().gpus > 0 { vec!["nvidia.com/gpu"] } else { Vec::new() };
-    ok(&principal, json!({"vendors": installed, "free": state.runner.ledger().free_gpus()}))
+    let (free, total) = state.notebooks.gpus();
+    let installed: Vec<&str> = if total > 0 { vec!["nvidia.com/gpu"] } else { Vec::new() };
+    ok(&principal, json!({"vendors": installed, "free": free}))
 }
 
 /// `GET /api/namespaces/{ns}/notebooks`.

@@ -361,12 +361,8 @@ pub async fn check_notebook(namespace: String, form: NewNotebook) -> Result<Opti
 #[server(CreateNotebook, "/api/ui", endpoint = "create_notebook")]
 pub async fn create_notebook(namespace: String, form: NewNotebook) -> Result<(), AppError> {
     use crate::error::ssr::principal;
-    let manager = ssr::manager()?;
-    let form = ssr::kubeflow_form(&form);
-    if let Err(e) = manager.check(&form) {
-        return Err(AppError::Invalid(e.to_string()));
-    }
-    manager.create(&principal()?, &namespace, &form).await?;
+    // A refused form's message is "field: problem", which the page places.
+    ssr::manager()?.create(&principal()?, &namespace, &ssr::kubeflow_form(&form)).await?;
     leptos_axum::redirect(&format!("/notebooks?ns={namespace}"));
     Ok(())
 }

@@ -70,12 +70,7 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
     use crate::error::ssr::{engine, principal};
     use engine::metrics::{Metrics, owner_series};
     // Reading a namespace's workloads needs access to it.
-    engine()?
-        .list_namespaces(&principal()?)
-        .await?
-        .into_iter()
-        .find(|n| n.name.as_str() == namespace)
-        .ok_or_else(|| AppError::NotFound(format!("namespace {namespace} not found")))?;
+    engine()?.existing_namespace(&principal()?, &namespace, model::Verb::List).await?;
     let metrics = use_context::<Metrics>().ok_or(AppError::Internal)?;
     let Some(sample) = metrics.latest() else { return Ok(UtilizationView::default()) };
     let seconds = SPANS.iter().find(|s| s.0 == span).map_or(900, |s| s.2);
