@@ -151,6 +151,7 @@ pub async fn launch(
         let sampling = engine::metrics::SamplingConfig {
             interval: Duration::from_secs(settings.metrics_interval_seconds.max(1)),
             dcgm_url: settings.dcgm_url.clone(),
+            prometheus_url: settings.prometheus_url.clone(),
             keep: chrono::Duration::days(keep_days as i64),
         };
         let (gpus, no_gpus) = engine::metrics::gpu::Nvml::open();

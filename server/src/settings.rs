@@ -70,6 +70,10 @@ pub struct Settings {
     /// A DCGM exporter's `/metrics` URL, for a cluster's GPUs.
     #[serde(default)]
     pub dcgm_url: Option<String>,
+    /// A Prometheus server (base URL) that stores a DCGM exporter's
+    /// series, for a cluster's GPUs.
+    #[serde(default)]
+    pub prometheus_url: Option<String>,
     /// Days of minute averages kept (in memory and in the database).
     #[serde(default = "default_metrics_retention_days")]
     pub metrics_retention_days: u32,
@@ -106,6 +110,7 @@ impl Default for Settings {
             cull_check_seconds: default_cull_check_seconds(),
             metrics_interval_seconds: default_metrics_interval_seconds(),
             dcgm_url: None,
+            prometheus_url: None,
             metrics_retention_days: default_metrics_retention_days(),
         }
     }
@@ -166,7 +171,9 @@ pub fn default_file() -> String {
          # Days of minute averages kept, so charts survive a restart.\n\
          metrics_retention_days = 7\n\
          # A DCGM exporter to read a cluster's GPUs from.\n\
-         # dcgm_url = \"http://dcgm-exporter.gpu-operator:9400/metrics\"\n\n\
+         # dcgm_url = \"http://dcgm-exporter.gpu-operator:9400/metrics\"\n\
+         # ... or a Prometheus server that scrapes one.\n\
+         # prometheus_url = \"http://prometheus.monitoring:9090\"\n\n\
          # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",
         defaults.bind,
         defaults.data_dir.display(),

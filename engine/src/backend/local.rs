@@ -106,7 +106,7 @@ impl Backend for LocalBackend {
     }
 
     fn reattach(&self, attempt: Reattach, cancel: CancellationToken) -> BoxFuture<'static, Exit> {
-        wait_for_orphan(attempt, cancel).boxed()
+        wait_for_orphan(attempt, cancel, self.owners.clone()).boxed()
     }
 }
 
@@ -219,12 +219,16 @@ fn kill_group(pid: u32, signal: Signal) {
 
 /// Waits for a process that is not our child: it cannot be `wait`ed for,
 /// so its liveness is polled and its status read from the exit file.
-async fn wait_for_orphan(attempt: Reattach, cancel: CancellationToken) -> Exit {
+async fn wait_for_orphan(mut attempt: Reattach, cancel: CancellationToken, owners: Option<ProcessOwners>) -> Exit {
     let exit_file = attempt.log_dir.join(EXIT_FILE);
     let process = std::fs::read_to_string(attempt.log_dir.join(PROCESS_FILE)).ok().and_then(|text| {
         let (pid, start) = text.trim().split_once(' ')?;
         Some(ProcessId { pid: pid.parse().ok()?, start_time: start.parse().ok()? })
     });
+    let _registered = Registered(owners.zip(attempt.holding.take()).zip(process).map(|((owners, holding), p)| {
+        owners.register(p.pid, holding);
+        (owners, p.pid)
+    }));
     loop {
         if let Some(ended) = read_exit_file(&exit_file) {
             return ended;

@@ -54,6 +54,8 @@ pub struct Reattach {
     pub name: String,
     /// Its log directory, where the exit status is written.
     pub log_dir: PathBuf,
+    /// Who holds it, so its use is attributed again while it is waited for.
+    pub holding: Option<crate::metrics::owners::Holding>,
 }
 
 /// How an attempt ended.

@@ -34,40 +34,71 @@ pub struct DcgmGpu {
     pub namespace: Option<String>,
 }
 
+/// The DCGM fields read, as exporters and Prometheus name them.
+pub const FIELDS: [&str; 5] = [
+    "DCGM_FI_DEV_GPU_UTIL",
+    "DCGM_FI_DEV_FB_USED",
+    "DCGM_FI_DEV_FB_FREE",
+    "DCGM_FI_DEV_GPU_TEMP",
+    "DCGM_FI_DEV_POWER_USAGE",
+];
+
+/// Folds DCGM samples, from an exporter or a Prometheus server, into one
+/// reading per GPU (keyed by node and UUID).
+#[derive(Default)]
+pub(crate) struct Gatherer {
+    gpus: BTreeMap<(String, String), DcgmGpu>,
+}
+
+impl Gatherer {
+    /// Adds one sample of `metric` whose labels `label` looks up; fields
+    /// other than [`FIELDS`] are ignored.
+    pub(crate) fn add<'a>(&mut self, metric: &str, label: impl Fn(&str) -> Option<&'a str>, value: f64) {
+        if !FIELDS.contains(&metric) || !value.is_finite() {
+            return;
+        }
+        let text = |name: &str| label(name).unwrap_or_default().to_owned();
+        let key = (text("Hostname"), text("UUID"));
+        let gpu = self.gpus.entry(key.clone()).or_insert_with(|| DcgmGpu {
+            host: key.0.clone(),
+            index: text("gpu"),
+            uuid: key.1.clone(),
+            model: text("modelName"),
+            ..DcgmGpu::default()
+        });
+        let mib = |v: f64| (v * 1024.0 * 1024.0) as u64;
+        match metric {
+            "DCGM_FI_DEV_GPU_UTIL" => gpu.util_percent = Some(value),
+            "DCGM_FI_DEV_FB_USED" => gpu.memory_used = Some(mib(value)),
+            "DCGM_FI_DEV_FB_FREE" => gpu.memory_free = Some(mib(value)),
+            "DCGM_FI_DEV_GPU_TEMP" => gpu.temperature_c = Some(value),
+            _ => gpu.power_w = Some(value),
+        }
+        let workload = |name: &str| label(name).filter(|v| !v.is_empty()).map(str::to_owned);
+        gpu.pod = gpu.pod.take().or_else(|| workload("pod"));
+        gpu.namespace = gpu.namespace.take().or_else(|| workload("namespace"));
+    }
+
+    /// The GPUs that reported utilization or memory.
+    pub(crate) fn finish(self) -> Vec<DcgmGpu> {
+        self.gpus.into_values().filter(|g| g.util_percent.is_some() || g.memory_used.is_some()).collect()
+    }
+}
+
 /// Reads an exporter's `/metrics` text. Metrics other than the GPU fields
 /// above are ignored; a text that is not Prometheus exposition is an error.
 pub fn parse(text: &str) -> Result<Vec<DcgmGpu>, String> {
     let scrape =
         Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).map_err(|e| format!("not Prometheus text: {e}"))?;
-    let mut gpus: BTreeMap<(String, String), DcgmGpu> = BTreeMap::new();
+    let mut gatherer = Gatherer::default();
     for sample in scrape.samples {
         let value = match sample.value {
             Value::Gauge(v) | Value::Counter(v) | Value::Untyped(v) => v,
             _ => continue,
         };
-        let label = |name: &str| sample.labels.get(name).unwrap_or_default().to_owned();
-        let key = (label("Hostname"), label("UUID"));
-        let gpu = gpus.entry(key.clone()).or_insert_with(|| DcgmGpu {
-            host: key.0.clone(),
-            index: label("gpu"),
-            uuid: key.1.clone(),
-            model: label("modelName"),
-            ..DcgmGpu::default()
-        });
-        let mib = |v: f64| (v * 1024.0 * 1024.0) as u64;
-        match sample.metric.as_str() {
-            "DCGM_FI_DEV_GPU_UTIL" => gpu.util_percent = Some(value),
-            "DCGM_FI_DEV_FB_USED" => gpu.memory_used = Some(mib(value)),
-            "DCGM_FI_DEV_FB_FREE" => gpu.memory_free = Some(mib(value)),
-            "DCGM_FI_DEV_GPU_TEMP" => gpu.temperature_c = Some(value),
-            "DCGM_FI_DEV_POWER_USAGE" => gpu.power_w = Some(value),
-            _ => continue,
-        }
-        let non_empty = |v: String| Some(v).filter(|v| !v.is_empty());
-        gpu.pod = gpu.pod.take().or_else(|| non_empty(label("pod")));
-        gpu.namespace = gpu.namespace.take().or_else(|| non_empty(label("namespace")));
+        gatherer.add(&sample.metric, |name| sample.labels.get(name), value);
     }
-    Ok(gpus.into_values().filter(|g| g.util_percent.is_some() || g.memory_used.is_some()).collect())
+    Ok(gatherer.finish())
 }
 
 #[cfg(test)]

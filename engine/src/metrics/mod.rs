@@ -11,6 +11,7 @@ pub mod dcgm;
 pub mod gpu;
 pub mod host;
 pub mod owners;
+pub mod prometheus_api;
 pub mod rollup;
 pub mod series;
 
@@ -94,13 +95,15 @@ pub struct SamplingConfig {
     pub interval: Duration,
     /// A DCGM exporter's `/metrics` URL.
     pub dcgm_url: Option<String>,
+    /// A Prometheus server that stores a DCGM exporter's series.
+    pub prometheus_url: Option<String>,
     /// How long minute averages stay stored.
     pub keep: chrono::Duration,
 }
 
 impl Default for SamplingConfig {
     fn default() -> Self {
-        Self { interval: Duration::from_secs(1), dcgm_url: None, keep: chrono::Duration::days(7) }
+        Self { interval: Duration::from_secs(1), dcgm_url: None, prometheus_url: None, keep: chrono::Duration::days(7) }
     }
 }
 
@@ -129,7 +132,9 @@ impl std::fmt::Debug for Metrics {
 
 /// Series names: `host.cpu` (percent), `host.memory` (bytes), `gpu.N.util`
 /// (percent), `gpu.N.memory` (bytes), and per owner
-/// `<kind>/<namespace>/<name>.cpu` (cores) and `.memory` (bytes).
+/// `<kind>/<namespace>/<name>.cpu` (cores), `.memory` (bytes) and, while it
+/// holds GPUs, `.gpu` (their utilization, percent). A run's attempts add up
+/// in the run's series.
 pub fn owner_series(owner: &Owner, what: &str) -> String {
     format!("{}/{}/{}.{what}", owner.kind.as_str(), owner.namespace, owner.name)
 }
@@ -248,9 +253,23 @@ impl Metrics {
             push(format!("gpu.{}.util", g.index), g.util_percent);
             push(format!("gpu.{}.memory", g.index), g.memory_used as f64);
         }
+        // A run's attempts running side by side share its series, one point
+        // per sample: CPU and memory summed, GPU utilization averaged.
+        let mut by_series: std::collections::BTreeMap<String, (f64, u32)> = Default::default();
+        let mut add = |name: String, value: f64| {
+            let entry = by_series.entry(name).or_default();
+            *entry = (entry.0 + value, entry.1 + 1);
+        };
         for o in &snapshot.owners {
-            push(owner_series(&o.owner, "cpu"), o.cores);
-            push(owner_series(&o.owner, "memory"), o.memory_bytes as f64);
+            add(owner_series(&o.owner, "cpu"), o.cores);
+            add(owner_series(&o.owner, "memory"), o.memory_bytes as f64);
+            if !o.allocation.gpus.is_empty() {
+                add(owner_series(&o.owner, "gpu"), o.gpu_util_percent);
+            }
+        }
+        for (name, (sum, count)) in by_series {
+            let value = if name.ends_with(".gpu") { sum / f64::from(count) } else { sum };
+            push(name, value);
         }
         state.latest = Some(snapshot);
     }
@@ -304,10 +323,12 @@ impl Metrics {
             })
             .await;
             let Ok(mut snapshot) = taken else { continue };
-            if let Some(url) = &config.dcgm_url {
-                match scrape(&http, url).await {
-                    Ok(gpus) => snapshot.cluster_gpus = gpus,
-                    Err(message) => snapshot.failures.push(SamplerFailure { sampler: "dcgm".into(), message }),
+            let clusters = [("dcgm", config.dcgm_url.as_deref()), ("prometheus", config.prometheus_url.as_deref())];
+            for (sampler, url) in clusters {
+                let Some(url) = url else { continue };
+                match read_cluster(&http, sampler, url).await {
+                    Ok(gpus) => snapshot.cluster_gpus.extend(gpus),
+                    Err(message) => snapshot.failures.push(SamplerFailure { sampler: sampler.into(), message }),
                 }
             }
             self.record(snapshot);
@@ -328,11 +349,23 @@ impl Metrics {
     }
 }
 
-/// Reads a DCGM exporter.
-async fn scrape(http: &reqwest::Client, url: &str) -> Result<Vec<DcgmGpu>, String> {
-    let answer = http.get(url).send().await.map_err(|e| format!("{url}: {e}"))?;
-    let text = answer.error_for_status().map_err(|e| format!("{url}: {e}"))?.text().await.map_err(|e| e.to_string())?;
-    dcgm::parse(&text)
+/// Reads a cluster's GPUs from a DCGM exporter (`dcgm`) or a Prometheus
+/// server (`prometheus`) at `url`.
+async fn read_cluster(http: &reqwest::Client, sampler: &str, url: &str) -> Result<Vec<DcgmGpu>, String> {
+    let target = if sampler == "prometheus" {
+        prometheus_api::query_url(url)?
+    } else {
+        url.parse().map_err(|e| format!("{url}: {e}"))?
+    };
+    let answer = http.get(target).send().await.map_err(|e| format!("{url}: {e}"))?;
+    // Prometheus explains a refused query in the body of a 400 or 422.
+    let status = answer.status();
+    let text = answer.text().await.map_err(|e| format!("{url}: {e}"))?;
+    match sampler {
+        "prometheus" => prometheus_api::parse(&text),
+        _ if !status.is_success() => Err(format!("{url}: HTTP {status}")),
+        _ => dcgm::parse(&text),
+    }
 }
 
 #[cfg(test)]
@@ -411,5 +444,85 @@ mod tests {
             vec![SamplerFailure { sampler: "nvml".into(), message: "NVML device count: Unknown Error".into() }]
         );
         assert!(snapshot.host.memory_total > 0);
+    }
+
+    #[test]
+    fn a_runs_attempts_side_by_side_add_up_to_one_point_per_sample() {
+        let owners = ProcessOwners::default();
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        for (pid, attempt) in [(std::process::id(), "a-1"), (child.id(), "b-1")] {
+            owners.register(
+                pid,
+                owners::Holding {
+                    owner: Owner {
+                        namespace: "team".into(),
+                        kind: OwnerKind::Run,
+                        name: "run-1".into(),
+                        detail: attempt.into(),
+                    },
+                    allocation: Allocation::default(),
+                },
+            );
+        }
+        let metrics = Metrics::new(owners, Retention::default());
+        let snapshot = metrics.sample(&mut HostSampler::new(), &mut gpu::NoGpus("none here".into()), None);
+        let total: u64 = snapshot.owners.iter().map(|o| o.memory_bytes).sum();
+        assert_eq!(snapshot.owners.len(), 2);
+        metrics.record(snapshot);
+        child.kill().unwrap();
+        let _ = child.wait();
+        let run = Owner { namespace: "team".into(), kind: OwnerKind::Run, name: "run-1".into(), detail: String::new() };
+        let memory = metrics.series(&owner_series(&run, "memory"), Utc::now() - chrono::Duration::minutes(1));
+        assert_eq!(memory.len(), 1, "one point for both attempts");
+        assert_eq!(memory[0].value, total as f32);
+    }
+
+    /// Answers every HTTP request with `status` and `body`, passing each
+    /// request line on; returns the base URL.
+    async fn answering(
+        status: &'static str,
+        body: &'static str,
+    ) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (seen, requests) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut head = vec![0u8; 4096];
+                let n = socket.read(&mut head).await.unwrap_or(0);
+                let text = String::from_utf8_lossy(&head[..n]);
+                let _ = seen.send(text.lines().next().unwrap_or_default().to_owned());
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, requests)
+    }
+
+    #[tokio::test]
+    async fn cluster_gpus_are_read_from_a_prometheus_server_and_its_refusals_reported() {
+        let http = reqwest::Client::new();
+        let (url, mut requests) =
+            answering("200 OK", include_str!("../../tests/fixtures/prometheus-query-dcgm.json")).await;
+        let gpus = read_cluster(&http, "prometheus", &format!("{url}/prom")).await.unwrap();
+        assert_eq!(gpus.len(), 2);
+        let request = requests.recv().await.unwrap();
+        assert!(
+            request.starts_with("GET /prom/api/v1/query?query=%7B__name__%3D%7E%22DCGM_FI_DEV_GPU_UTIL"),
+            "{request}"
+        );
+        let (url, _) =
+            answering("400 Bad Request", include_str!("../../tests/fixtures/prometheus-query-error.json")).await;
+        let refused = read_cluster(&http, "prometheus", &url).await.unwrap_err();
+        assert!(refused.contains("bad_data"), "the body's explanation, not just the status: {refused}");
+        let (url, _) = answering("503 Service Unavailable", "down").await;
+        assert_eq!(
+            read_cluster(&http, "dcgm", &url).await.unwrap_err(),
+            format!("{url}: HTTP 503 Service Unavailable")
+        );
     }
 }

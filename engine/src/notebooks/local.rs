@@ -269,8 +269,13 @@ impl NotebookManager {
             let (ns, name) = (&notebook.namespace, &notebook.name);
             // Its resources are held again, so new work is admitted around it.
             let grant = manager.ledger.acquire(resources(&notebook)).await;
+            let gpus = grant.as_ref().map(|g| g.gpus.clone()).unwrap_or_default();
             let log_dir = manager.log_dir(ns, name);
-            let attempt = Reattach { name: format!("notebook-{ns}-{name}"), log_dir: log_dir.clone() };
+            let attempt = Reattach {
+                name: format!("notebook-{ns}-{name}"),
+                log_dir: log_dir.clone(),
+                holding: Some(holding(&notebook, &gpus)),
+            };
             let exit = manager.following_log(ns, name, &log_dir, manager.backend.reattach(attempt, stop.clone())).await;
             drop(grant);
             if stop.is_cancelled() {
@@ -530,19 +535,7 @@ impl NotebookManager {
             timeout: None,
             gpus: grant.gpus.clone(),
             started: None,
-            holding: Some(Holding {
-                owner: Owner {
-                    namespace: ns.clone(),
-                    kind: OwnerKind::Notebook,
-                    name: name.clone(),
-                    detail: String::new(),
-                },
-                allocation: Allocation {
-                    cpu_milli: notebook.spec.cpu_milli,
-                    memory_bytes: notebook.spec.memory_bytes,
-                    gpus: grant.gpus.clone(),
-                },
-            }),
+            holding: Some(holding(notebook, &grant.gpus)),
         };
         let exited = self.backend.launch(launch, stop.clone());
         tokio::pin!(exited);
@@ -592,6 +585,23 @@ impl NotebookManager {
 }
 
 /// What a notebook asks of the resource ledger.
+/// The notebook as the owner of its server's processes.
+fn holding(notebook: &Notebook, gpus: &[u32]) -> Holding {
+    Holding {
+        owner: Owner {
+            namespace: notebook.namespace.clone(),
+            kind: OwnerKind::Notebook,
+            name: notebook.name.clone(),
+            detail: String::new(),
+        },
+        allocation: Allocation {
+            cpu_milli: notebook.spec.cpu_milli,
+            memory_bytes: notebook.spec.memory_bytes,
+            gpus: gpus.to_vec(),
+        },
+    }
+}
+
 fn resources(notebook: &Notebook) -> Request {
     Request { cpu_milli: notebook.spec.cpu_milli, memory_bytes: notebook.spec.memory_bytes, gpus: notebook.spec.gpus }
 }

@@ -126,7 +126,15 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
     let paths = AttemptPaths::new(ctx, component, path, last.number);
     let exit = ctx
         .backend
-        .reattach(Reattach { name: last.name.clone(), log_dir: paths.dir.clone() }, ctx.cancel.clone())
+        .reattach(
+            Reattach {
+                name: last.name.clone(),
+                log_dir: paths.dir.clone(),
+                // The GPUs it was handed are not recorded; its CPU and memory are.
+                holding: Some(holding(ctx, &last.name, &requested(spec), &[])),
+            },
+            ctx.cancel.clone(),
+        )
         .await;
     tracing::info!(run.id = %ctx.run_id, task.path = %path, attempt = %last.name, ?exit, "re-attached attempt ended");
     match finish(ctx, component, spec, &paths, &last.name, &prior.id, None, exit).await {
@@ -254,11 +262,7 @@ impl Attempt<'_> {
             .map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v)))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let request = Request {
-            cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
-            memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
-            gpus: spec.resources.gpus,
-        };
+        let request = requested(spec);
         let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
         let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &spec.image, &paths.dir)
             .await
@@ -273,25 +277,39 @@ impl Attempt<'_> {
             timeout: task.timeout_seconds.map(Duration::from_secs),
             gpus: grant.gpus.clone(),
             started: None,
-            holding: Some(Holding {
-                owner: Owner {
-                    namespace: ctx.namespace.to_string(),
-                    kind: OwnerKind::Run,
-                    name: ctx.run_id.clone(),
-                    detail: name.clone(),
-                },
-                allocation: Allocation {
-                    cpu_milli: request.cpu_milli,
-                    memory_bytes: request.memory_bytes,
-                    gpus: grant.gpus.clone(),
-                },
-            }),
+            holding: Some(holding(ctx, &name, &request, &grant.gpus)),
         };
         let running = ctx.backend.launch(launch, ctx.cancel.clone());
         let exit = crate::logs::noting_growth(&paths.dir, running, || ctx.report_log_growth(&name)).await;
         drop(grant);
         let exit = exit.map_err(|e| e.to_string())?;
         finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit).await
+    }
+}
+
+/// What a container asks of the ledger.
+fn requested(spec: &Container) -> Request {
+    Request {
+        cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
+        memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
+        gpus: spec.resources.gpus,
+    }
+}
+
+/// The run attempt `attempt` as the owner of its processes.
+fn holding(ctx: &RunContext, attempt: &str, request: &Request, gpus: &[u32]) -> Holding {
+    Holding {
+        owner: Owner {
+            namespace: ctx.namespace.to_string(),
+            kind: OwnerKind::Run,
+            name: ctx.run_id.clone(),
+            detail: attempt.to_owned(),
+        },
+        allocation: Allocation {
+            cpu_milli: request.cpu_milli,
+            memory_bytes: request.memory_bytes,
+            gpus: gpus.to_vec(),
+        },
     }
 }
 
