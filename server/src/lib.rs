@@ -144,9 +144,10 @@ pub async fn launch(
     tokio::spawn(engine::recurring::scheduler::run(runner, token.clone()));
     let cull = engine::notebooks::culling::CullPolicy {
         idle_after: settings.cull_idle_seconds.map(Duration::from_secs),
+        gpu_idle_after: settings.cull_idle_gpu_seconds.map(Duration::from_secs),
         period: Duration::from_secs(settings.cull_check_seconds.max(1)),
     };
-    tokio::spawn(notebooks.clone().watch_activity(cull, token.clone()));
+    tokio::spawn(notebooks.clone().watch_activity(cull, metrics.clone(), token.clone()));
     {
         let sampling = engine::metrics::SamplingConfig {
             interval: Duration::from_secs(settings.metrics_interval_seconds.max(1)),

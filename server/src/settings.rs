@@ -61,6 +61,10 @@ pub struct Settings {
     /// activity); never when unset.
     #[serde(default)]
     pub cull_idle_seconds: Option<u64>,
+    /// Stop notebooks whose GPUs were idle this many seconds, even while
+    /// their tab is open (no kernel busy); never when unset.
+    #[serde(default)]
+    pub cull_idle_gpu_seconds: Option<u64>,
     /// How often notebooks are checked for idleness, in seconds.
     #[serde(default = "default_cull_check_seconds")]
     pub cull_check_seconds: u64,
@@ -107,6 +111,7 @@ impl Default for Settings {
             notebook_url: None,
             spawner_config: None,
             cull_idle_seconds: None,
+            cull_idle_gpu_seconds: None,
             cull_check_seconds: default_cull_check_seconds(),
             metrics_interval_seconds: default_metrics_interval_seconds(),
             dcgm_url: None,
@@ -164,6 +169,8 @@ pub fn default_file() -> String {
          # spawner_config = \"spawner_ui_config.yaml\"\n\n\
          # Stop notebooks idle this many seconds (no busy kernel, no activity).\n\
          # cull_idle_seconds = 86400\n\
+         # Stop notebooks whose GPUs sat idle this many seconds (no busy kernel).\n\
+         # cull_idle_gpu_seconds = 3600\n\
          # How often notebooks are checked for idleness, in seconds.\n\
          cull_check_seconds = 60\n\n\
          # How often CPU, memory and GPU use is sampled, in seconds.\n\

@@ -4,6 +4,12 @@
 //! Jupyter itself: `/api/status` (`last_activity`, which counts API use,
 //! kernels and terminals) and `/api/kernels` (a busy kernel is never idle,
 //! however long its cell has been quiet).
+//!
+//! GPUs weigh in when the notebook holds some: GPUs in use count as
+//! activity (work started in the background keeps its notebook), and with
+//! `gpu_idle_after` a notebook whose GPUs have sat idle that long is
+//! stopped even while its tab keeps Jupyter's activity fresh, so expensive
+//! GPUs go back to the pool.
 
 use std::time::Duration;
 
@@ -15,13 +21,16 @@ use serde::Deserialize;
 pub struct CullPolicy {
     /// Stop a notebook idle this long; never when `None`.
     pub idle_after: Option<Duration>,
+    /// Stop a notebook whose GPUs were idle this long, however recent its
+    /// other activity (no busy kernel still); never when `None`.
+    pub gpu_idle_after: Option<Duration>,
     /// How often activity is read.
     pub period: Duration,
 }
 
 impl Default for CullPolicy {
     fn default() -> Self {
-        Self { idle_after: None, period: Duration::from_secs(60) }
+        Self { idle_after: None, gpu_idle_after: None, period: Duration::from_secs(60) }
     }
 }
 
@@ -57,10 +66,31 @@ impl Activity {
     }
 }
 
-/// Whether a notebook with `activity` is to be culled at `now`, and why.
-pub fn cull_reason(policy: &CullPolicy, activity: &Activity, now: DateTime<Utc>) -> Option<String> {
-    let idle_after = policy.idle_after?;
+/// The GPUs a notebook holds, as the utilization samples see them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldGpus {
+    /// It holds none (or nothing was sampled yet).
+    None,
+    /// In use now.
+    Busy,
+    /// Below the idle threshold since then.
+    IdleSince(DateTime<Utc>),
+}
+
+/// Whether a notebook with `activity` and `gpus` is to be culled at `now`,
+/// and why.
+pub fn cull_reason(policy: &CullPolicy, activity: &Activity, gpus: HeldGpus, now: DateTime<Utc>) -> Option<String> {
     if activity.busy_kernels > 0 {
+        return None;
+    }
+    if let (Some(limit), HeldGpus::IdleSince(since)) = (policy.gpu_idle_after, gpus) {
+        let idle = (now - since).to_std().unwrap_or_default();
+        if idle >= limit {
+            return Some(format!("stopped after {} s holding idle GPUs (GPU idle culling)", idle.as_secs()));
+        }
+    }
+    let idle_after = policy.idle_after?;
+    if gpus == HeldGpus::Busy {
         return None;
     }
     let idle = (now - activity.last_activity?).to_std().ok()?;
@@ -76,7 +106,11 @@ mod tests {
     }
 
     fn policy(minutes: u64) -> CullPolicy {
-        CullPolicy { idle_after: Some(Duration::from_secs(minutes * 60)), period: Duration::from_secs(60) }
+        CullPolicy {
+            idle_after: Some(Duration::from_secs(minutes * 60)),
+            gpu_idle_after: None,
+            period: Duration::from_secs(60),
+        }
     }
 
     #[test]
@@ -93,28 +127,50 @@ mod tests {
     #[test]
     fn idle_past_the_limit_is_culled_with_the_reason() {
         let activity = Activity { last_activity: Some(at("2026-11-30T10:00:00Z")), busy_kernels: 0 };
-        assert_eq!(cull_reason(&policy(30), &activity, at("2026-11-30T10:29:59Z")), None);
-        let reason = cull_reason(&policy(30), &activity, at("2026-11-30T10:30:00Z")).unwrap();
+        assert_eq!(cull_reason(&policy(30), &activity, HeldGpus::None, at("2026-11-30T10:29:59Z")), None);
+        let reason = cull_reason(&policy(30), &activity, HeldGpus::None, at("2026-11-30T10:30:00Z")).unwrap();
         assert!(reason.contains("1800 s without activity"), "{reason}");
     }
 
     #[test]
     fn a_busy_kernel_is_never_idle() {
         let activity = Activity { last_activity: Some(at("2026-11-01T00:00:00Z")), busy_kernels: 1 };
-        assert_eq!(cull_reason(&policy(30), &activity, at("2026-11-30T10:00:00Z")), None);
+        assert_eq!(cull_reason(&policy(30), &activity, HeldGpus::None, at("2026-11-30T10:00:00Z")), None);
     }
 
     #[test]
     fn culling_off_or_no_activity_reported_culls_nothing() {
         let old = Activity { last_activity: Some(at("2026-11-01T00:00:00Z")), busy_kernels: 0 };
-        assert_eq!(cull_reason(&CullPolicy::default(), &old, at("2026-11-30T10:00:00Z")), None);
+        assert_eq!(cull_reason(&CullPolicy::default(), &old, HeldGpus::None, at("2026-11-30T10:00:00Z")), None);
         let unknown = Activity { last_activity: None, busy_kernels: 0 };
-        assert_eq!(cull_reason(&policy(1), &unknown, at("2026-11-30T10:00:00Z")), None);
+        assert_eq!(cull_reason(&policy(1), &unknown, HeldGpus::None, at("2026-11-30T10:00:00Z")), None);
     }
 
     #[test]
     fn unreadable_answers_name_the_endpoint() {
         assert!(Activity::from_jupyter("{}", "nope").unwrap_err().starts_with("/api/kernels"));
         assert!(Activity::from_jupyter("[", "[]").unwrap_err().starts_with("/api/status"));
+    }
+
+    #[test]
+    fn gpus_in_use_count_as_activity() {
+        let quiet = Activity { last_activity: Some(at("2026-11-30T08:00:00Z")), busy_kernels: 0 };
+        let now = at("2026-11-30T10:00:00Z");
+        assert_eq!(cull_reason(&policy(30), &quiet, HeldGpus::Busy, now), None, "background GPU work keeps it");
+        assert!(cull_reason(&policy(30), &quiet, HeldGpus::IdleSince(at("2026-11-30T09:59:00Z")), now).is_some());
+    }
+
+    #[test]
+    fn gpus_idle_past_their_limit_are_freed_even_with_fresh_activity() {
+        let gpu_policy = CullPolicy { gpu_idle_after: Some(Duration::from_secs(600)), ..CullPolicy::default() };
+        let fresh = Activity { last_activity: Some(at("2026-11-30T09:59:59Z")), busy_kernels: 0 };
+        let now = at("2026-11-30T10:00:00Z");
+        assert_eq!(cull_reason(&gpu_policy, &fresh, HeldGpus::IdleSince(at("2026-11-30T09:50:01Z")), now), None);
+        let reason = cull_reason(&gpu_policy, &fresh, HeldGpus::IdleSince(at("2026-11-30T09:50:00Z")), now).unwrap();
+        assert!(reason.contains("600 s holding idle GPUs"), "{reason}");
+        assert_eq!(cull_reason(&gpu_policy, &fresh, HeldGpus::None, now), None, "no GPUs held: only idle culling");
+        let busy_kernel = Activity { busy_kernels: 1, ..fresh };
+        let old_idle = HeldGpus::IdleSince(at("2026-11-29T00:00:00Z"));
+        assert_eq!(cull_reason(&gpu_policy, &busy_kernel, old_idle, now), None, "a running cell is never stopped");
     }
 }

@@ -17,13 +17,16 @@ use tokio_util::sync::CancellationToken;
 use super::{
     Notebook, NotebookForm, NotebookSpec, Phase,
     config::SpawnerConfig,
-    culling::{self, Activity, CullPolicy},
+    culling::{self, Activity, CullPolicy, HeldGpus},
     form::FormError,
 };
 use crate::{
     Engine, Error, Result,
     backend::{Backend, LaunchSpec, Ledger, Reattach, Request},
-    metrics::owners::{Allocation, Holding, Owner, OwnerKind},
+    metrics::{
+        Metrics, Snapshot,
+        owners::{Allocation, Holding, Owner, OwnerKind},
+    },
 };
 
 /// How long a server may take to answer before it is called failed.
@@ -329,8 +332,10 @@ impl NotebookManager {
     }
 
     /// Reads each ready notebook's activity every `policy.period`, records
-    /// it, and stops those idle past `policy.idle_after`, until `shutdown`.
-    pub async fn watch_activity(self, policy: CullPolicy, shutdown: CancellationToken) {
+    /// it, and stops those idle past `policy.idle_after` (or holding GPUs
+    /// that `metrics` saw idle past `policy.gpu_idle_after`), until
+    /// `shutdown`.
+    pub async fn watch_activity(self, policy: CullPolicy, metrics: Metrics, shutdown: CancellationToken) {
         let mut ticks = tokio::time::interval(policy.period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -357,7 +362,8 @@ impl NotebookManager {
                 if let Some(at) = activity.last_activity {
                     let _ = self.engine.record_notebook_activity(&notebook.namespace, &notebook.name, at).await;
                 }
-                if let Some(why) = culling::cull_reason(&policy, &activity, chrono::Utc::now()) {
+                let gpus = held_gpus(metrics.latest().as_ref(), &notebook);
+                if let Some(why) = culling::cull_reason(&policy, &activity, gpus, chrono::Utc::now()) {
                     tracing::info!(namespace = %notebook.namespace, notebook = %notebook.name, %why, "culling idle notebook");
                     let _ = self.engine.mark_notebook_stopped(&notebook.namespace, &notebook.name).await;
                     self.stop(&notebook.namespace, &notebook.name, Some(why)).await;
@@ -585,6 +591,21 @@ impl NotebookManager {
 }
 
 /// What a notebook asks of the resource ledger.
+/// The GPUs `notebook` holds as the latest `sample` saw them.
+fn held_gpus(sample: Option<&Snapshot>, notebook: &Notebook) -> HeldGpus {
+    let usage = sample.and_then(|s| {
+        s.owners.iter().find(|o| {
+            o.owner.kind == OwnerKind::Notebook
+                && o.owner.namespace == notebook.namespace
+                && o.owner.name == notebook.name
+        })
+    });
+    match usage {
+        Some(u) if !u.allocation.gpus.is_empty() => u.gpus_idle_since.map_or(HeldGpus::Busy, HeldGpus::IdleSince),
+        _ => HeldGpus::None,
+    }
+}
+
 /// The notebook as the owner of its server's processes.
 fn holding(notebook: &Notebook, gpus: &[u32]) -> Holding {
     Holding {
