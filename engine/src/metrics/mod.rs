@@ -88,6 +88,15 @@ pub struct Snapshot {
     pub cost_micros: u64,
 }
 
+impl Snapshot {
+    /// The workloads holding GPUs that are idle, longest idle first.
+    pub fn idle_gpu_holders(&self) -> Vec<&OwnerUsage> {
+        let mut idle: Vec<&OwnerUsage> = self.owners.iter().filter(|o| o.gpus_idle_since.is_some()).collect();
+        idle.sort_by(|a, b| a.gpus_idle_since.cmp(&b.gpus_idle_since).then_with(|| a.owner.cmp(&b.owner)));
+        idle
+    }
+}
+
 /// How and what to sample.
 #[derive(Clone, Debug)]
 pub struct SamplingConfig {
@@ -416,6 +425,7 @@ mod tests {
         assert_eq!(usage.gpu_util_percent, 0.0, "only the GPU it holds counts");
         assert!(usage.memory_bytes > 0, "this test process's memory is counted");
         let since = usage.gpus_idle_since.expect("an idle held GPU is dated");
+        assert_eq!(first.idle_gpu_holders().iter().map(|o| &o.owner).collect::<Vec<_>>(), vec![&owner]);
         metrics.record(first);
         let second = metrics.sample(&mut host, &mut gpus, None);
         assert_eq!(second.owners[0].gpus_idle_since, Some(since), "idle since the first idle sample");
@@ -423,6 +433,7 @@ mod tests {
         let third = metrics.sample(&mut host, &mut gpus, None);
         assert_eq!(third.owners[0].gpus_idle_since, None);
         assert_eq!(third.owners[0].gpu_memory_bytes, 2 << 30);
+        assert!(third.idle_gpu_holders().is_empty(), "busy again");
         metrics.record(third);
         let util = metrics.series("gpu.1.util", Utc::now() - chrono::Duration::minutes(1));
         assert_eq!(util.iter().map(|p| p.value).collect::<Vec<_>>(), vec![0.0, 1.0, 75.0]);

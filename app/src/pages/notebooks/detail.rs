@@ -15,7 +15,7 @@ use super::{
     form::{FormProblem, NotebookFields},
     notebook_changes, phase_class, server_type_label, when,
 };
-use crate::{live::use_live_events, namespace::use_namespace, shell::Loading};
+use crate::{live::use_live_events, namespace::use_namespace, pages::utilization::WorkloadUsage, shell::Loading};
 
 /// The notebook page.
 #[component]
@@ -51,6 +51,7 @@ pub fn NotebookDetailPage() -> impl IntoView {
                         <EventTable events=details.events.clone() />
                     </section>
                 </div>
+                <WorkloadUsage kind="notebook" name=details.row.name.clone() from=None to=None />
                 {details.row.stopped.then(|| view! { <EditWhileStopped details=details.clone() update /> })}
                 <section class="card">
                     <h2 class="card__title">"Logs"</h2>

@@ -19,6 +19,7 @@ use crate::{
     dag_graph::{DagGraph, NodeLinks, encode},
     live::use_live_events,
     namespace::use_namespace,
+    pages::utilization::WorkloadUsage,
     shell::Loading,
 };
 
@@ -111,6 +112,8 @@ fn RunView(
                 <TaskTable run_id=run.id.clone() base=base.clone() scope live=live_states reload />
             </section>
         </div>
+        <WorkloadUsage kind="run" name=run.id.clone() from=Some(run.created_at.timestamp())
+            to=run.finished_at.map(|t| t.timestamp()) />
         {move || task.get().map(|task_id| {
             view! { <TaskPanel run_id=run_id.clone() task_id close=base.clone() live=live_states /> }
         })}

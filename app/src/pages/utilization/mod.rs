@@ -4,14 +4,19 @@
 //! samplers that failed. Charts are drawn on the server (`crate::chart`) and
 //! redrawn as samples arrive over the live stream.
 
+mod idle_gpus;
+mod workload;
+
 #[cfg(feature = "ssr")]
 use crate::chart;
+pub use workload::WorkloadUsage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use self::idle_gpus::{IdleGpuRow, IdleGpus};
 use crate::{error::AppError, live::use_live_events, namespace::use_namespace, shell::Loading};
 
 /// Spans the page offers: (query value, label, seconds).
@@ -50,6 +55,8 @@ pub struct UtilizationView {
     pub charts: Vec<(String, String)>,
     /// The namespace's workloads.
     pub workloads: Vec<WorkloadRow>,
+    /// Workloads of any namespace the viewer may read holding idle GPUs.
+    pub idle_gpus: Vec<IdleGpuRow>,
     /// GPUs a DCGM exporter reports: (node, GPU, model, util, memory, pod).
     pub cluster_gpus: Vec<[String; 6]>,
     /// Samplers that failed: (sampler, why).
@@ -62,6 +69,15 @@ pub struct UtilizationView {
 fn bytes(n: f64) -> String {
     const GIB: f64 = (1u64 << 30) as f64;
     if n >= GIB { format!("{:.1} GiB", n / GIB) } else { format!("{:.0} MiB", n / (1u64 << 20) as f64) }
+}
+
+/// A chart as SVG markup; a failure to draw is logged.
+#[cfg(feature = "ssr")]
+fn draw(frame: chart::Frame, lines: Vec<chart::Line>, width: u32, height: u32) -> Result<String, AppError> {
+    chart::line_chart(&frame, &lines, width, height).map_err(|e| {
+        tracing::error!(error = %e, "cannot draw a chart");
+        AppError::Internal
+    })
 }
 
 /// The utilization of this host and of `namespace`'s workloads over `span`.
@@ -81,12 +97,7 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
         metrics.series(name, since).into_iter().map(|p| (p.at, f64::from(p.value) / scale)).collect()
     };
     let gib = (1u64 << 30) as f64;
-    let draw = |frame: chart::Frame, lines: Vec<chart::Line>| {
-        chart::line_chart(&frame, &lines, 520, 230).map_err(|e| {
-            tracing::error!(error = %e, "cannot draw a chart");
-            AppError::Internal
-        })
-    };
+    let draw = |frame: chart::Frame, lines: Vec<chart::Line>| draw(frame, lines, 520, 230);
     let mut charts = vec![
         (
             "CPU".to_owned(),
@@ -200,7 +211,9 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             ]
         })
         .collect();
+    let idle_gpus = idle_gpu_rows(&engine()?, &principal()?, &sample).await;
     Ok(UtilizationView {
+        idle_gpus,
         cards,
         no_gpus: sample.no_gpus.clone(),
         charts,
@@ -209,6 +222,35 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
         failures: sample.failures.iter().map(|f| (f.sampler.clone(), f.message.clone())).collect(),
         sampled: true,
     })
+}
+
+/// The workloads holding idle GPUs, in the namespaces `principal` may read.
+#[cfg(feature = "ssr")]
+async fn idle_gpu_rows(
+    engine: &engine::Engine,
+    principal: &model::Principal,
+    sample: &engine::metrics::Snapshot,
+) -> Vec<IdleGpuRow> {
+    let mut readable: std::collections::HashMap<&str, bool> = Default::default();
+    let mut rows = Vec::new();
+    for usage in sample.idle_gpu_holders() {
+        let namespace = usage.owner.namespace.as_str();
+        if !readable.contains_key(namespace) {
+            let may = engine.existing_namespace(principal, namespace, model::Verb::List).await.is_ok();
+            readable.insert(namespace, may);
+        }
+        let Some(since) = usage.gpus_idle_since.filter(|_| readable[namespace]) else { continue };
+        let gpus: Vec<String> = usage.allocation.gpus.iter().map(|g| format!("GPU {g}")).collect();
+        rows.push(IdleGpuRow {
+            namespace: namespace.to_owned(),
+            kind: usage.owner.kind.as_str().to_owned(),
+            name: usage.owner.name.clone(),
+            gpus: gpus.join(", "),
+            since: since.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            idle_for: idle_gpus::idle_for((sample.at - since).num_seconds()),
+        });
+    }
+    rows
 }
 
 /// This host's headline figures for the home page: CPU, memory, GPUs.
@@ -290,6 +332,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
     if !data.sampled {
         return view! { <section class="card"><p class="muted">"No sample yet: the first arrives within a second."</p></section> }.into_any();
     }
+    let has_gpus = data.no_gpus.is_none() || !data.idle_gpus.is_empty();
     view! {
         {data.failures.into_iter().map(|(sampler, why)| view! {
             <p class="notice notice--warning" role="status">{format!("The {sampler} sampler failed (retried each interval): {why}")}</p>
@@ -309,6 +352,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
             <h2 class="card__title">"Workloads: used against requested"</h2>
             <WorkloadTable rows=data.workloads />
         </section>
+        {has_gpus.then(|| view! { <IdleGpus rows=data.idle_gpus /> })}
         {(!data.cluster_gpus.is_empty()).then(|| view! { <ClusterGpus rows=data.cluster_gpus /> })}
     }
     .into_any()

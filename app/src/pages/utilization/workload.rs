@@ -1,0 +1,179 @@
+//! Small charts of one notebook's or run's use over its time: CPU and
+//! memory next to what it requested, and the utilization of the GPUs it
+//! holds. Shown on the notebook and run pages; redrawn from the live
+//! stream while the workload runs.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{error::AppError, live::use_live_events, namespace::use_namespace, shell::Loading};
+
+/// The charts of one workload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadUsageView {
+    /// (title, SVG markup), in the order shown.
+    pub charts: Vec<(String, String)>,
+    /// Whether it holds resources now (the requested lines are drawn).
+    pub running: bool,
+}
+
+/// Shortest span charted: a step of a few seconds still gets a readable axis.
+#[cfg(feature = "ssr")]
+const MIN_SPAN: i64 = 120;
+
+/// Charts of the notebook or run `name` (`kind` `notebook` or `run`) in
+/// `namespace` between `from` and `to` (unix seconds; the last 15 minutes
+/// up to now when unset), for someone who may read it.
+#[server(GetWorkloadUsage, "/api/ui", endpoint = "workload_usage")]
+pub async fn workload_usage(
+    namespace: String,
+    kind: String,
+    name: String,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<WorkloadUsageView, AppError> {
+    use engine::metrics::{
+        Metrics, owner_series,
+        owners::{Owner, OwnerKind},
+    };
+
+    use super::draw;
+    use crate::{
+        chart::{Frame, Line},
+        error::ssr::{engine, principal},
+    };
+    let (engine, principal) = (engine()?, principal()?);
+    let owner_kind = match kind.as_str() {
+        "notebook" => {
+            engine.notebook(&principal, &namespace, &name).await?;
+            OwnerKind::Notebook
+        }
+        "run" => {
+            let (run_namespace, _) = engine.authorize_run(&principal, &name, model::Verb::Get).await?;
+            if run_namespace != namespace {
+                return Err(AppError::NotFound(format!("run {name} is not in namespace {namespace}")));
+            }
+            OwnerKind::Run
+        }
+        other => return Err(AppError::Invalid(format!("kind: {other:?} is neither notebook nor run"))),
+    };
+    let metrics = use_context::<Metrics>().ok_or(AppError::Internal)?;
+    let owner = Owner { namespace, kind: owner_kind, name, detail: String::new() };
+    let now = chrono::Utc::now().timestamp();
+    let to = to.unwrap_or(now).min(now);
+    let from = from.unwrap_or(to - 900).max(to - 7 * 86_400).min(to - MIN_SPAN);
+    let since = chrono::DateTime::from_timestamp(from, 0).unwrap_or_default();
+    let points = |what: &str, scale: f64| -> Vec<(i64, f64)> {
+        metrics
+            .series(&owner_series(&owner, what), since)
+            .into_iter()
+            .filter(|p| p.at <= to)
+            .map(|p| (p.at, f64::from(p.value) / scale))
+            .collect()
+    };
+    let (cpu, memory, gpu) = (points("cpu", 1.0), points("memory", (1u64 << 30) as f64), points("gpu", 1.0));
+    if cpu.is_empty() {
+        return Ok(WorkloadUsageView::default());
+    }
+    // What it holds now: a run's attempts add up.
+    let held: Vec<_> = metrics
+        .latest()
+        .map(|s| {
+            s.owners
+                .into_iter()
+                .filter(|o| {
+                    o.owner.kind == owner.kind && o.owner.namespace == owner.namespace && o.owner.name == owner.name
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let requested_cores = held.iter().map(|o| o.allocation.cpu_milli).sum::<u64>() as f64 / 1000.0;
+    let requested_memory = held.iter().map(|o| o.allocation.memory_bytes).sum::<u64>();
+    let flat = |value: f64| vec![(from, value), (to, value)];
+    let with_request = |used: Vec<(i64, f64)>, requested: f64| {
+        let mut lines = vec![Line { name: "used", points: used }];
+        if requested > 0.0 {
+            lines.push(Line { name: "requested", points: flat(requested) });
+        }
+        lines
+    };
+    let (width, height) = (360, 170);
+    let mut charts = vec![
+        (
+            "CPU".to_owned(),
+            draw(
+                Frame { title: "CPU", unit: "cores", span: (from, to), y_max: requested_cores.max(0.5) },
+                with_request(cpu, requested_cores),
+                width,
+                height,
+            )?,
+        ),
+        (
+            "Memory".to_owned(),
+            draw(
+                Frame { title: "Memory", unit: "GiB", span: (from, to), y_max: 0.25 },
+                with_request(memory, requested_memory as f64 / (1u64 << 30) as f64),
+                width,
+                height,
+            )?,
+        ),
+    ];
+    if !gpu.is_empty() {
+        charts.push((
+            "GPU utilization".to_owned(),
+            draw(
+                Frame { title: "GPUs held", unit: "%", span: (from, to), y_max: 100.0 },
+                vec![Line { name: "utilization", points: gpu }],
+                width,
+                height,
+            )?,
+        ));
+    }
+    Ok(WorkloadUsageView { charts, running: !held.is_empty() })
+}
+
+/// The "Utilization" card of a notebook or run page. `to` is when the
+/// workload ended; while it runs (`None`) the charts follow the live
+/// stream.
+#[component]
+pub fn WorkloadUsage(
+    /// `notebook` or `run`.
+    kind: &'static str,
+    /// The notebook's name or the run's id.
+    name: String,
+    /// When it started (unix seconds); the last 15 minutes when unset.
+    from: Option<i64>,
+    /// When it ended (unix seconds).
+    to: Option<i64>,
+) -> impl IntoView {
+    let namespace = use_namespace();
+    let live = use_live_events();
+    // A finished workload's charts do not change; a running one's are
+    // redrawn every fifth sample.
+    let tick = Memo::new(move |_| if to.is_none() { live.metrics_samples.get() / 5 } else { 0 });
+    let usage = Resource::new(
+        move || (namespace.get(), tick.get()),
+        move |(ns, _)| workload_usage(ns.to_string(), kind.to_owned(), name.clone(), from, to),
+    );
+    view! {
+        <section class="card" data-testid="workload-usage">
+            <h2 class="card__title">"Utilization"</h2>
+            <Transition fallback=|| view! { <Loading what="utilization" /> }>
+                {move || usage.get().map(|result| result.map(|usage| {
+                    if usage.charts.is_empty() {
+                        return view! {
+                            <p class="muted">"No use recorded: samples are kept while it runs, for the configured retention."</p>
+                        }.into_any();
+                    }
+                    view! {
+                        <div class="chart-grid chart-grid--small">
+                            {usage.charts.into_iter().map(|(title, svg)| view! {
+                                <figure class="chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
+                            }).collect_view()}
+                        </div>
+                    }.into_any()
+                }))}
+            </Transition>
+        </section>
+    }
+}
