@@ -115,6 +115,10 @@ test('a notebook is made from the form, opened, used through its kernel, stopped
   await waitLive(page);
   assert.match(await page.getByTestId('notebook-log').textContent(), /Jupyter Server .* is running at/);
   assert.match(await page.getByTestId('notebook-yaml').textContent(), /kind: Notebook/);
+  // Its use since it started, charted against its request.
+  const usage = page.getByTestId('workload-usage');
+  await usage.locator('svg').first().waitFor({ timeout: 30_000 });
+  assert.match(await usage.locator('svg').first().textContent(), /requested/);
   await page.screenshot({ path: path.join(outputDir, 'notebook-details.png'), fullPage: true });
 
   await page.goto(`${server.url}/notebooks?ns=default`);

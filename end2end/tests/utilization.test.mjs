@@ -73,5 +73,22 @@ test('the Utilization page charts the host live and lists a running step against
   const before = await charts.first().innerHTML();
   await page.waitForFunction((old) => document.querySelector('[data-testid=charts] svg').innerHTML !== old, before, { timeout: 30_000 });
   await page.screenshot({ path: path.join(outputDir, 'utilization.png'), fullPage: true });
+
+  // The run's page charts its use against its request, live while it runs,
+  const usage = page.getByTestId('workload-usage');
+  await page.goto(`${server.url}/runs/${runId}?ns=default`);
+  await waitLive(page);
+  await usage.locator('svg').nth(1).waitFor({ timeout: 30_000 });
+  const cpu = usage.locator('svg').first();
+  assert.match(await cpu.textContent(), /CPU[\s\S]*requested/);
+  const drawn = await cpu.innerHTML();
+  await page.waitForFunction((old) => document.querySelector('[data-testid=workload-usage] svg').innerHTML !== old, drawn, { timeout: 30_000 });
+  await page.screenshot({ path: path.join(outputDir, 'run-utilization.png'), fullPage: true });
+
+  // ... and still after it ended, from the recorded samples.
+  writeFileSync(release, '');
+  await page.locator('.run-header__meta .badge', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
+  await page.reload();
+  await usage.locator('svg').nth(1).waitFor({ timeout: 30_000 });
   assert.deepEqual(problems, []);
 });

@@ -51,7 +51,7 @@ pub fn NotebookDetailPage() -> impl IntoView {
                         <EventTable events=details.events.clone() />
                     </section>
                 </div>
-                <WorkloadUsage kind="notebook" name=details.row.name.clone() from=None to=None />
+                <WorkloadUsage kind="notebook" name=details.row.name.clone() from=Some(details.row.created_at.timestamp()) to=None />
                 {details.row.stopped.then(|| view! { <EditWhileStopped details=details.clone() update /> })}
                 <section class="card">
                     <h2 class="card__title">"Logs"</h2>

@@ -61,7 +61,10 @@ pub async fn workload_usage(
     let owner = Owner { namespace, kind: owner_kind, name, detail: String::new() };
     let now = chrono::Utc::now().timestamp();
     let to = to.unwrap_or(now).min(now);
-    let from = from.unwrap_or(to - 900).max(to - 7 * 86_400).min(to - MIN_SPAN);
+    let from = from.unwrap_or(to - 900).max(to - 7 * 86_400);
+    // A workload younger than the shortest span starts at the left edge
+    // and fills the chart as it goes.
+    let end = to.max(from + MIN_SPAN);
     let since = chrono::DateTime::from_timestamp(from, 0).unwrap_or_default();
     let points = |what: &str, scale: f64| -> Vec<(i64, f64)> {
         metrics
@@ -102,7 +105,7 @@ pub async fn workload_usage(
         (
             "CPU".to_owned(),
             draw(
-                Frame { title: "CPU", unit: "cores", span: (from, to), y_max: requested_cores.max(0.5) },
+                Frame { title: "CPU", unit: "cores", span: (from, end), y_max: requested_cores.max(0.5) },
                 with_request(cpu, requested_cores),
                 width,
                 height,
@@ -111,7 +114,7 @@ pub async fn workload_usage(
         (
             "Memory".to_owned(),
             draw(
-                Frame { title: "Memory", unit: "GiB", span: (from, to), y_max: 0.25 },
+                Frame { title: "Memory", unit: "GiB", span: (from, end), y_max: 0.25 },
                 with_request(memory, requested_memory as f64 / (1u64 << 30) as f64),
                 width,
                 height,
@@ -122,7 +125,7 @@ pub async fn workload_usage(
         charts.push((
             "GPU utilization".to_owned(),
             draw(
-                Frame { title: "GPUs held", unit: "%", span: (from, to), y_max: 100.0 },
+                Frame { title: "GPUs held", unit: "%", span: (from, end), y_max: 100.0 },
                 vec![Line { name: "utilization", points: gpu }],
                 width,
                 height,
@@ -141,7 +144,8 @@ pub fn WorkloadUsage(
     kind: &'static str,
     /// The notebook's name or the run's id.
     name: String,
-    /// When it started (unix seconds); the last 15 minutes when unset.
+    /// When it started (unix seconds; at most a week back); the last 15
+    /// minutes when unset.
     from: Option<i64>,
     /// When it ended (unix seconds).
     to: Option<i64>,
@@ -151,29 +155,41 @@ pub fn WorkloadUsage(
     // A finished workload's charts do not change; a running one's are
     // redrawn every fifth sample.
     let tick = Memo::new(move |_| if to.is_none() { live.metrics_samples.get() / 5 } else { 0 });
-    let usage = Resource::new(
-        move || (namespace.get(), tick.get()),
-        move |(ns, _)| workload_usage(ns.to_string(), kind.to_owned(), name.clone(), from, to),
-    );
+    // Fetched by the browser once the page is up (effects do not run on
+    // the server): the page does not wait for its charts, and samples
+    // arriving while it hydrates cannot make server and browser disagree.
+    let usage = RwSignal::new(None::<Result<WorkloadUsageView, AppError>>);
+    let asked = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let (ns, _) = (namespace.get(), tick.get());
+        let name = name.clone();
+        let this = asked.get_value() + 1;
+        asked.set_value(this);
+        leptos::task::spawn_local(async move {
+            let answer = workload_usage(ns.to_string(), kind.to_owned(), name, from, to).await;
+            // An older answer arriving late does not replace a newer one.
+            if asked.get_value() == this {
+                usage.set(Some(answer));
+            }
+        });
+    });
     view! {
         <section class="card" data-testid="workload-usage">
             <h2 class="card__title">"Utilization"</h2>
-            <Transition fallback=|| view! { <Loading what="utilization" /> }>
-                {move || usage.get().map(|result| result.map(|usage| {
-                    if usage.charts.is_empty() {
-                        return view! {
-                            <p class="muted">"No use recorded: samples are kept while it runs, for the configured retention."</p>
-                        }.into_any();
-                    }
-                    view! {
-                        <div class="chart-grid chart-grid--small">
-                            {usage.charts.into_iter().map(|(title, svg)| view! {
-                                <figure class="chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
-                            }).collect_view()}
-                        </div>
-                    }.into_any()
-                }))}
-            </Transition>
+            {move || match usage.get() {
+                None => view! { <Loading what="utilization" /> }.into_any(),
+                Some(Err(e)) => view! { <p class="notice notice--danger">{e.to_string()}</p> }.into_any(),
+                Some(Ok(usage)) if usage.charts.is_empty() => view! {
+                    <p class="muted">"No use recorded: samples are kept while it runs, for the configured retention."</p>
+                }.into_any(),
+                Some(Ok(usage)) => view! {
+                    <div class="chart-grid chart-grid--small">
+                        {usage.charts.into_iter().map(|(title, svg)| view! {
+                            <figure class="chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
+                        }).collect_view()}
+                    </div>
+                }.into_any(),
+            }}
         </section>
     }
 }
