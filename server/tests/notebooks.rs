@@ -211,6 +211,21 @@ async fn a_restart_of_ferroflow_reattaches_to_a_running_jupyter() {
     let file: Value = client.get(server.url(contents)).send().await.unwrap().json().await.unwrap();
     assert_eq!(file["content"], "written before the restart");
 
+    // Its use is attributed to it again: its memory shows in /metrics.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let memory = loop {
+        let text = client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let memory = text
+            .lines()
+            .filter(|l| l.starts_with("ferroflow_workload_memory_bytes") && l.contains("notebook=\"durable\""))
+            .find_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+        if memory.is_some_and(|m| m > 0.0) || tokio::time::Instant::now() > deadline {
+            break memory;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(memory.is_some_and(|m| m > 10e6), "a Jupyter server's memory, attributed after re-attaching: {memory:?}");
+
     // The re-attached server is still ours to stop.
     client.patch(&one).json(&json!({"stopped": true})).send().await.unwrap();
     wait_for_phase(&client, &one, "stopped").await;
