@@ -68,6 +68,10 @@ test('the Utilization page charts the host live and lists a running step against
     return cores > 0.5;
   }, runId, { timeout: 60_000 });
   assert.match(await row.getByTestId('workload-cpu').textContent(), /of 1\.00 cores/);
+  // The namespace's totals, in the table across namespaces.
+  const total = page.getByTestId('namespace-total').filter({ hasText: 'default' });
+  await total.waitFor();
+  assert.match(await total.textContent(), /of 1\.00 cores/);
 
   // The charts are redrawn from the live stream, without a reload.
   const before = await charts.first().innerHTML();

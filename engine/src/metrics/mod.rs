@@ -10,6 +10,7 @@
 pub mod dcgm;
 pub mod gpu;
 pub mod host;
+pub mod namespaces;
 pub mod owners;
 pub mod prometheus_api;
 pub mod rollup;

@@ -5,6 +5,7 @@
 //! redrawn as samples arrive over the live stream.
 
 mod idle_gpus;
+mod namespaces;
 mod workload;
 
 #[cfg(feature = "ssr")]
@@ -16,7 +17,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use self::idle_gpus::{IdleGpuRow, IdleGpus};
+use self::{
+    idle_gpus::{IdleGpuRow, IdleGpus},
+    namespaces::{NamespaceRow, NamespaceTotals},
+};
 use crate::{error::AppError, live::use_live_events, namespace::use_namespace, shell::Loading};
 
 /// Spans the page offers: (query value, label, seconds).
@@ -57,6 +61,8 @@ pub struct UtilizationView {
     pub workloads: Vec<WorkloadRow>,
     /// Workloads of any namespace the viewer may read holding idle GPUs.
     pub idle_gpus: Vec<IdleGpuRow>,
+    /// Each namespace the viewer may read that has workloads running.
+    pub namespaces: Vec<NamespaceRow>,
     /// GPUs a DCGM exporter reports: (node, GPU, model, util, memory, pod).
     pub cluster_gpus: Vec<[String; 6]>,
     /// Samplers that failed: (sampler, why).
@@ -211,9 +217,10 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             ]
         })
         .collect();
-    let idle_gpus = idle_gpu_rows(&engine()?, &principal()?, &sample).await;
+    let readable = readable_namespaces(&engine()?, &principal()?, &sample).await;
     Ok(UtilizationView {
-        idle_gpus,
+        idle_gpus: idle_gpu_rows(&readable, &sample),
+        namespaces: namespace_rows(&readable, &sample),
         cards,
         no_gpus: sample.no_gpus.clone(),
         charts,
@@ -224,25 +231,33 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
     })
 }
 
-/// The workloads holding idle GPUs, in the namespaces `principal` may read.
+/// The namespaces of `sample`'s workloads that `principal` may read.
 #[cfg(feature = "ssr")]
-async fn idle_gpu_rows(
+async fn readable_namespaces(
     engine: &engine::Engine,
     principal: &model::Principal,
     sample: &engine::metrics::Snapshot,
-) -> Vec<IdleGpuRow> {
-    let mut readable: std::collections::HashMap<&str, bool> = Default::default();
+) -> std::collections::HashSet<String> {
+    let mut readable = std::collections::HashSet::new();
+    for namespace in sample.by_namespace().into_keys() {
+        if engine.existing_namespace(principal, namespace, model::Verb::List).await.is_ok() {
+            readable.insert(namespace.to_owned());
+        }
+    }
+    readable
+}
+
+/// The workloads holding idle GPUs in the `readable` namespaces.
+#[cfg(feature = "ssr")]
+fn idle_gpu_rows(readable: &std::collections::HashSet<String>, sample: &engine::metrics::Snapshot) -> Vec<IdleGpuRow> {
     let mut rows = Vec::new();
     for usage in sample.idle_gpu_holders() {
-        let namespace = usage.owner.namespace.as_str();
-        if !readable.contains_key(namespace) {
-            let may = engine.existing_namespace(principal, namespace, model::Verb::List).await.is_ok();
-            readable.insert(namespace, may);
-        }
-        let Some(since) = usage.gpus_idle_since.filter(|_| readable[namespace]) else { continue };
+        let Some(since) = usage.gpus_idle_since.filter(|_| readable.contains(&usage.owner.namespace)) else {
+            continue;
+        };
         let gpus: Vec<String> = usage.allocation.gpus.iter().map(|g| format!("GPU {g}")).collect();
         rows.push(IdleGpuRow {
-            namespace: namespace.to_owned(),
+            namespace: usage.owner.namespace.clone(),
             kind: usage.owner.kind.as_str().to_owned(),
             name: usage.owner.name.clone(),
             gpus: gpus.join(", "),
@@ -251,6 +266,26 @@ async fn idle_gpu_rows(
         });
     }
     rows
+}
+
+/// The `readable` namespaces' totals.
+#[cfg(feature = "ssr")]
+fn namespace_rows(
+    readable: &std::collections::HashSet<String>,
+    sample: &engine::metrics::Snapshot,
+) -> Vec<NamespaceRow> {
+    sample
+        .by_namespace()
+        .into_iter()
+        .filter(|(namespace, _)| readable.contains(*namespace))
+        .map(|(namespace, u)| NamespaceRow {
+            namespace: namespace.to_owned(),
+            workloads: u.workloads,
+            cpu: format!("{:.2} of {:.2} cores", u.cores, u.cpu_milli as f64 / 1000.0),
+            memory: format!("{} of {}", bytes(u.memory_bytes as f64), bytes(u.memory_requested as f64)),
+            gpus: if u.gpus == 0 { "\u{2014}".to_owned() } else { format!("{} ({} idle)", u.gpus, u.idle_gpus) },
+        })
+        .collect()
 }
 
 /// This host's headline figures for the home page: CPU, memory, GPUs.
@@ -353,6 +388,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
             <WorkloadTable rows=data.workloads />
         </section>
         {has_gpus.then(|| view! { <IdleGpus rows=data.idle_gpus /> })}
+        <NamespaceTotals rows=data.namespaces />
         {(!data.cluster_gpus.is_empty()).then(|| view! { <ClusterGpus rows=data.cluster_gpus /> })}
     }
     .into_any()

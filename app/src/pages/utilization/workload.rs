@@ -167,9 +167,11 @@ pub fn WorkloadUsage(
         asked.set_value(this);
         leptos::task::spawn_local(async move {
             let answer = workload_usage(ns.to_string(), kind.to_owned(), name, from, to).await;
-            // An older answer arriving late does not replace a newer one.
-            if asked.get_value() == this {
-                usage.set(Some(answer));
+            // An older answer arriving late does not replace a newer one,
+            // and one arriving after the page moved on (a run page redrawn
+            // on retry disposes of this card) goes nowhere.
+            if asked.try_get_value() == Some(this) {
+                usage.try_set(Some(answer));
             }
         });
     });
