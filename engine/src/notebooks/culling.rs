@@ -16,6 +16,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::metrics::{Snapshot, owners::OwnerKind};
+
 /// When and how notebooks are culled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CullPolicy {
@@ -75,6 +77,21 @@ pub enum HeldGpus {
     Busy,
     /// Below the idle threshold since then.
     IdleSince(DateTime<Utc>),
+}
+
+impl HeldGpus {
+    /// The GPUs notebook `name` of `namespace` holds, as `sample` saw them.
+    pub fn of(sample: Option<&Snapshot>, namespace: &str, name: &str) -> Self {
+        let usage = sample.and_then(|s| {
+            s.owners
+                .iter()
+                .find(|o| o.owner.kind == OwnerKind::Notebook && o.owner.namespace == namespace && o.owner.name == name)
+        });
+        match usage {
+            Some(u) if !u.allocation.gpus.is_empty() => u.gpus_idle_since.map_or(Self::Busy, Self::IdleSince),
+            _ => Self::None,
+        }
+    }
 }
 
 /// Whether a notebook with `activity` and `gpus` is to be culled at `now`,
@@ -172,5 +189,37 @@ mod tests {
         let busy_kernel = Activity { busy_kernels: 1, ..fresh };
         let old_idle = HeldGpus::IdleSince(at("2026-11-29T00:00:00Z"));
         assert_eq!(cull_reason(&gpu_policy, &busy_kernel, old_idle, now), None, "a running cell is never stopped");
+    }
+
+    #[test]
+    fn held_gpus_are_read_from_the_notebooks_latest_usage() {
+        use crate::metrics::{
+            OwnerUsage,
+            owners::{Allocation, Owner},
+        };
+        let since = at("2026-11-30T09:00:00Z");
+        let usage = |name: &str, gpus: Vec<u32>, idle: Option<DateTime<Utc>>| OwnerUsage {
+            owner: Owner {
+                namespace: "team".into(),
+                kind: OwnerKind::Notebook,
+                name: name.into(),
+                detail: String::new(),
+            },
+            allocation: Allocation { cpu_milli: 500, memory_bytes: 1 << 30, gpus },
+            cores: 0.1,
+            memory_bytes: 1 << 28,
+            gpu_memory_bytes: 0,
+            gpu_util_percent: 0.0,
+            gpus_idle_since: idle,
+        };
+        let sample = Snapshot {
+            owners: vec![usage("idle", vec![0], Some(since)), usage("busy", vec![1], None), usage("cpu", vec![], None)],
+            ..Snapshot::default()
+        };
+        assert_eq!(HeldGpus::of(Some(&sample), "team", "idle"), HeldGpus::IdleSince(since));
+        assert_eq!(HeldGpus::of(Some(&sample), "team", "busy"), HeldGpus::Busy);
+        assert_eq!(HeldGpus::of(Some(&sample), "team", "cpu"), HeldGpus::None);
+        assert_eq!(HeldGpus::of(Some(&sample), "other", "idle"), HeldGpus::None, "namespaces kept apart");
+        assert_eq!(HeldGpus::of(None, "team", "idle"), HeldGpus::None, "nothing sampled yet");
     }
 }

@@ -24,10 +24,12 @@ use crate::{
     Engine, Error, Result,
     backend::{Backend, LaunchSpec, Ledger, Reattach, Request},
     metrics::{
-        Metrics, Snapshot,
+        Metrics,
         owners::{Allocation, Holding, Owner, OwnerKind},
     },
 };
+
+pub use super::programs::Programs;
 
 /// How long a server may take to answer before it is called failed.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -37,41 +39,6 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Log lines kept in an `error` message.
 const ERROR_LOG_LINES: usize = 8;
-
-/// Where the programs of the server types are.
-#[derive(Clone, Debug, Default)]
-pub struct Programs {
-    /// `jupyter` (JupyterLab), if found.
-    pub jupyter: Option<PathBuf>,
-    /// `code-server`, if found.
-    pub code_server: Option<PathBuf>,
-    /// `rserver` (RStudio), if found.
-    pub rstudio: Option<PathBuf>,
-}
-
-impl Programs {
-    /// Looks for each program in `extra` (e.g. `.venv/bin`), then on `PATH`.
-    pub fn find(extra: &[PathBuf]) -> Self {
-        let find = |name: &str| {
-            let found =
-                extra.iter().map(|dir| dir.join(name)).find(|p| p.is_file()).or_else(|| which::which(name).ok());
-            // Servers run in their workspace: a relative path would not be found there.
-            found.map(|p| p.canonicalize().unwrap_or(p))
-        };
-        Self { jupyter: find("jupyter"), code_server: find("code-server"), rstudio: find("rserver") }
-    }
-
-    /// The program of a server type, or why there is none.
-    pub fn for_type(&self, server_type: &str) -> std::result::Result<&PathBuf, String> {
-        let (program, name) = match server_type {
-            "jupyter" => (&self.jupyter, "jupyter (pip install jupyterlab)"),
-            "group-one" => (&self.code_server, "code-server"),
-            "group-two" => (&self.rstudio, "rserver (RStudio Server)"),
-            other => return Err(format!("unknown server type {other:?}")),
-        };
-        program.as_ref().ok_or_else(|| format!("{name} is not installed on this machine"))
-    }
-}
 
 /// A server this process started and can stop.
 struct Running {
@@ -362,7 +329,7 @@ impl NotebookManager {
                 if let Some(at) = activity.last_activity {
                     let _ = self.engine.record_notebook_activity(&notebook.namespace, &notebook.name, at).await;
                 }
-                let gpus = held_gpus(metrics.latest().as_ref(), &notebook);
+                let gpus = HeldGpus::of(metrics.latest().as_ref(), &notebook.namespace, &notebook.name);
                 if let Some(why) = culling::cull_reason(&policy, &activity, gpus, chrono::Utc::now()) {
                     tracing::info!(namespace = %notebook.namespace, notebook = %notebook.name, %why, "culling idle notebook");
                     let _ = self.engine.mark_notebook_stopped(&notebook.namespace, &notebook.name).await;
@@ -590,22 +557,6 @@ impl NotebookManager {
     }
 }
 
-/// What a notebook asks of the resource ledger.
-/// The GPUs `notebook` holds as the latest `sample` saw them.
-fn held_gpus(sample: Option<&Snapshot>, notebook: &Notebook) -> HeldGpus {
-    let usage = sample.and_then(|s| {
-        s.owners.iter().find(|o| {
-            o.owner.kind == OwnerKind::Notebook
-                && o.owner.namespace == notebook.namespace
-                && o.owner.name == notebook.name
-        })
-    });
-    match usage {
-        Some(u) if !u.allocation.gpus.is_empty() => u.gpus_idle_since.map_or(HeldGpus::Busy, HeldGpus::IdleSince),
-        _ => HeldGpus::None,
-    }
-}
-
 /// The notebook as the owner of its server's processes.
 fn holding(notebook: &Notebook, gpus: &[u32]) -> Holding {
     Holding {
@@ -623,6 +574,7 @@ fn holding(notebook: &Notebook, gpus: &[u32]) -> Holding {
     }
 }
 
+/// What a notebook asks of the resource ledger.
 fn resources(notebook: &Notebook) -> Request {
     Request { cpu_milli: notebook.spec.cpu_milli, memory_bytes: notebook.spec.memory_bytes, gpus: notebook.spec.gpus }
 }
@@ -660,43 +612,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn programs_found_in_a_relative_directory_are_absolute() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        std::fs::write(bin.join("jupyter"), "").unwrap();
-        let relative = pathdiff(&bin);
-        let programs = Programs::find(&[relative]);
-        let jupyter = programs.jupyter.expect("jupyter found in the extra directory");
-        assert!(jupyter.is_absolute(), "{jupyter:?}");
-        assert_eq!(jupyter, bin.join("jupyter").canonicalize().unwrap());
-    }
-
-    #[test]
     fn a_free_port_is_on_loopback_and_can_be_bound() {
         let port = free_port().unwrap();
         assert_ne!(port, 0);
         std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free to bind");
-    }
-
-    #[test]
-    fn a_missing_program_makes_its_type_unavailable_with_a_reason() {
-        let programs = Programs { jupyter: None, code_server: None, rstudio: None };
-        assert_eq!(
-            programs.for_type("jupyter").unwrap_err(),
-            "jupyter (pip install jupyterlab) is not installed on this machine"
-        );
-        assert!(programs.for_type("group-nine").unwrap_err().contains("unknown server type"));
-    }
-
-    /// `dir` relative to the current directory (`../..` as needed).
-    fn pathdiff(dir: &std::path::Path) -> PathBuf {
-        let cwd = std::env::current_dir().unwrap();
-        let depth = cwd.components().count() - 1;
-        let mut relative = PathBuf::new();
-        for _ in 0..depth {
-            relative.push("..");
-        }
-        relative.join(dir.strip_prefix("/").unwrap())
     }
 }

@@ -8,6 +8,7 @@ pub mod form;
 pub mod local;
 pub mod manifest;
 pub mod origin;
+pub mod programs;
 
 use chrono::{DateTime, Utc};
 use model::{EventKind, Principal, Verb};

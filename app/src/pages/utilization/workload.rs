@@ -11,10 +11,9 @@ use crate::{error::AppError, live::use_live_events, namespace::use_namespace, sh
 /// The charts of one workload.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadUsageView {
-    /// (title, SVG markup), in the order shown.
+    /// (title, SVG markup), in the order shown; the requested lines only
+    /// while it holds resources.
     pub charts: Vec<(String, String)>,
-    /// Whether it holds resources now (the requested lines are drawn).
-    pub running: bool,
 }
 
 /// Shortest span charted: a step of a few seconds still gets a readable axis.
@@ -132,7 +131,7 @@ pub async fn workload_usage(
             )?,
         ));
     }
-    Ok(WorkloadUsageView { charts, running: !held.is_empty() })
+    Ok(WorkloadUsageView { charts })
 }
 
 /// The "Utilization" card of a notebook or run page. `to` is when the
