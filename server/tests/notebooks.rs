@@ -229,6 +229,11 @@ async fn a_restart_of_ferroflow_reattaches_to_a_running_jupyter() {
     // The re-attached server is still ours to stop.
     client.patch(&one).json(&json!({"stopped": true})).send().await.unwrap();
     wait_for_phase(&client, &one, "stopped").await;
+    // A signal is delivered, not waited for: the process may take a moment to go.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while jupyter_pid("/notebook/default/durable/").is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(jupyter_pid("/notebook/default/durable/"), None, "stopping a re-attached server ends it");
     server.stop().await.unwrap();
 }

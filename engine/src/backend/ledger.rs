@@ -206,6 +206,21 @@ impl Ledger {
         }
     }
 
+    /// Holds what work found running after a restart already uses: at
+    /// once and without queueing (it runs whatever the ledger says), and
+    /// the very GPUs `gpus` it was started with, those of them still free.
+    pub fn reclaim(&self, request: Request, gpus: &[u32]) -> Grant {
+        let mut free = self.free.lock().expect("ledger lock");
+        let cpu_milli = request.cpu_milli.min(free.cpu_milli);
+        let memory_bytes = request.memory_bytes.min(free.memory_bytes);
+        let taken: Vec<u32> = gpus.iter().copied().filter(|g| free.gpus.contains(g)).collect();
+        free.gpus.retain(|g| !taken.contains(g));
+        free.cpu_milli -= cpu_milli;
+        free.memory_bytes -= memory_bytes;
+        let request = Request { cpu_milli, memory_bytes, gpus: taken.len() as u32 };
+        Grant { ledger: self.clone(), request, gpus: taken }
+    }
+
     fn take(&self, free: &mut Free, request: Request) -> Grant {
         free.cpu_milli -= request.cpu_milli;
         free.memory_bytes -= request.memory_bytes;
@@ -242,6 +257,20 @@ mod tests {
         assert!(!waiting.is_finished());
         drop(a);
         assert_eq!(waiting.await.unwrap(), [0]);
+    }
+
+    #[tokio::test]
+    async fn reclaimed_work_holds_its_own_gpus_at_once_and_gives_them_back() {
+        let ledger = Ledger::new(Request { cpu_milli: 1000, memory_bytes: 100, gpus: 4 });
+        let running = ledger.reclaim(Request { cpu_milli: 600, memory_bytes: 10, gpus: 2 }, &[1, 3]);
+        assert_eq!(running.gpus, [1, 3], "the GPUs it was started with, not the first free ones");
+        let next = ledger.acquire(Request { cpu_milli: 400, memory_bytes: 10, gpus: 2 }).await.unwrap();
+        assert_eq!(next.gpus, [0, 2]);
+        // More than is free is held as what is free: it runs regardless.
+        let over = ledger.reclaim(Request { cpu_milli: 600, memory_bytes: 10, gpus: 1 }, &[0]);
+        assert_eq!((over.request.cpu_milli, over.gpus.len()), (0, 0));
+        drop((running, next, over));
+        assert_eq!(ledger.free_gpus(), 4);
     }
 
     #[tokio::test]

@@ -30,6 +30,18 @@ pub const EXIT_FILE: &str = "exit";
 /// next to nothing; read only when re-attaching.
 pub const PROCESS_FILE: &str = "process";
 
+/// Name of the file, in the log directory, listing the GPU indices the
+/// attempt was started with (`0,3`); absent when it has none. Read when
+/// re-attaching, so the same GPUs are held again.
+pub const GPUS_FILE: &str = "gpus";
+
+/// The GPUs an attempt whose logs are in `log_dir` was started with.
+pub fn recorded_gpus(log_dir: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(log_dir.join(GPUS_FILE))
+        .map(|text| text.trim().split(',').filter_map(|g| g.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
 /// How often a re-attached process is checked.
 const REATTACH_POLL: Duration = Duration::from_millis(100);
 
@@ -153,7 +165,7 @@ async fn run(
         .env("HOME", home)
         .env("LANG", "C.UTF-8")
         .env("TMPDIR", &spec.workdir)
-        .env("CUDA_VISIBLE_DEVICES", gpus)
+        .env("CUDA_VISIBLE_DEVICES", &gpus)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(stdout)
@@ -172,6 +184,11 @@ async fn run(
     let process = ProcessId { pid, start_time: start_time(pid).unwrap_or(0) };
     if let Err(e) = std::fs::write(spec.log_dir.join(PROCESS_FILE), format!("{} {}", process.pid, process.start_time)) {
         tracing::warn!(attempt = %spec.name, error = %e, "cannot record the process; it cannot be re-attached after a restart");
+    }
+    if !gpus.is_empty()
+        && let Err(e) = std::fs::write(spec.log_dir.join(GPUS_FILE), &gpus)
+    {
+        tracing::warn!(attempt = %spec.name, error = %e, "cannot record the GPUs; after a restart others may be held");
     }
     if let Some(started) = spec.started.take() {
         let _ = started.send(process);
@@ -306,6 +323,18 @@ mod tests {
         assert!(exit.success(), "{exit:?}");
         let out = std::fs::read_to_string(dir.path().join("logs/stdout")).unwrap();
         assert_eq!(out, "hello; rm -rf /\n");
+    }
+
+    #[tokio::test]
+    async fn the_gpus_an_attempt_was_given_are_recorded_for_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut with_gpus = spec(dir.path(), &["true"]);
+        with_gpus.gpus = vec![1, 3];
+        LocalBackend::new().launch(with_gpus, CancellationToken::new()).await.unwrap();
+        assert_eq!(recorded_gpus(&dir.path().join("logs")), vec![1, 3]);
+        let other = tempfile::tempdir().unwrap();
+        LocalBackend::new().launch(spec(other.path(), &["true"]), CancellationToken::new()).await.unwrap();
+        assert_eq!(recorded_gpus(&other.path().join("logs")), Vec::<u32>::new());
     }
 
     #[tokio::test]

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     Engine, Error, Result,
-    backend::{Backend, LaunchSpec, Ledger, Reattach, Request},
+    backend::{Backend, LaunchSpec, Ledger, Reattach, Request, local::recorded_gpus},
     metrics::{
         Metrics,
         owners::{Allocation, Holding, Owner, OwnerKind},
@@ -237,14 +237,14 @@ impl NotebookManager {
         let manager = self.clone();
         let follow = async move {
             let (ns, name) = (&notebook.namespace, &notebook.name);
-            // Its resources are held again, so new work is admitted around it.
-            let grant = manager.ledger.acquire(resources(&notebook)).await;
-            let gpus = grant.as_ref().map(|g| g.gpus.clone()).unwrap_or_default();
             let log_dir = manager.log_dir(ns, name);
+            // Its resources, and the very GPUs it was started with, are held
+            // again, so new work is admitted around it.
+            let grant = manager.ledger.reclaim(resources(&notebook), &recorded_gpus(&log_dir));
             let attempt = Reattach {
                 name: format!("notebook-{ns}-{name}"),
                 log_dir: log_dir.clone(),
-                holding: Some(holding(&notebook, &gpus)),
+                holding: Some(holding(&notebook, &grant.gpus)),
             };
             let exit = manager.following_log(ns, name, &log_dir, manager.backend.reattach(attempt, stop.clone())).await;
             drop(grant);

@@ -15,7 +15,7 @@ use super::{
     values::{ArtifactValue, Fill, Values, executor_input, parse_output},
 };
 use crate::{
-    backend::{Exit, LaunchSpec, Reattach, Request},
+    backend::{Exit, LaunchSpec, Reattach, Request, local::recorded_gpus},
     spec::{Component, Container, Task},
 };
 
@@ -124,18 +124,20 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
         return Resumed::Continue { next: last.number + 1, base, reason: last.reason };
     }
     let paths = AttemptPaths::new(ctx, component, path, last.number);
+    // What it runs with is held again, so new steps are admitted around it.
+    let grant = ctx.ledger.reclaim(requested(spec), &recorded_gpus(&paths.dir));
     let exit = ctx
         .backend
         .reattach(
             Reattach {
                 name: last.name.clone(),
                 log_dir: paths.dir.clone(),
-                // The GPUs it was handed are not recorded; its CPU and memory are.
-                holding: Some(holding(ctx, &last.name, &requested(spec), &[])),
+                holding: Some(holding(ctx, &last.name, &requested(spec), &grant.gpus)),
             },
             ctx.cancel.clone(),
         )
         .await;
+    drop(grant);
     tracing::info!(run.id = %ctx.run_id, task.path = %path, attempt = %last.name, ?exit, "re-attached attempt ended");
     match finish(ctx, component, spec, &paths, &last.name, &prior.id, None, exit).await {
         Ok(outputs) => {
