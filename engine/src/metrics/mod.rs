@@ -90,6 +90,19 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The usage of notebook or run `name` of `namespace` (a run's
+    /// attempts running side by side, one each).
+    pub fn usage_of<'a>(
+        &'a self,
+        kind: owners::OwnerKind,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a OwnerUsage> {
+        self.owners
+            .iter()
+            .filter(move |o| o.owner.kind == kind && o.owner.namespace == namespace && o.owner.name == name)
+    }
+
     /// The workloads holding GPUs that are idle, longest idle first.
     pub fn idle_gpu_holders(&self) -> Vec<&OwnerUsage> {
         let mut idle: Vec<&OwnerUsage> = self.owners.iter().filter(|o| o.gpus_idle_since.is_some()).collect();
@@ -333,12 +346,13 @@ impl Metrics {
             })
             .await;
             let Ok(mut snapshot) = taken else { continue };
-            let clusters = [("dcgm", config.dcgm_url.as_deref()), ("prometheus", config.prometheus_url.as_deref())];
-            for (sampler, url) in clusters {
+            let clusters =
+                [(ClusterSource::Dcgm, &config.dcgm_url), (ClusterSource::Prometheus, &config.prometheus_url)];
+            for (source, url) in clusters {
                 let Some(url) = url else { continue };
-                match read_cluster(&http, sampler, url).await {
+                match source.read(&http, url).await {
                     Ok(gpus) => snapshot.cluster_gpus.extend(gpus),
-                    Err(message) => snapshot.failures.push(SamplerFailure { sampler: sampler.into(), message }),
+                    Err(message) => snapshot.failures.push(SamplerFailure { sampler: source.name().into(), message }),
                 }
             }
             self.record(snapshot);
@@ -359,22 +373,39 @@ impl Metrics {
     }
 }
 
-/// Reads a cluster's GPUs from a DCGM exporter (`dcgm`) or a Prometheus
-/// server (`prometheus`) at `url`.
-async fn read_cluster(http: &reqwest::Client, sampler: &str, url: &str) -> Result<Vec<DcgmGpu>, String> {
-    let target = if sampler == "prometheus" {
-        prometheus_api::query_url(url)?
-    } else {
-        url.parse().map_err(|e| format!("{url}: {e}"))?
-    };
-    let answer = http.get(target).send().await.map_err(|e| format!("{url}: {e}"))?;
-    // Prometheus explains a refused query in the body of a 400 or 422.
-    let status = answer.status();
-    let text = answer.text().await.map_err(|e| format!("{url}: {e}"))?;
-    match sampler {
-        "prometheus" => prometheus_api::parse(&text),
-        _ if !status.is_success() => Err(format!("{url}: HTTP {status}")),
-        _ => dcgm::parse(&text),
+/// Where a cluster's GPUs are read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClusterSource {
+    /// A DCGM exporter's `/metrics`.
+    Dcgm,
+    /// A Prometheus server that scrapes one.
+    Prometheus,
+}
+
+impl ClusterSource {
+    /// The sampler's name in failures.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dcgm => "dcgm",
+            Self::Prometheus => "prometheus",
+        }
+    }
+
+    /// Reads the cluster's GPUs from the source at `url`.
+    async fn read(self, http: &reqwest::Client, url: &str) -> Result<Vec<DcgmGpu>, String> {
+        let target = match self {
+            Self::Dcgm => url.parse().map_err(|e| format!("{url}: {e}"))?,
+            Self::Prometheus => prometheus_api::query_url(url)?,
+        };
+        let answer = http.get(target).send().await.map_err(|e| format!("{url}: {e}"))?;
+        let status = answer.status();
+        let text = answer.text().await.map_err(|e| format!("{url}: {e}"))?;
+        match self {
+            // Prometheus explains a refused query in the body of a 400 or 422.
+            Self::Prometheus => prometheus_api::parse(&text),
+            Self::Dcgm if !status.is_success() => Err(format!("{url}: HTTP {status}")),
+            Self::Dcgm => dcgm::parse(&text),
+        }
     }
 }
 
@@ -520,7 +551,7 @@ mod tests {
         let http = reqwest::Client::new();
         let (url, mut requests) =
             answering("200 OK", include_str!("../../tests/fixtures/prometheus-query-dcgm.json")).await;
-        let gpus = read_cluster(&http, "prometheus", &format!("{url}/prom")).await.unwrap();
+        let gpus = ClusterSource::Prometheus.read(&http, &format!("{url}/prom")).await.unwrap();
         assert_eq!(gpus.len(), 2);
         let request = requests.recv().await.unwrap();
         assert!(
@@ -529,11 +560,11 @@ mod tests {
         );
         let (url, _) =
             answering("400 Bad Request", include_str!("../../tests/fixtures/prometheus-query-error.json")).await;
-        let refused = read_cluster(&http, "prometheus", &url).await.unwrap_err();
+        let refused = ClusterSource::Prometheus.read(&http, &url).await.unwrap_err();
         assert!(refused.contains("bad_data"), "the body's explanation, not just the status: {refused}");
         let (url, _) = answering("503 Service Unavailable", "down").await;
         assert_eq!(
-            read_cluster(&http, "dcgm", &url).await.unwrap_err(),
+            ClusterSource::Dcgm.read(&http, &url).await.unwrap_err(),
             format!("{url}: HTTP 503 Service Unavailable")
         );
     }

@@ -82,11 +82,7 @@ pub enum HeldGpus {
 impl HeldGpus {
     /// The GPUs notebook `name` of `namespace` holds, as `sample` saw them.
     pub fn of(sample: Option<&Snapshot>, namespace: &str, name: &str) -> Self {
-        let usage = sample.and_then(|s| {
-            s.owners
-                .iter()
-                .find(|o| o.owner.kind == OwnerKind::Notebook && o.owner.namespace == namespace && o.owner.name == name)
-        });
+        let usage = sample.and_then(|s| s.usage_of(OwnerKind::Notebook, namespace, name).next());
         match usage {
             Some(u) if !u.allocation.gpus.is_empty() => u.gpus_idle_since.map_or(Self::Busy, Self::IdleSince),
             _ => Self::None,

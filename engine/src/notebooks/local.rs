@@ -317,6 +317,7 @@ impl NotebookManager {
                     continue;
                 }
             };
+            let sample = metrics.latest();
             for notebook in notebooks.into_iter().filter(|n| n.phase == Phase::Ready) {
                 let Some(port) = notebook.port else { continue };
                 let activity = match self.activity(port, &notebook).await {
@@ -329,7 +330,7 @@ impl NotebookManager {
                 if let Some(at) = activity.last_activity {
                     let _ = self.engine.record_notebook_activity(&notebook.namespace, &notebook.name, at).await;
                 }
-                let gpus = HeldGpus::of(metrics.latest().as_ref(), &notebook.namespace, &notebook.name);
+                let gpus = HeldGpus::of(sample.as_ref(), &notebook.namespace, &notebook.name);
                 if let Some(why) = culling::cull_reason(&policy, &activity, gpus, chrono::Utc::now()) {
                     tracing::info!(namespace = %notebook.namespace, notebook = %notebook.name, %why, "culling idle notebook");
                     let _ = self.engine.mark_notebook_stopped(&notebook.namespace, &notebook.name).await;

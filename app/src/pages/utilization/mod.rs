@@ -91,8 +91,9 @@ fn draw(frame: chart::Frame, lines: Vec<chart::Line>, width: u32, height: u32) -
 pub async fn utilization(namespace: String, span: String) -> Result<UtilizationView, AppError> {
     use crate::error::ssr::{engine, principal};
     use engine::metrics::{Metrics, owner_series};
+    let (engine, principal) = (engine()?, principal()?);
     // Reading a namespace's workloads needs access to it.
-    engine()?.existing_namespace(&principal()?, &namespace, model::Verb::List).await?;
+    engine.existing_namespace(&principal, &namespace, model::Verb::List).await?;
     let metrics = use_context::<Metrics>().ok_or(AppError::Internal)?;
     let Some(sample) = metrics.latest() else { return Ok(UtilizationView::default()) };
     let seconds = SPANS.iter().find(|s| s.0 == span).map_or(900, |s| s.2);
@@ -217,10 +218,11 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             ]
         })
         .collect();
-    let readable = readable_namespaces(&engine()?, &principal()?, &sample).await;
+    let totals = sample.by_namespace();
+    let readable = readable_namespaces(&engine, &principal, totals.keys().copied()).await;
     Ok(UtilizationView {
         idle_gpus: idle_gpu_rows(&readable, &sample),
-        namespaces: namespace_rows(&readable, &sample),
+        namespaces: namespace_rows(&readable, totals),
         cards,
         no_gpus: sample.no_gpus.clone(),
         charts,
@@ -231,15 +233,15 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
     })
 }
 
-/// The namespaces of `sample`'s workloads that `principal` may read.
+/// Those of `namespaces` that `principal` may read.
 #[cfg(feature = "ssr")]
 async fn readable_namespaces(
     engine: &engine::Engine,
     principal: &model::Principal,
-    sample: &engine::metrics::Snapshot,
+    namespaces: impl Iterator<Item = &str>,
 ) -> std::collections::HashSet<String> {
     let mut readable = std::collections::HashSet::new();
-    for namespace in sample.by_namespace().into_keys() {
+    for namespace in namespaces {
         if engine.existing_namespace(principal, namespace, model::Verb::List).await.is_ok() {
             readable.insert(namespace.to_owned());
         }
@@ -272,10 +274,9 @@ fn idle_gpu_rows(readable: &std::collections::HashSet<String>, sample: &engine::
 #[cfg(feature = "ssr")]
 fn namespace_rows(
     readable: &std::collections::HashSet<String>,
-    sample: &engine::metrics::Snapshot,
+    totals: std::collections::BTreeMap<&str, engine::metrics::namespaces::NamespaceUsage>,
 ) -> Vec<NamespaceRow> {
-    sample
-        .by_namespace()
+    totals
         .into_iter()
         .filter(|(namespace, _)| readable.contains(*namespace))
         .map(|(namespace, u)| NamespaceRow {

@@ -78,17 +78,8 @@ pub async fn workload_usage(
         return Ok(WorkloadUsageView::default());
     }
     // What it holds now: a run's attempts add up.
-    let held: Vec<_> = metrics
-        .latest()
-        .map(|s| {
-            s.owners
-                .into_iter()
-                .filter(|o| {
-                    o.owner.kind == owner.kind && o.owner.namespace == owner.namespace && o.owner.name == owner.name
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let latest = metrics.latest();
+    let held: Vec<_> = latest.iter().flat_map(|s| s.usage_of(owner.kind, &owner.namespace, &owner.name)).collect();
     let requested_cores = held.iter().map(|o| o.allocation.cpu_milli).sum::<u64>() as f64 / 1000.0;
     let requested_memory = held.iter().map(|o| o.allocation.memory_bytes).sum::<u64>();
     let flat = |value: f64| vec![(from, value), (to, value)];
