@@ -23,6 +23,7 @@ mod graph;
 mod kfp;
 mod plan;
 pub(crate) mod quantity;
+mod text;
 mod yaml;
 
 pub use error::SpecError;
@@ -41,26 +42,31 @@ pub enum SpecFormat {
 
 /// Parses and validates a spec, in either format.
 pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
-    let documents = yaml::load(bytes)?;
-    let first = documents.first().ok_or(SpecError::Empty)?;
-    match detect(first)? {
-        SpecFormat::KfpIr => kfp::compile(&documents),
-        SpecFormat::ArgoWorkflow => argo::compile(first),
-    }
+    parse_json(&load_json(bytes)?)
 }
 
 /// Loads a spec file (bounded) into the JSON form the KFP API stores and
 /// serves, without validating it: the IR, or `{pipeline_spec,
 /// platform_spec}` when the file holds a platform spec after it, as `kfp`
-/// writes them. [`parse_json`] validates it.
+/// writes them. Scalars that the spec's own fields read as text (names,
+/// images, Argo parameter values) stay the text written; the rest follows
+/// the YAML core schema ([`yaml`]). [`parse_json`] validates it.
 pub fn load_json(bytes: &[u8]) -> Result<serde_json::Value, SpecError> {
-    let mut documents = yaml::load(bytes)?;
-    match documents.len() {
-        0 => Err(SpecError::Empty),
-        1 => Ok(documents.remove(0)),
+    let documents = yaml::load(bytes)?;
+    let first = documents.first().ok_or(SpecError::Empty)?;
+    // Reading the typed spec marks its text fields; a shape error is
+    // reported by the validation that follows, on the JSON.
+    match detect_node(first) {
+        Some(SpecFormat::KfpIr) => kfp::mark_text(first),
+        Some(SpecFormat::ArgoWorkflow) => argo::mark_text(first),
+        None => {}
+    }
+    let mut json: Vec<serde_json::Value> = documents.iter().map(|d| yaml::to_json(d)).collect();
+    match json.len() {
+        1 => Ok(json.remove(0)),
         _ => {
-            let platform = documents.remove(1);
-            Ok(serde_json::json!({"pipeline_spec": documents.remove(0), "platform_spec": platform}))
+            let platform = json.remove(1);
+            Ok(serde_json::json!({"pipeline_spec": json.remove(0), "platform_spec": platform}))
         }
     }
 }
@@ -111,6 +117,16 @@ pub(crate) fn check_io_name(component: &str, field: &str, name: &str) -> Result<
         Ok(())
     } else {
         Err(SpecError::component(component, field, format!("{name:?} is not a valid input or output name")))
+    }
+}
+
+fn detect_node(document: &yaml::Node) -> Option<SpecFormat> {
+    if document.get("apiVersion").and_then(yaml::Node::text).is_some_and(|v| v.starts_with("argoproj.io/")) {
+        Some(SpecFormat::ArgoWorkflow)
+    } else if document.get("pipelineInfo").is_some() || document.get("schemaVersion").is_some() {
+        Some(SpecFormat::KfpIr)
+    } else {
+        None
     }
 }
 

@@ -16,6 +16,13 @@ use super::{
 /// Component that runs the entrypoint with the workflow's arguments.
 pub const ROOT: &str = "(root)";
 
+/// Reads the workflow's typed fields from the YAML tree so that they stay
+/// text in its JSON form (see [`super::yaml`]); shape errors are reported
+/// by [`compile`].
+pub fn mark_text(document: &super::yaml::Node) {
+    super::yaml::typed::<workflow::Workflow>(document).ok();
+}
+
 /// Compiles a Workflow or WorkflowTemplate document.
 pub fn compile(document: &Value) -> Result<Plan, SpecError> {
     let workflow: workflow::Workflow = SpecError::typed(document)?;
@@ -99,20 +106,12 @@ fn plain_task(template: &str) -> Task {
     }
 }
 
-/// Argo passes parameters as text; numbers and booleans in YAML become their text.
-fn as_text(value: Value) -> Value {
-    match value {
-        Value::String(_) => value,
-        other => Value::String(other.to_string()),
-    }
-}
-
 /// Argo parameters: text, with `value` (or `default`) as the default.
 fn text_parameters(parameters: &[workflow::Parameter]) -> BTreeMap<String, ParameterDef> {
     parameters
         .iter()
         .map(|p| {
-            let default = p.value.clone().or_else(|| p.default.clone()).map(as_text);
+            let default = p.value.as_ref().or(p.default.as_ref()).map(|t| Value::String(t.0.clone()));
             (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
         })
         .collect()
@@ -162,7 +161,7 @@ fn convert_template(
 
     let body = match (&t.container, &t.script, &t.dag, &t.steps) {
         (Some(c), None, None, None) => Body::Container(container(&t.name, c, None)?),
-        (None, Some(s), None, None) => Body::Container(container(&t.name, &s.container, Some(s.source.clone()))?),
+        (None, Some(s), None, None) => Body::Container(container(&t.name, &s.container(), Some(s.source.clone()))?),
         (None, None, Some(dag), None) => {
             Body::Dag(convert_tasks(t, dag.tasks.iter().map(|task| (task, Vec::new())), templates)?)
         }
@@ -206,7 +205,7 @@ fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<Str
         .env
         .iter()
         .map(|v| {
-            placeholders::parse_pieces(&v.value)
+            placeholders::parse_pieces(v.value.as_str())
                 .map(|p| (v.name.clone(), p))
                 .map_err(|e| SpecError::component(template, format!("env.{}", v.name), e))
         })
@@ -222,12 +221,7 @@ fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<Str
 }
 
 fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resources, SpecError> {
-    let get = |key: &str| {
-        r.requests
-            .get(key)
-            .or_else(|| r.limits.get(key))
-            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
-    };
+    let get = |key: &str| r.requests.get(key).or_else(|| r.limits.get(key)).map(|v| v.0.clone());
     let bad = |field: &str, v: &str| {
         SpecError::component(template, format!("resources.{field}"), format!("{v:?} is not a quantity"))
     };
@@ -285,11 +279,10 @@ fn convert_task(
     for p in &task.arguments.parameters {
         let field = format!("arguments.parameters.{}", p.name);
         let source = match &p.value {
-            Some(Value::String(text)) => {
-                let pieces = reading_tasks(text, &mut depends_on).map_err(|e| SpecError::task(id, &field, e))?;
+            Some(text) => {
+                let pieces = reading_tasks(text.as_str(), &mut depends_on).map_err(|e| SpecError::task(id, &field, e))?;
                 source_of(pieces)
             }
-            Some(other) => ParameterSource::Constant(as_text(other.clone())),
             None => return Err(SpecError::task(id, field, "needs a value")),
         };
         parameters.insert(p.name.clone(), source);

@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::spec::text::Text;
+
 #[derive(Debug, Deserialize)]
 pub struct Workflow {
     #[serde(default)]
@@ -41,8 +43,8 @@ pub struct Arguments {
 #[serde(rename_all = "camelCase")]
 pub struct Parameter {
     pub name: String,
-    pub value: Option<Value>,
-    pub default: Option<Value>,
+    pub value: Option<Text>,
+    pub default: Option<Text>,
     pub value_from: Option<ValueFrom>,
 }
 
@@ -81,7 +83,7 @@ pub struct Template {
     pub http: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct ContainerTemplate {
     pub image: String,
     #[serde(default)]
@@ -95,26 +97,48 @@ pub struct ContainerTemplate {
 }
 
 /// A container whose script `source` is written to a file and passed as
-/// the last argument.
+/// the last argument. (Fields written out rather than a flattened
+/// [`ContainerTemplate`]: flattening reads fields untyped, and text fields
+/// must be read as text.)
 #[derive(Debug, Deserialize)]
 pub struct ScriptTemplate {
-    #[serde(flatten)]
-    pub container: ContainerTemplate,
+    pub image: String,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    #[serde(default)]
+    pub resources: Resources,
     pub source: String,
 }
 
-#[derive(Debug, Deserialize)]
+impl ScriptTemplate {
+    /// The container part.
+    pub fn container(&self) -> ContainerTemplate {
+        ContainerTemplate {
+            image: self.image.clone(),
+            command: self.command.clone(),
+            args: self.args.clone(),
+            env: self.env.clone(),
+            resources: self.resources.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
 pub struct EnvVar {
     pub name: String,
     #[serde(default)]
-    pub value: String,
+    pub value: Text,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Resources {
-    pub requests: std::collections::BTreeMap<String, Value>,
-    pub limits: std::collections::BTreeMap<String, Value>,
+    pub requests: std::collections::BTreeMap<String, Text>,
+    pub limits: std::collections::BTreeMap<String, Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,6 +16,12 @@ use super::{
 /// Name the root DAG gets among the components.
 pub const ROOT: &str = "root";
 
+/// Reads the IR's typed fields from the YAML tree so that they stay text in
+/// its JSON form (see [`super::yaml`]); shape errors are reported by [`compile`].
+pub fn mark_text(document: &super::yaml::Node) {
+    super::yaml::typed::<ir::PipelineSpec>(document).ok();
+}
+
 /// Compiles the IR document (and ignores an optional platform-spec document).
 pub fn compile(documents: &[Value]) -> Result<Plan, SpecError> {
     let spec: ir::PipelineSpec = SpecError::typed(&documents[0])?;
