@@ -2,52 +2,15 @@
 //! run by the real kfp SDK (`.venv`, made by `scripts/setup.sh --test`) and
 //! Argo container/script templates.
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+mod common;
 
-use engine::{
-    Engine,
-    backend::{Ledger, local::LocalBackend},
-    runs::{RunReport, Runner, State},
-    spec,
-};
+use std::collections::BTreeMap;
+
+use common::{harness, run, task, workspace};
+use engine::{runs::State, spec};
 use model::Principal;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn python_runtime() -> PathBuf {
-    let bin = workspace().join(".venv/bin");
-    assert!(bin.join("python3").exists(), "{} is missing: run scripts/setup.sh --test", bin.display());
-    bin
-}
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    engine: Engine,
-    runner: Runner,
-}
-
-async fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path()).await.unwrap();
-    let backend = LocalBackend::new().with_default_runtime(python_runtime());
-    let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned());
-    Harness { _dir: dir, engine, runner }
-}
-
-async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> RunReport {
-    let yaml = std::fs::read(workspace().join("examples").join(example)).unwrap();
-    let plan = spec::parse(&yaml).unwrap();
-    let parameters: BTreeMap<String, Value> = parameters.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    h.runner.run(&Principal::local(), "default", plan, parameters, CancellationToken::new()).await.unwrap()
-}
-
-fn task<'a>(report: &'a RunReport, path: &str) -> &'a engine::runs::TaskReport {
-    report.tasks.iter().find(|t| t.name == path).unwrap_or_else(|| panic!("no task {path} in {:#?}", report.tasks))
-}
 
 #[tokio::test]
 async fn kfp_linear_chain_passes_typed_parameters() {

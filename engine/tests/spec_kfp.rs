@@ -67,7 +67,7 @@ fn loops_conditions_exit_handlers_and_retries() {
 fn nested_pipelines_and_dag_outputs() {
     let plan = spec::parse(example("nested").as_bytes()).unwrap();
     let Body::Dag(inner) = &plan.components["comp-inner"].body else { panic!("dag") };
-    assert_eq!(inner.output_parameters["Output"], ("double-2".to_owned(), "Output".to_owned()));
+    assert_eq!(inner.output_parameters["Output"], [("double-2".to_owned(), "Output".to_owned())]);
 }
 
 #[test]
@@ -159,4 +159,24 @@ fn malformed_conditions_are_refused_at_upload() {
         err.starts_with("task \"comp-condition-branches-3/condition-5\": triggerPolicy.condition: invalid condition"),
         "{err}"
     );
+}
+
+#[test]
+fn loop_items_from_a_task_output_are_read_from_that_task() {
+    let plan = spec::parse(example("dynamic").as_bytes()).unwrap();
+    assert!(plan.inputs.contains_key("n"), "a parameter named n is a name, not a boolean");
+    let iterator = plan.root_dag().tasks["for-loop-1"].iterator.as_ref().unwrap();
+    assert_eq!(
+        iterator.items,
+        ItemsSource::Parameter(ParameterSource::TaskOutput { task: "make-list".into(), output: "Output".into() })
+    );
+}
+
+#[test]
+fn one_of_outputs_list_every_branch() {
+    let plan = spec::parse(example("branches").as_bytes()).unwrap();
+    let Body::Dag(dag) = &plan.components["comp-condition-branches-7"].body else { panic!("a DAG") };
+    let candidates: Vec<&str> =
+        dag.output_parameters["pipelinechannel--condition-branches-7-oneof-1"].iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(candidates, ["condition-8", "condition-9", "condition-10"]);
 }

@@ -87,13 +87,16 @@ fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
         State::Failed
     };
     let mut outputs = Values::default();
-    for (name, (task, output)) in &dag.output_parameters {
-        if let Some(value) = results.get(task).and_then(|o| o.outputs.parameters.get(output)) {
+    // The first candidate that produced the output (one, except for `OneOf`).
+    for (name, candidates) in &dag.output_parameters {
+        let value = candidates.iter().find_map(|(task, output)| results.get(task)?.outputs.parameters.get(output));
+        if let Some(value) = value {
             outputs.parameters.insert(name.clone(), value.clone());
         }
     }
-    for (name, (task, output)) in &dag.output_artifacts {
-        if let Some(value) = results.get(task).and_then(|o| o.outputs.artifacts.get(output)) {
+    for (name, candidates) in &dag.output_artifacts {
+        let value = candidates.iter().find_map(|(task, output)| results.get(task)?.outputs.artifacts.get(output));
+        if let Some(value) = value {
             outputs.artifacts.insert(name.clone(), value.clone());
         }
     }
@@ -149,9 +152,25 @@ pub fn run_task<'a>(
                 None => break,
             }
         }
-        collect_iterations(outcomes.into_iter().flatten().collect())
+        collect_iterations(ctx, task, outcomes.into_iter().flatten().collect())
     }
     .boxed()
+}
+
+/// Outputs of a loop's body that are themselves collected from a loop
+/// nested in it: their iterations' lists are joined into one list, which is
+/// the flat `List` type the compiler gives the outer output.
+fn nested_collections(ctx: &RunContext, task: &Task) -> BTreeSet<String> {
+    let Body::Dag(body) = &ctx.plan.components[&task.component].body else {
+        return BTreeSet::new();
+    };
+    body.output_parameters
+        .iter()
+        .filter(|(_, candidates)| {
+            candidates.iter().any(|(producer, _)| body.tasks.get(producer).is_some_and(|t| t.iterator.is_some()))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 fn scope_with(mut scope: Scope, item: &Value) -> Scope {
@@ -160,7 +179,8 @@ fn scope_with(mut scope: Scope, item: &Value) -> Scope {
 }
 
 /// Fan-in: each output becomes the list of the iterations' values (KFP `Collected`).
-fn collect_iterations(outcomes: Vec<Outcome>) -> Outcome {
+fn collect_iterations(ctx: &RunContext, task: &Task, outcomes: Vec<Outcome>) -> Outcome {
+    let nested = nested_collections(ctx, task);
     let state = if outcomes.iter().any(|o| o.state == State::Failed) {
         State::Failed
     } else if outcomes.iter().any(|o| o.state == State::Canceled) {
@@ -168,11 +188,19 @@ fn collect_iterations(outcomes: Vec<Outcome>) -> Outcome {
     } else {
         State::Succeeded
     };
-    let mut parameters: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut artifacts: BTreeMap<String, Vec<ArtifactValue>> = BTreeMap::new();
+    // Every declared output is a list, empty when there were no items.
+    let component = &ctx.plan.components[&task.component];
+    let mut parameters: BTreeMap<String, Vec<Value>> =
+        component.output_parameters.keys().map(|name| (name.clone(), Vec::new())).collect();
+    let mut artifacts: BTreeMap<String, Vec<ArtifactValue>> =
+        component.output_artifacts.keys().map(|name| (name.clone(), Vec::new())).collect();
     for outcome in &outcomes {
         for (name, value) in &outcome.outputs.parameters {
-            parameters.entry(name.clone()).or_default().push(value.clone());
+            let list = parameters.entry(name.clone()).or_default();
+            match value {
+                Value::Array(items) if nested.contains(name) => list.extend(items.iter().cloned()),
+                _ => list.push(value.clone()),
+            }
         }
         for (name, list) in &outcome.outputs.artifacts {
             artifacts.entry(name.clone()).or_default().extend(list.iter().cloned());

@@ -197,10 +197,11 @@ pub enum Piece {
 pub struct Dag {
     /// Tasks by name.
     pub tasks: BTreeMap<String, Task>,
-    /// Where the DAG's output parameters come from: (task, output).
-    pub output_parameters: BTreeMap<String, (String, String)>,
-    /// Where the DAG's output artifacts come from: (task, output).
-    pub output_artifacts: BTreeMap<String, (String, String)>,
+    /// Where the DAG's output parameters come from: (task, output), the
+    /// first of the candidates that produced one (several for KFP's `OneOf`).
+    pub output_parameters: BTreeMap<String, Vec<(String, String)>>,
+    /// Where the DAG's output artifacts come from, likewise.
+    pub output_artifacts: BTreeMap<String, Vec<(String, String)>>,
     /// Most tasks of this DAG running at once (Argo `parallelism`).
     pub parallelism: Option<u32>,
 }

@@ -84,6 +84,15 @@ pub struct DagOutputs {
 #[serde(default)]
 pub struct DagOutputParameter {
     pub value_from_parameter: Option<OutputParameterRef>,
+    pub value_from_oneof: Option<OneOf>,
+}
+
+/// `dsl.OneOf`: the first selector whose task produced the output.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(default)]
+pub struct OneOf {
+    pub parameter_selectors: Vec<OutputParameterRef>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -225,14 +225,23 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
         .parameters
         .iter()
         .map(|(name, o)| {
-            let from = o.value_from_parameter.as_ref().ok_or_else(|| {
-                SpecError::component(
+            let candidates: Vec<(String, String)> = match (&o.value_from_parameter, &o.value_from_oneof) {
+                (Some(from), None) => vec![(from.producer_subtask.clone(), from.output_parameter_key.clone())],
+                (None, Some(oneof)) => oneof
+                    .parameter_selectors
+                    .iter()
+                    .map(|s| (s.producer_subtask.clone(), s.output_parameter_key.clone()))
+                    .collect(),
+                _ => vec![],
+            };
+            if candidates.is_empty() {
+                return Err(SpecError::component(
                     component,
                     format!("dag.outputs.parameters.{name}"),
-                    "only valueFromParameter is supported",
-                )
-            })?;
-            Ok((name.clone(), (from.producer_subtask.clone(), from.output_parameter_key.clone())))
+                    "needs valueFromParameter or valueFromOneof with parameterSelectors",
+                ));
+            }
+            Ok((name.clone(), candidates))
         })
         .collect::<Result<_, SpecError>>()?;
     let output_artifacts = dag
@@ -240,10 +249,16 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
         .artifacts
         .iter()
         .map(|(name, o)| {
-            let from = o.artifact_selectors.first().ok_or_else(|| {
-                SpecError::component(component, format!("dag.outputs.artifacts.{name}"), "needs an artifactSelector")
-            })?;
-            Ok((name.clone(), (from.producer_subtask.clone(), from.output_artifact_key.clone())))
+            if o.artifact_selectors.is_empty() {
+                return Err(SpecError::component(
+                    component,
+                    format!("dag.outputs.artifacts.{name}"),
+                    "needs an artifactSelector",
+                ));
+            }
+            let candidates =
+                o.artifact_selectors.iter().map(|s| (s.producer_subtask.clone(), s.output_artifact_key.clone())).collect();
+            Ok((name.clone(), candidates))
         })
         .collect::<Result<_, SpecError>>()?;
     Ok(Dag { tasks, output_parameters, output_artifacts, parallelism: None })
@@ -349,7 +364,12 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
                 (Some(raw), None) => ItemsSource::Raw(serde_json::from_str::<Vec<Value>>(raw).map_err(|e| {
                     SpecError::task(task, "parameterIterator.items.raw", format!("not a JSON list: {e}"))
                 })?),
-                (None, Some(input)) => ItemsSource::Parameter(ParameterSource::ComponentInput(input.clone())),
+                // The items are one of the task's own inputs (the compiler
+                // names it `pipelinechannel--<producer>-<output>`), read
+                // from wherever that input comes from.
+                (None, Some(input)) => ItemsSource::Parameter(
+                    parameters.get(input).cloned().unwrap_or_else(|| ParameterSource::ComponentInput(input.clone())),
+                ),
                 _ => {
                     return Err(SpecError::task(
                         task,

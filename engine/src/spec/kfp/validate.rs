@@ -190,11 +190,12 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
         }
         edges.insert(task_name.clone(), task.depends_on.clone());
     }
-    for (output, (producer, key)) in &dag.output_parameters {
-        if !dag.tasks.contains_key(producer) {
+    let sources = dag.output_parameters.iter().map(|(o, c)| ("parameters", o, c));
+    for (kind, output, candidates) in sources.chain(dag.output_artifacts.iter().map(|(o, c)| ("artifacts", o, c))) {
+        if let Some((producer, key)) = candidates.iter().find(|(producer, _)| !dag.tasks.contains_key(producer)) {
             return Err(SpecError::component(
                 dag_name,
-                format!("dag.outputs.parameters.{output}"),
+                format!("dag.outputs.{kind}.{output}"),
                 format!("unknown task {producer:?} (output {key:?})"),
             ));
         }

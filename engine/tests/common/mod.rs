@@ -1,0 +1,51 @@
+//! Shared by the engine's end-to-end tests: a temporary engine with the
+//! local backend, and running example pipelines on it.
+#![allow(dead_code, reason = "each test binary uses a part of it")]
+
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use engine::{
+    Engine,
+    backend::{Ledger, local::LocalBackend},
+    runs::{RunReport, Runner},
+    spec,
+};
+use model::Principal;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn python_runtime() -> PathBuf {
+    let bin = workspace().join(".venv/bin");
+    assert!(bin.join("python3").exists(), "{} is missing: run scripts/setup.sh --test", bin.display());
+    bin
+}
+
+pub struct Harness {
+    pub _dir: tempfile::TempDir,
+    pub engine: Engine,
+    pub runner: Runner,
+}
+
+pub async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).await.unwrap();
+    let backend = LocalBackend::new().with_default_runtime(python_runtime());
+    let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned());
+    Harness { _dir: dir, engine, runner }
+}
+
+pub async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> RunReport {
+    let yaml = std::fs::read(workspace().join("examples").join(example)).unwrap();
+    let plan = spec::parse(&yaml).unwrap();
+    let parameters: BTreeMap<String, Value> = parameters.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    h.runner.run(&Principal::local(), "default", plan, parameters, CancellationToken::new()).await.unwrap()
+}
+
+pub fn task<'a>(report: &'a RunReport, path: &str) -> &'a engine::runs::TaskReport {
+    report.tasks.iter().find(|t| t.name == path).unwrap_or_else(|| panic!("no task {path} in {:#?}", report.tasks))
+}
+
