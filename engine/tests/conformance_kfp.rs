@@ -69,3 +69,85 @@ async fn conditions_read_upstream_outputs_and_one_of_picks_the_branch_taken() {
     assert_eq!(task(&low, "root/condition-1/condition-branches-2/condition-4/say").state, State::Succeeded);
     assert_eq!(task(&low, "root/condition-1/condition-branches-2/condition-3").state, State::Skipped);
 }
+
+#[tokio::test]
+async fn importer_artifact_loops_list_placeholders_and_resources_from_inputs() {
+    let h = harness().await;
+    let source = h._dir.path().join("imports/source.txt");
+    std::fs::write(&source, "imported text\n").unwrap();
+    let uri = format!("file://{}", source.display());
+    let report = run(&h, "kfp/cluster_settings.yaml", &[("source_uri", json!(uri))]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    // The importer's artifact read by a task whose CPU and memory come from
+    // pipeline inputs; its Kubernetes settings did not stop it here.
+    assert_eq!(report.outputs["Output"], json!("imported text"));
+    // A loop over the three artifacts of a sub-pipeline's list output.
+    let count = report.tasks.iter().filter(|t| t.name.starts_with("root/for-loop-1[") && t.name.ends_with("/measure"));
+    assert_eq!(count.count(), 3);
+    let artifacts = h.engine.run_artifacts(&model::Principal::local(), &report.run_id).await.unwrap();
+    let imported = artifacts.iter().find(|a| a.task == "root/importer").expect("the imported artifact is listed");
+    assert_eq!(imported.metadata["origin"], "upload");
+    // The container component got the list of artifacts as JSON.
+    let joined = artifacts.iter().find(|a| a.task == "root/cat-all").unwrap();
+    let list: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&joined.uri).unwrap()).unwrap();
+    let texts: Vec<String> = list["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| std::fs::read_to_string(a["uri"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(texts, ["ab", "cde", "f"]);
+    assert_eq!(list["artifacts"][1]["metadata"]["length"], 3);
+}
+
+#[tokio::test]
+async fn an_importer_outside_the_allowed_directories_is_refused_by_name() {
+    let h = harness().await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = elsewhere.path().join("secret");
+    std::fs::write(&secret, "no").unwrap();
+    let report = run(&h, "kfp/cluster_settings.yaml", &[("source_uri", json!(secret.display().to_string()))]).await;
+    assert_eq!(report.state, State::Failed);
+    let error = report.error.unwrap_or_default();
+    assert!(error.contains("root/importer: importer:") && error.contains("outside the artifact store"), "{error}");
+    let s3 = run(&h, "kfp/cluster_settings.yaml", &[("source_uri", json!("s3://bucket/data.csv"))]).await;
+    assert!(s3.error.unwrap_or_default().contains("the s3:// scheme is not served on this machine"));
+}
+
+#[tokio::test]
+async fn a_resource_from_a_bad_input_fails_the_task_naming_it() {
+    let h = harness().await;
+    let source = h._dir.path().join("imports/source.txt");
+    std::fs::write(&source, "x").unwrap();
+    let report = run(
+        &h,
+        "kfp/cluster_settings.yaml",
+        &[("source_uri", json!(source.display().to_string())), ("cpu", json!("lots"))],
+    )
+    .await;
+    assert_eq!(report.state, State::Failed);
+    let error = report.error.unwrap_or_default();
+    assert!(
+        error.contains("root/read-text: resources.cpu: \"lots\" (from the task's inputs) is not a CPU quantity"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_step_asking_for_gpus_on_a_host_without_is_refused_at_submission() {
+    let h = harness().await; // Ledger::detect(0): no GPUs handed out (no GPU here either).
+    let plan = engine::spec::parse(&std::fs::read(common::workspace().join("examples/kfp/gpu.yaml")).unwrap()).unwrap();
+    let err = h
+        .runner
+        .run(
+            &model::Principal::local(),
+            "default",
+            plan,
+            Default::default(),
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "task \"train\" asks for 1 GPU; this machine hands out none (setting `gpus`)");
+    assert!(h.engine.runs_by_state().await.unwrap().is_empty(), "nothing was committed");
+}

@@ -14,7 +14,7 @@ fn refusal(yaml: &str) -> String {
 fn dag<'a>(plan: &'a spec::Plan, component: &str) -> &'a spec::Dag {
     match &plan.components[component].body {
         Body::Dag(dag) => dag,
-        Body::Container(_) => panic!("{component} is not a DAG"),
+        Body::Container(_) | Body::Importer(_) => panic!("{component} is not a DAG"),
     }
 }
 

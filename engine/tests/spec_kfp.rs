@@ -176,7 +176,34 @@ fn loop_items_from_a_task_output_are_read_from_that_task() {
 fn one_of_outputs_list_every_branch() {
     let plan = spec::parse(example("branches").as_bytes()).unwrap();
     let Body::Dag(dag) = &plan.components["comp-condition-branches-7"].body else { panic!("a DAG") };
-    let candidates: Vec<&str> =
-        dag.output_parameters["pipelinechannel--condition-branches-7-oneof-1"].iter().map(|(t, _)| t.as_str()).collect();
+    let candidates: Vec<&str> = dag.output_parameters["pipelinechannel--condition-branches-7-oneof-1"]
+        .iter()
+        .map(|(t, _)| t.as_str())
+        .collect();
     assert_eq!(candidates, ["condition-8", "condition-9", "condition-10"]);
+}
+
+#[test]
+fn kubernetes_settings_are_kept_and_named_as_not_applied() {
+    let plan = spec::parse(example("cluster_settings").as_bytes()).unwrap();
+    assert_eq!(
+        plan.notices,
+        ["task \"read-text\": Kubernetes settings (configMapAsEnv, imagePullSecret, nodeSelector, pvcMount, \
+          secretAsEnv, tolerations) are kept with the run but not applied on this machine; the Kubernetes \
+          backend applies them"]
+    );
+    let json = spec::load_json(example("cluster_settings").as_bytes()).unwrap();
+    assert!(json["platform_spec"]["platforms"]["kubernetes"].is_object(), "the platform spec is stored as written");
+}
+
+#[test]
+fn importer_and_artifact_iterator() {
+    let plan = spec::parse(example("cluster_settings").as_bytes()).unwrap();
+    let Body::Importer(importer) = &plan.components["comp-importer"].body else { panic!("an importer") };
+    assert_eq!(importer.uri, spec::ImportUri::Parameter("uri".into()));
+    assert_eq!(importer.metadata["origin"], "upload");
+    let iterator = plan.root_dag().tasks["for-loop-1"].iterator.as_ref().unwrap();
+    assert!(
+        matches!(&iterator.items, ItemsSource::Artifacts(spec::ArtifactSource::TaskOutput { task, .. }) if task == "make-parts")
+    );
 }

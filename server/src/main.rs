@@ -170,6 +170,9 @@ fn validate(file: &std::path::Path) -> anyhow::Result<()> {
     match engine::spec::parse_file(file) {
         Ok(plan) => {
             println!("{}: valid pipeline {:?} with {} tasks", file.display(), plan.name, plan.task_count());
+            for notice in &plan.notices {
+                println!("notice: {notice}");
+            }
             Ok(())
         }
         Err(e) => {

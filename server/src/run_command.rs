@@ -25,6 +25,9 @@ pub async fn run(settings: &Settings, file: &Path, parameters: &[String], json: 
         };
         values.insert(name.to_owned(), engine::runs::parse_parameter(&plan, name, text)?);
     }
+    for notice in &plan.notices {
+        eprintln!("notice: {notice}");
+    }
     let runner = runner(settings).await?;
     let report = runner.run(&Principal::local(), DEFAULT_NAMESPACE, plan, values, interrupt()).await?;
     print_report(&report, json)?;
@@ -69,7 +72,8 @@ pub fn local_runner(
         backend = backend.with_default_runtime(dir.clone());
     }
     let ledger = Ledger::detect(settings.gpus);
-    let mut runner = Runner::new(engine, Arc::new(backend), ledger, settings.data_dir.clone());
+    let mut runner = Runner::new(engine, Arc::new(backend), ledger, settings.data_dir.clone())
+        .with_import_roots(settings.import_dirs.clone());
     if let Some(seconds) = settings.cache_ttl_seconds {
         runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
     }

@@ -38,6 +38,10 @@ pub struct Settings {
     /// Seconds cached step outputs stay reusable; forever when unset.
     #[serde(default)]
     pub cache_ttl_seconds: Option<u64>,
+    /// Directories whose files KFP importers may bring into runs
+    /// (`file://` URIs), besides Ferroflow's own artifact store.
+    #[serde(default)]
+    pub import_dirs: Vec<PathBuf>,
     /// The `ferroflow-supervise` binary that wraps each step; default: next
     /// to this executable.
     #[serde(default)]
@@ -106,6 +110,7 @@ impl Default for Settings {
             default_runtime: None,
             gpus: 0,
             cache_ttl_seconds: None,
+            import_dirs: Vec::new(),
             supervisor: None,
             notebook_bind: None,
             notebook_url: None,
@@ -159,6 +164,8 @@ pub fn default_file() -> String {
          # Log filter (tracing directives).\nlog = \"{}\"\n\n\
          # GPUs handed out to pipeline steps (CUDA_VISIBLE_DEVICES).\ngpus = 0\n\n\
          # Runtime for images without their own: a directory put first on PATH.\n# default_runtime = \".venv/bin\"\n\n\
+         # Directories whose files KFP importers may read (file:// URIs),\n\
+         # besides Ferroflow's own artifacts.\n# import_dirs = [\"/srv/datasets\"]\n\n\
          # Notebook servers are proxied on their own origin (a notebook's pages\n\
          # cannot act as the dashboard); default: the next port after `bind`.\n\
          # notebook_bind = \"127.0.0.1:8081\"\n\

@@ -234,13 +234,21 @@ impl Engine {
         query.fetch(self.store.pool(), &select, decode_run).await
     }
 
-    /// One level of a run's DAG with its tasks' states, laid out.
-    pub async fn run_dag_view(&self, principal: &Principal, id: &str, scope: &str) -> Result<model::dag::DagView> {
+    /// What the run's pipeline asks for that this machine did not apply.
+    pub async fn run_notices(&self, principal: &Principal, id: &str) -> Result<Vec<String>> {
+        Ok(self.run_plan(principal, id).await?.notices)
+    }
+
+    async fn run_plan(&self, principal: &Principal, id: &str) -> Result<crate::spec::Plan> {
         self.authorize_run(principal, id, Verb::Get).await?;
         let plan: String =
             sqlx::query_scalar("SELECT plan FROM runs WHERE id = ?").bind(id).fetch_one(self.store.pool()).await?;
-        let plan: crate::spec::Plan =
-            serde_json::from_str(&plan).map_err(|e| Error::Corrupt { what: "run plan", detail: e.to_string() })?;
+        serde_json::from_str(&plan).map_err(|e| Error::Corrupt { what: "run plan", detail: e.to_string() })
+    }
+
+    /// One level of a run's DAG with its tasks' states, laid out.
+    pub async fn run_dag_view(&self, principal: &Principal, id: &str, scope: &str) -> Result<model::dag::DagView> {
+        let plan = self.run_plan(principal, id).await?;
         let scope = if scope.is_empty() { crate::runs::dag_view::default_scope(&plan) } else { scope.to_owned() };
         super::dag_view::build(&plan, &scope, &self.task_records(id).await?)
     }

@@ -12,6 +12,7 @@ use super::{
     Progress, RunContext, State,
     executor::Outcome,
     record::{self, TaskEnd, TaskKey},
+    request::requested,
     values::{ArtifactValue, Fill, Values, executor_input, parse_output},
 };
 use crate::{
@@ -40,7 +41,7 @@ pub async fn run(
     let mut next_number = 1;
     let mut last_reason = String::new();
     if ctx.resuming {
-        match resume(ctx, component, spec, &path).await {
+        match resume(ctx, component, spec, &inputs, &path).await {
             Resumed::Done(outcome) => return outcome,
             Resumed::Continue { next, base, reason } => {
                 next_number = next;
@@ -101,7 +102,7 @@ enum Resumed {
 /// Picks a task up after a restart: a finished task keeps its result (no
 /// step runs twice); an attempt still running is waited for again; one that
 /// vanished is marked lost and counts against the retries.
-async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path: &str) -> Resumed {
+async fn resume(ctx: &RunContext, component: &Component, spec: &Container, inputs: &Values, path: &str) -> Resumed {
     let Ok(Some(prior)) = record::task_at(&ctx.store, &ctx.run_id, path).await else {
         return Resumed::Continue { next: 1, base: 0, reason: None };
     };
@@ -125,14 +126,16 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, path:
     }
     let paths = AttemptPaths::new(ctx, component, path, last.number);
     // What it runs with is held again, so new steps are admitted around it.
-    let grant = ctx.ledger.reclaim(requested(spec), &recorded_gpus(&paths.dir));
+    // (Its inputs were checked when it was launched.)
+    let request = requested(spec, inputs).unwrap_or_default();
+    let grant = ctx.ledger.reclaim(request, &recorded_gpus(&paths.dir));
     let exit = ctx
         .backend
         .reattach(
             Reattach {
                 name: last.name.clone(),
                 log_dir: paths.dir.clone(),
-                holding: Some(holding(ctx, &last.name, &requested(spec), &grant.gpus)),
+                holding: Some(holding(ctx, &last.name, &request, &grant.gpus)),
             },
             ctx.cancel.clone(),
         )
@@ -264,7 +267,7 @@ impl Attempt<'_> {
             .map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v)))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let request = requested(spec);
+        let request = requested(spec, inputs)?;
         let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
         let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &spec.image, &paths.dir)
             .await
@@ -286,15 +289,6 @@ impl Attempt<'_> {
         drop(grant);
         let exit = exit.map_err(|e| e.to_string())?;
         finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit).await
-    }
-}
-
-/// What a container asks of the ledger.
-fn requested(spec: &Container) -> Request {
-    Request {
-        cpu_milli: spec.resources.cpu_milli.unwrap_or(0),
-        memory_bytes: spec.resources.memory_bytes.unwrap_or(0),
-        gpus: spec.resources.gpus,
     }
 }
 

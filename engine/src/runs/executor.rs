@@ -226,8 +226,17 @@ fn run_once<'a>(
             Ok(inputs) => inputs,
             Err(e) => return fail(ctx, name, &path, &e).await,
         };
-        if let (Some(input), Some(item)) = (task.iterator.as_ref().and_then(|i| i.item_input.as_ref()), &item) {
-            inputs.parameters.insert(input.clone(), item.clone());
+        if let (Some(iterator), Some(item)) = (&task.iterator, &item)
+            && let Some(input) = &iterator.item_input
+        {
+            if matches!(iterator.items, ItemsSource::Artifacts(_)) {
+                match serde_json::from_value::<ArtifactValue>(item.clone()) {
+                    Ok(artifact) => inputs.artifacts.insert(input.clone(), vec![artifact]),
+                    Err(e) => return fail(ctx, name, &path, &format!("loop item is not an artifact: {e}")).await,
+                };
+            } else {
+                inputs.parameters.insert(input.clone(), item.clone());
+            }
         }
         match conditions_hold(ctx, task, &inputs, upstream, scope, item.as_ref()) {
             Ok(true) => {}
@@ -257,6 +266,7 @@ fn run_once<'a>(
                 ctx.report(Progress { path: &path, state: outcome.state, attempts: 0, cached: false });
                 outcome
             }
+            Body::Importer(importer) => super::importer::run(ctx, name, component, importer, &inputs, &path).await,
             Body::Container(spec) => {
                 container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await
             }
@@ -414,5 +424,14 @@ fn resolve_items(
             }
             other => Err(format!("loop items must be a list, got {other:?}")),
         },
+        ItemsSource::Artifacts(source) => {
+            let list = match source {
+                ArtifactSource::ComponentInput(from) => scope.inputs.artifacts.get(from),
+                ArtifactSource::TaskOutput { task, output } => {
+                    upstream.get(task).and_then(|o| o.outputs.artifacts.get(output))
+                }
+            };
+            Ok(list.into_iter().flatten().map(|a| serde_json::to_value(a).unwrap_or_default()).collect())
+        }
     }
 }

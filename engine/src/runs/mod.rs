@@ -7,8 +7,10 @@ pub mod conditions;
 mod container;
 pub mod dag_view;
 mod executor;
+pub mod importer;
 mod lifecycle;
 mod record;
+mod request;
 mod state;
 pub mod values;
 
@@ -56,6 +58,7 @@ pub struct Runner {
     data_dir: PathBuf,
     progress: Option<ProgressFn>,
     cache_ttl: Option<std::time::Duration>,
+    import_roots: Vec<PathBuf>,
     active: active::ActiveRuns,
 }
 
@@ -111,6 +114,8 @@ pub(crate) struct RunContext {
     pub resuming: bool,
     /// How long cached outputs may be reused; forever when `None`.
     pub cache_ttl: Option<std::time::Duration>,
+    /// Directories importers may read besides the artifact store.
+    pub import_roots: Vec<PathBuf>,
     /// Where task progress is published.
     pub events: events::EventBus,
     /// The run's namespace, for its events.
@@ -159,7 +164,16 @@ impl Runner {
 
     /// A runner that keeps run files under `data_dir` and admits attempts through `ledger`.
     pub fn new(engine: Engine, backend: Arc<dyn Backend>, ledger: Ledger, data_dir: PathBuf) -> Self {
-        Self { engine, backend, ledger, data_dir, progress: None, cache_ttl: None, active: Default::default() }
+        Self {
+            engine,
+            backend,
+            ledger,
+            data_dir,
+            progress: None,
+            cache_ttl: None,
+            import_roots: Vec::new(),
+            active: Default::default(),
+        }
     }
 
     /// The engine it records runs in.
@@ -167,7 +181,13 @@ impl Runner {
         &self.engine
     }
 
-    /// Reuses cached outputs only when younger than `ttl`.
+    /// Lets importers read files under `roots` besides the artifact store.
+    pub fn with_import_roots(mut self, roots: Vec<PathBuf>) -> Self {
+        self.import_roots = roots;
+        self
+    }
+
+    /// Reuses cached outputs only while younger than `ttl`.
     pub fn with_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.cache_ttl = Some(ttl);
         self
@@ -198,6 +218,8 @@ impl Runner {
     pub(crate) async fn commit_run(&self, principal: &Principal, namespace: &str, row: RunRow) -> Result<StoredRun> {
         let namespace = self.engine.existing_namespace(principal, namespace, Verb::Create).await?;
         let parameters = check_parameters(&row.plan, row.parameters)?;
+        request::check_gpus(&row.plan, self.ledger.capacity().gpus)
+            .map_err(|message| Error::InvalidRequest { message })?;
         let run_id = uuid::Uuid::new_v4().to_string();
         let run_name = format!("{}-{}", row.plan.name, &run_id[..8]);
         let display_name = if row.display_name.is_empty() { run_name.clone() } else { row.display_name };
@@ -320,6 +342,7 @@ impl Runner {
             progress: self.progress.clone(),
             resuming,
             cache_ttl: self.cache_ttl,
+            import_roots: self.import_roots.clone(),
             events: self.engine.events.clone(),
             namespace: run.namespace.clone(),
         };

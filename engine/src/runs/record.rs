@@ -222,22 +222,7 @@ pub async fn end_attempt(
             .execute(&mut *tx)
             .await?;
         for artifact in &task.artifacts {
-            let size = std::fs::metadata(&artifact.uri).ok().filter(|m| m.is_file()).map(|m| m.len() as i64);
-            sqlx::query(
-                "INSERT INTO artifacts (uri, run_id, task_id, name, schema_title, metadata, size_bytes, created_at)
-                 SELECT ?1, run_id, id, ?3, ?4, ?5, ?6, ?7 FROM tasks WHERE id = ?2
-                 ON CONFLICT (uri) DO UPDATE SET task_id = excluded.task_id, metadata = excluded.metadata,
-                     size_bytes = excluded.size_bytes, created_at = excluded.created_at",
-            )
-            .bind(&artifact.uri)
-            .bind(task.task_id)
-            .bind(&artifact.name)
-            .bind(&artifact.schema)
-            .bind(artifact.metadata.to_string())
-            .bind(size)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_artifact(&mut tx, task.task_id, artifact, now).await?;
         }
         if let Some(cache_key) = task.cache_key {
             sqlx::query(
@@ -254,6 +239,56 @@ pub async fn end_attempt(
             .await?;
         }
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records an artifact as produced by a task, in the caller's transaction.
+async fn insert_artifact(
+    tx: &mut sqlx::SqliteConnection,
+    task_id: &str,
+    artifact: &ArtifactValue,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let size = std::fs::metadata(&artifact.uri).ok().filter(|m| m.is_file()).map(|m| m.len() as i64);
+    sqlx::query(
+        "INSERT INTO artifacts (uri, run_id, task_id, name, schema_title, metadata, size_bytes, created_at)
+         SELECT ?1, run_id, id, ?3, ?4, ?5, ?6, ?7 FROM tasks WHERE id = ?2
+         ON CONFLICT (uri) DO UPDATE SET task_id = excluded.task_id, metadata = excluded.metadata,
+             size_bytes = excluded.size_bytes, created_at = excluded.created_at",
+    )
+    .bind(&artifact.uri)
+    .bind(task_id)
+    .bind(&artifact.name)
+    .bind(&artifact.schema)
+    .bind(artifact.metadata.to_string())
+    .bind(size)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records an importer task that succeeded and the artifact it brought
+/// into the run, in one commit.
+pub async fn task_imported(store: &Store, key: TaskKey<'_>, outputs: &Value, artifact: &ArtifactValue) -> Result<()> {
+    let now = Utc::now();
+    let mut tx = store.pool().begin().await?;
+    let task_id: String = sqlx::query_scalar(
+        "INSERT INTO tasks (id, run_id, path, name, state, outputs, created_at, started_at, finished_at)
+         VALUES (?1, ?2, ?3, ?4, 'SUCCEEDED', ?5, ?6, ?6, ?6)
+         ON CONFLICT (run_id, path) DO UPDATE SET state = 'SUCCEEDED', outputs = ?5, finished_at = ?6
+         RETURNING id",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(key.run_id)
+    .bind(key.path)
+    .bind(key.name)
+    .bind(outputs.to_string())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    insert_artifact(&mut tx, &task_id, artifact, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -122,6 +122,16 @@ impl Fill<'_> {
             ),
             Piece::InputArtifactPath(name) | Piece::InputArtifactUri(name) => artifact(name)?.uri.clone(),
             Piece::InputArtifactMetadata(name) => artifact(name)?.metadata.to_string(),
+            Piece::InputArtifactList(name) => {
+                let list = self.inputs.artifacts.get(name).map(Vec::as_slice).unwrap_or_default();
+                json!({ "artifacts": list.iter().map(artifact_json).collect::<Vec<_>>() }).to_string()
+            }
+            Piece::OutputArtifactMetadata(name) => self
+                .output_artifacts
+                .get(name)
+                .ok_or_else(|| format!("no output artifact {name:?}"))?
+                .metadata
+                .to_string(),
             Piece::OutputParameterFile(name) => self
                 .output_parameter_files
                 .get(name)
@@ -150,6 +160,11 @@ impl Fill<'_> {
     }
 }
 
+/// An artifact as KFP's `ExecutorInput` writes it.
+fn artifact_json(a: &ArtifactValue) -> Value {
+    json!({ "name": a.name, "uri": a.uri, "metadata": a.metadata, "type": { "schemaTitle": a.schema } })
+}
+
 /// KFP's `ExecutorInput` for one attempt.
 pub fn executor_input(
     inputs: &Values,
@@ -157,7 +172,6 @@ pub fn executor_input(
     output_artifacts: &BTreeMap<String, ArtifactValue>,
     executor_output: &std::path::Path,
 ) -> Value {
-    let artifact_json = |a: &ArtifactValue| json!({ "name": a.name, "uri": a.uri, "metadata": a.metadata, "type": { "schemaTitle": a.schema } });
     json!({
         "inputs": {
             "parameterValues": inputs.parameters,

@@ -20,6 +20,10 @@ pub struct Plan {
     pub root: String,
     /// Task run after the root DAG finishes, whatever its outcome (Argo `onExit`).
     pub on_exit: Option<Task>,
+    /// What the pipeline asks for that this machine keeps but does not
+    /// apply (Kubernetes settings), one line each, shown with its runs.
+    #[serde(default)]
+    pub notices: Vec<String>,
 }
 
 /// The type of a parameter, in KFP's terms.
@@ -107,6 +111,31 @@ pub enum Body {
     Container(Container),
     /// Runs tasks.
     Dag(Dag),
+    /// Brings an existing artifact into the run (KFP `dsl.importer`).
+    Importer(Importer),
+}
+
+/// A KFP importer: its one output artifact is an artifact that exists already.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Importer {
+    /// Where the artifact is.
+    pub uri: ImportUri,
+    /// Schema title of the artifact, e.g. `system.Dataset`.
+    pub schema: String,
+    /// Metadata given in the pipeline.
+    pub metadata: Value,
+    /// Whether KFP would register the artifact again rather than reuse it.
+    pub reimport: bool,
+}
+
+/// The URI an importer reads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportUri {
+    /// Written in the pipeline.
+    Constant(String),
+    /// Given by an input parameter of the importer.
+    Parameter(String),
 }
 
 /// A process: image, command line with placeholders, environment, resources.
@@ -135,6 +164,11 @@ pub struct Resources {
     pub memory_bytes: Option<u64>,
     /// Number of GPUs.
     pub gpus: u32,
+    /// Requests given by placeholders over the task's inputs (KFP
+    /// `set_cpu_limit(pipeline_input)`), resolved and checked at launch:
+    /// `cpu`, `memory`, `gpus`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub from_inputs: BTreeMap<String, Vec<Piece>>,
 }
 
 /// One argument of an argv template.
@@ -170,12 +204,17 @@ pub enum Piece {
     InputArtifactUri(String),
     /// Metadata of an input artifact, as JSON.
     InputArtifactMetadata(String),
+    /// A list of input artifacts as JSON, in `ExecutorInput`'s shape
+    /// (`{"artifacts": [{name, uri, metadata, type}]}`).
+    InputArtifactList(String),
     /// File the process writes an output parameter to.
     OutputParameterFile(String),
     /// Local path to write an output artifact to.
     OutputArtifactPath(String),
     /// URI of an output artifact.
     OutputArtifactUri(String),
+    /// Metadata of an output artifact known at launch, as JSON.
+    OutputArtifactMetadata(String),
     /// A run-level value: `job_name`, `job_uuid`, `task_name`, `task_uuid`, `pipeline_root`, ...
     Run(String),
     /// A parameter the run was started with (Argo `workflow.parameters.x`).
@@ -311,6 +350,9 @@ pub enum ItemsSource {
     Raw(Vec<Value>),
     /// Items from a parameter (a JSON list).
     Parameter(ParameterSource),
+    /// Each artifact of a list of artifacts (KFP `artifactIterator`); the
+    /// item is the input artifact named by `item_input`.
+    Artifacts(ArtifactSource),
 }
 
 /// How often and how soon to retry a failed task.
@@ -339,7 +381,7 @@ impl Plan {
     pub fn root_dag(&self) -> &Dag {
         match &self.components[&self.root].body {
             Body::Dag(dag) => dag,
-            Body::Container(_) => unreachable!("validation makes the root a DAG"),
+            Body::Container(_) | Body::Importer(_) => unreachable!("validation makes the root a DAG"),
         }
     }
 
@@ -349,7 +391,7 @@ impl Plan {
             .values()
             .map(|c| match &c.body {
                 Body::Dag(d) => d.tasks.len(),
-                Body::Container(_) => 0,
+                Body::Container(_) | Body::Importer(_) => 0,
             })
             .sum()
     }

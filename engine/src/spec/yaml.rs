@@ -67,10 +67,9 @@ impl Node {
     /// The value under `key`, for mappings.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match self {
-            Node::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| matches!(&**k, Node::Scalar(s) if s.text == key))
-                .map(|(_, v)| &**v),
+            Node::Map(entries) => {
+                entries.iter().find(|(k, _)| matches!(&**k, Node::Scalar(s) if s.text == key)).map(|(_, v)| &**v)
+            }
             _ => None,
         }
     }
@@ -164,7 +163,8 @@ pub fn load(bytes: &[u8]) -> Result<Vec<Rc<Node>>, SpecError> {
                     extent.add(*e);
                 }
                 extent.depth += 1;
-                let node = if is_map { merged_map(items)? } else { Node::Seq(items.into_iter().map(|(n, _)| n).collect()) };
+                let node =
+                    if is_map { merged_map(items)? } else { Node::Seq(items.into_iter().map(|(n, _)| n).collect()) };
                 Some((Rc::new(node), extent, anchor))
             }
             Event::DocumentStart(..) => {
@@ -270,7 +270,8 @@ fn resolve(s: &Scalar) -> Resolved {
         _ => {}
     }
     if let Some(hex) = t.strip_prefix("0x").filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit())) {
-        return u64::from_str_radix(hex, 16).map_or(Resolved::Text, |n| i64::try_from(n).map_or(Resolved::UInt(n), Resolved::Int));
+        return u64::from_str_radix(hex, 16)
+            .map_or(Resolved::Text, |n| i64::try_from(n).map_or(Resolved::UInt(n), Resolved::Int));
     }
     let (sign, body) = match t.strip_prefix(['-', '+']) {
         Some(body) => (true, body),
@@ -311,12 +312,17 @@ pub fn to_json(node: &Node) -> Value {
             Resolved::Int(n) => n.into(),
             Resolved::UInt(n) => n.into(),
             // JSON has no infinities: keep what was written.
-            Resolved::Float(f) => serde_json::Number::from_f64(f).map_or_else(|| Value::String(s.text.clone()), Value::Number),
+            Resolved::Float(f) => {
+                serde_json::Number::from_f64(f).map_or_else(|| Value::String(s.text.clone()), Value::Number)
+            }
             Resolved::Text => Value::String(s.text.clone()),
         },
         Node::Seq(items) => Value::Array(items.iter().map(|n| to_json(n)).collect()),
         Node::Map(entries) => Value::Object(
-            entries.iter().map(|(k, v)| (k.text().map_or_else(|| to_json(k).to_string(), str::to_owned), to_json(v))).collect(),
+            entries
+                .iter()
+                .map(|(k, v)| (k.text().map_or_else(|| to_json(k).to_string(), str::to_owned), to_json(v)))
+                .collect(),
         ),
     }
 }
@@ -348,9 +354,9 @@ impl<'de> Deserializer<'de> for NodeDe<'_> {
                 Resolved::Float(_) | Resolved::Text => visitor.visit_str(&s.text),
             },
             Node::Seq(items) => visitor.visit_seq(de::value::SeqDeserializer::new(items.iter().map(|n| NodeDe(n)))),
-            Node::Map(entries) => visitor.visit_map(de::value::MapDeserializer::new(
-                entries.iter().map(|(k, v)| (KeyDe(k), NodeDe(v))),
-            )),
+            Node::Map(entries) => {
+                visitor.visit_map(de::value::MapDeserializer::new(entries.iter().map(|(k, v)| (KeyDe(k), NodeDe(v)))))
+            }
         }
     }
 

@@ -24,6 +24,8 @@ pub fn python_runtime() -> PathBuf {
     bin
 }
 
+/// An engine and runner over a temporary data dir; importers may read its
+/// `imports/` directory.
 pub struct Harness {
     pub _dir: tempfile::TempDir,
     pub engine: Engine,
@@ -34,7 +36,9 @@ pub async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await.unwrap();
     let backend = LocalBackend::new().with_default_runtime(python_runtime());
-    let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned());
+    std::fs::create_dir_all(dir.path().join("imports")).unwrap();
+    let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned())
+        .with_import_roots(vec![dir.path().join("imports")]);
     Harness { _dir: dir, engine, runner }
 }
 
@@ -48,4 +52,3 @@ pub async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> Ru
 pub fn task<'a>(report: &'a RunReport, path: &str) -> &'a engine::runs::TaskReport {
     report.tasks.iter().find(|t| t.name == path).unwrap_or_else(|| panic!("no task {path} in {:#?}", report.tasks))
 }
-

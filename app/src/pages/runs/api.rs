@@ -70,6 +70,8 @@ pub struct RunDetails {
     /// How many nodes that level has (the copy embedded in the page for
     /// hydration leaves them out: see `hydration`).
     pub node_count: usize,
+    /// What the pipeline asks for that this machine kept but did not apply.
+    pub notices: Vec<String>,
 }
 
 /// Rows of the task table: a filtered, sorted first part of the run's tasks.
@@ -216,7 +218,8 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
     let (engine, principal) = (engine()?, principal()?);
     let record = engine.run_without_tasks(&principal, &id).await?;
     let dag = engine.run_dag_view(&principal, &id, &scope).await?;
-    Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag })
+    let notices = engine.run_notices(&principal, &id).await?;
+    Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag, notices })
 }
 
 /// The task table's rows: tasks whose path or state contains `filter`

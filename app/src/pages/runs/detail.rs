@@ -101,6 +101,7 @@ fn RunView(
                     " \u{b7} " {duration(run.created_at, run.finished_at)}
                 </p>
                 {run.error.clone().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
+                <NotAppliedHere notices=details.notices.clone() />
             </div>
             <RunActions run=run.clone() />
         </header>
@@ -232,4 +233,17 @@ fn TaskTable(
             }))}
         </Transition>
     }
+}
+
+/// What the pipeline asks for that this machine kept but did not apply
+/// (Kubernetes settings), one line each.
+#[component]
+fn NotAppliedHere(notices: Vec<String>) -> impl IntoView {
+    (!notices.is_empty()).then(|| {
+        view! {
+            <ul class="notice notice--warning run-notices" aria-label="Not applied on this machine">
+                {notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+        }
+    })
 }

@@ -31,6 +31,7 @@ impl Encoder<Result<RunDetails, AppError>> for GraphDrawn {
         let frame = RunDetails {
             run: details.run.clone(),
             node_count: details.node_count,
+            notices: details.notices.clone(),
             dag: DagView {
                 scope: dag.scope.clone(),
                 breadcrumbs: dag.breadcrumbs.clone(),
@@ -94,6 +95,7 @@ mod tests {
                 layout: layered(2, &[(0, 1)], &Spacing::default()),
             },
             node_count: 2,
+            notices: vec![],
         };
         let text = GraphDrawn::encode(&Ok(details.clone())).unwrap();
         let back = GraphDrawn::decode(&text).unwrap().unwrap();

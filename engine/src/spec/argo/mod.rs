@@ -87,7 +87,7 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
             Ok(Task { trigger: Trigger { after_failures: true, conditions: vec![] }, ..plain_task(exit) })
         })
         .transpose()?;
-    let plan = Plan { name, description: None, inputs, components, root: ROOT.to_owned(), on_exit };
+    let plan = Plan { name, description: None, inputs, components, root: ROOT.to_owned(), on_exit, notices: vec![] };
     validate(&plan)?;
     Ok(plan)
 }
@@ -226,6 +226,7 @@ fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resource
         SpecError::component(template, format!("resources.{field}"), format!("{v:?} is not a quantity"))
     };
     Ok(Resources {
+        from_inputs: BTreeMap::new(),
         cpu_milli: get("cpu").map(|c| quantity::cpu_milli(&c).ok_or_else(|| bad("cpu", &c))).transpose()?,
         memory_bytes: get("memory").map(|m| quantity::bytes(&m).ok_or_else(|| bad("memory", &m))).transpose()?,
         gpus: get("nvidia.com/gpu")
@@ -280,7 +281,8 @@ fn convert_task(
         let field = format!("arguments.parameters.{}", p.name);
         let source = match &p.value {
             Some(text) => {
-                let pieces = reading_tasks(text.as_str(), &mut depends_on).map_err(|e| SpecError::task(id, &field, e))?;
+                let pieces =
+                    reading_tasks(text.as_str(), &mut depends_on).map_err(|e| SpecError::task(id, &field, e))?;
                 source_of(pieces)
             }
             None => return Err(SpecError::task(id, field, "needs a value")),
@@ -455,6 +457,7 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
                 }
             }
             Body::Dag(dag) => validate_dag(plan, name, component, dag)?,
+            Body::Importer(_) => {}
         }
     }
     Ok(())

@@ -126,6 +126,7 @@ pub struct TaskSpec {
     pub inputs: TaskInputs,
     pub trigger_policy: Option<TriggerPolicy>,
     pub parameter_iterator: Option<ParameterIterator>,
+    pub artifact_iterator: Option<ArtifactIterator>,
     pub iterator_policy: Option<IteratorPolicy>,
     pub retry_policy: Option<IrRetryPolicy>,
     pub caching_options: Option<CachingOptions>,
@@ -201,6 +202,19 @@ pub struct ParameterIterator {
     pub item_input: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactIterator {
+    pub items: ArtifactIteratorItems,
+    pub item_input: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactIteratorItems {
+    pub input_artifact: String,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(default)]
@@ -243,7 +257,25 @@ pub struct DeploymentSpec {
 #[serde(default)]
 pub struct ExecutorSpec {
     pub container: Option<ContainerSpec>,
-    pub importer: Option<Value>,
+    pub importer: Option<ImporterSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(default)]
+pub struct ImporterSpec {
+    pub artifact_uri: ImporterUri,
+    pub type_schema: ArtifactType,
+    pub metadata: Option<Value>,
+    pub reimport: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(default)]
+pub struct ImporterUri {
+    pub constant: Option<Value>,
+    pub runtime_parameter: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,6 +2,7 @@
 
 mod ir;
 mod placeholders;
+mod platform;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -9,8 +10,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource, Iterator, ParameterDef,
-    ParameterSource, ParameterType, Plan, Resources, RetryPolicy, SpecError, Task, Trigger, quantity,
+    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ImportUri, Importer, ItemsSource,
+    Iterator, ParameterDef, ParameterSource, ParameterType, Plan, Resources, RetryPolicy, SpecError, Task, Trigger,
+    quantity,
 };
 
 /// Name the root DAG gets among the components.
@@ -46,6 +48,7 @@ pub fn compile(documents: &[Value]) -> Result<Plan, SpecError> {
         components,
         root: ROOT.to_owned(),
         on_exit: None,
+        notices: platform::notices(&spec, documents.get(1)),
     };
     validate::validate(&plan)?;
     Ok(plan)
@@ -142,15 +145,17 @@ fn convert_component(
                     format!("no executor {label:?} in deploymentSpec.executors"),
                 )
             })?;
-            let container = executor.container.as_ref().ok_or_else(|| {
-                let what = if executor.importer.is_some() {
-                    "importer executors are not supported yet"
-                } else {
-                    "executor has no container"
-                };
-                SpecError::component(name, "executorLabel", format!("{label}: {what}"))
-            })?;
-            Body::Container(convert_container(name, container)?)
+            match (&executor.container, &executor.importer) {
+                (Some(container), None) => Body::Container(convert_container(name, container)?),
+                (None, Some(importer)) => Body::Importer(convert_importer(name, label, importer)?),
+                _ => {
+                    return Err(SpecError::component(
+                        name,
+                        "executorLabel",
+                        format!("{label}: an executor needs exactly one of container, importer"),
+                    ));
+                }
+            }
         }
         (Some(_), Some(_)) => {
             return Err(SpecError::component(
@@ -184,11 +189,37 @@ fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Contai
     Ok(Container { image: spec.image.clone(), argv, env, resources, script: None, stdout_result: false })
 }
 
+fn convert_importer(component: &str, label: &str, spec: &ir::ImporterSpec) -> Result<Importer, SpecError> {
+    let field = format!("deploymentSpec.executors.{label}.importer.artifactUri");
+    let uri = match (&spec.artifact_uri.constant, &spec.artifact_uri.runtime_parameter) {
+        (Some(Value::String(uri)), None) => ImportUri::Constant(uri.clone()),
+        (None, Some(parameter)) => ImportUri::Parameter(parameter.clone()),
+        _ => return Err(SpecError::component(component, field, "needs a constant text or a runtimeParameter")),
+    };
+    Ok(Importer {
+        uri,
+        schema: spec.type_schema.schema_title.clone().unwrap_or_else(|| "system.Artifact".into()),
+        metadata: spec.metadata.clone().unwrap_or_else(|| Value::Object(Default::default())),
+        reimport: spec.reimport,
+    })
+}
+
 fn convert_resources(component: &str, r: &ir::ResourceSpec) -> Result<Resources, SpecError> {
-    let cpu = r.resource_cpu_request.as_ref().or(r.resource_cpu_limit.as_ref());
-    let memory = r.resource_memory_request.as_ref().or(r.resource_memory_limit.as_ref());
-    let gpus = r.accelerator.as_ref().and_then(|a| a.resource_count.as_ref().or(a.count.as_ref()));
+    let mut cpu = r.resource_cpu_request.as_ref().or(r.resource_cpu_limit.as_ref());
+    let mut memory = r.resource_memory_request.as_ref().or(r.resource_memory_limit.as_ref());
+    let mut gpus = r.accelerator.as_ref().and_then(|a| a.resource_count.as_ref().or(a.count.as_ref()));
+    // Requests set from pipeline inputs are placeholders, resolved at launch.
+    let mut from_inputs = BTreeMap::new();
+    for (key, value) in [("cpu", &mut cpu), ("memory", &mut memory), ("gpus", &mut gpus)] {
+        if let Some(raw) = value.filter(|v| v.contains("{{$")) {
+            let pieces = placeholders::parse_pieces(raw)
+                .map_err(|e| SpecError::component(component, format!("resources.{key}"), e))?;
+            from_inputs.insert(key.to_owned(), pieces);
+            *value = None;
+        }
+    }
     Ok(Resources {
+        from_inputs,
         cpu_milli: cpu
             .map(|c| {
                 quantity::cpu_milli(c).ok_or_else(|| {
@@ -256,8 +287,11 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
                     "needs an artifactSelector",
                 ));
             }
-            let candidates =
-                o.artifact_selectors.iter().map(|s| (s.producer_subtask.clone(), s.output_artifact_key.clone())).collect();
+            let candidates = o
+                .artifact_selectors
+                .iter()
+                .map(|s| (s.producer_subtask.clone(), s.output_artifact_key.clone()))
+                .collect();
             Ok((name.clone(), candidates))
         })
         .collect::<Result<_, SpecError>>()?;
@@ -356,6 +390,19 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
                 .map_err(|e| SpecError::task(task, "triggerPolicy.condition", e))?;
         }
     }
+    let artifact_iterator = spec.artifact_iterator.as_ref().map(|it| Iterator {
+        items: ItemsSource::Artifacts(
+            artifacts
+                .get(&it.items.input_artifact)
+                .cloned()
+                .unwrap_or_else(|| ArtifactSource::ComponentInput(it.items.input_artifact.clone())),
+        ),
+        item_input: Some(it.item_input.clone()),
+        parallelism: spec.iterator_policy.as_ref().map_or(0, |p| p.parallelism_limit),
+    });
+    if artifact_iterator.is_some() && spec.parameter_iterator.is_some() {
+        return Err(SpecError::task(task, "artifactIterator", "a task has one of artifactIterator, parameterIterator"));
+    }
     let iterator = spec
         .parameter_iterator
         .as_ref()
@@ -384,7 +431,8 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
                 parallelism: spec.iterator_policy.as_ref().map_or(0, |p| p.parallelism_limit),
             })
         })
-        .transpose()?;
+        .transpose()?
+        .or(artifact_iterator);
     let retry = spec
         .retry_policy
         .as_ref()

@@ -106,9 +106,11 @@ fn placeholder(inner: &str) -> Result<Piece, PlaceholderError> {
         ("input_artifact", ".path") => Ok(Piece::InputArtifactPath(name)),
         ("input_artifact", ".uri") => Ok(Piece::InputArtifactUri(name)),
         ("input_artifact", ".metadata") => Ok(Piece::InputArtifactMetadata(name)),
+        ("input_artifact", "") => Ok(Piece::InputArtifactList(name)),
         ("output_parameter", ".output_file") => Ok(Piece::OutputParameterFile(name)),
         ("output_artifact", ".path") => Ok(Piece::OutputArtifactPath(name)),
         ("output_artifact", ".uri") => Ok(Piece::OutputArtifactUri(name)),
+        ("output_artifact", ".metadata") => Ok(Piece::OutputArtifactMetadata(name)),
         _ => Err(format!("unknown placeholder {{{{{inner}}}}}")),
     }
 }

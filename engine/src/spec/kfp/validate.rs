@@ -14,6 +14,24 @@ pub fn validate(plan: &Plan) -> Result<(), SpecError> {
         match &component.body {
             Body::Container(container) => validate_placeholders(component_name, component, container)?,
             Body::Dag(dag) => validate_dag(plan, component_name, component, dag)?,
+            Body::Importer(importer) => {
+                if let crate::spec::ImportUri::Parameter(name) = &importer.uri
+                    && !component.input_parameters.contains_key(name)
+                {
+                    return Err(SpecError::component(
+                        component_name,
+                        "importer.artifactUri.runtimeParameter",
+                        format!("no input parameter {name:?}"),
+                    ));
+                }
+                if component.output_artifacts.len() != 1 {
+                    return Err(SpecError::component(
+                        component_name,
+                        "outputDefinitions.artifacts",
+                        "an importer has exactly one output artifact",
+                    ));
+                }
+            }
         }
     }
     Ok(())
@@ -53,11 +71,12 @@ fn validate_placeholders(name: &str, component: &Component, container: &Containe
     for piece in all {
         match piece {
             Piece::InputValue(n) => known(component.input_parameters.contains_key(n), "input parameter", n)?,
-            Piece::InputArtifactPath(n) | Piece::InputArtifactUri(n) | Piece::InputArtifactMetadata(n) => {
-                known(component.input_artifacts.contains_key(n), "input artifact", n)?
-            }
+            Piece::InputArtifactPath(n)
+            | Piece::InputArtifactUri(n)
+            | Piece::InputArtifactMetadata(n)
+            | Piece::InputArtifactList(n) => known(component.input_artifacts.contains_key(n), "input artifact", n)?,
             Piece::OutputParameterFile(n) => known(component.output_parameters.contains_key(n), "output parameter", n)?,
-            Piece::OutputArtifactPath(n) | Piece::OutputArtifactUri(n) => {
+            Piece::OutputArtifactPath(n) | Piece::OutputArtifactUri(n) | Piece::OutputArtifactMetadata(n) => {
                 known(component.output_artifacts.contains_key(n), "output artifact", n)?
             }
             Piece::Literal(_)
@@ -82,6 +101,9 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
         for (input, source) in &task.parameters {
             let field = format!("inputs.parameters.{input}");
             let def = component.input_parameters.get(input);
+            if def.is_none() && is_task_setting(input) {
+                continue;
+            }
             if def.is_none() {
                 return Err(SpecError::task(
                     &task_id,
@@ -173,7 +195,7 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
             }
         }
         for (input, def) in &component.input_artifacts {
-            if !task.artifacts.contains_key(input) && !def.optional {
+            if !task.artifacts.contains_key(input) && !def.optional && item_input != Some(input.as_str()) {
                 return Err(SpecError::task(
                     &task_id,
                     format!("inputs.artifacts.{input}"),
@@ -204,6 +226,15 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
         return Err(SpecError::Cycle { dag: dag_name.to_owned(), cycle });
     }
     Ok(())
+}
+
+/// Inputs the compiler gives a task beyond its component's: the channels
+/// that resource placeholders read (`set_cpu_limit(pipeline_input)`), and
+/// the resource settings themselves.
+fn is_task_setting(input: &str) -> bool {
+    const SETTINGS: [&str; 6] =
+        ["cpu_request", "cpu_limit", "memory_request", "memory_limit", "accelerator_type", "accelerator_count"];
+    input.starts_with("pipelinechannel--") || SETTINGS.contains(&input)
 }
 
 /// The component of the sibling task `producer`, which must exist. (Its

@@ -70,8 +70,9 @@ struct Typed {
 
 #[test]
 fn string_fields_take_the_text_as_written() {
-    let doc = &load(b"name: n\nvalues: [y, yes, on, off, true, 1e3, 0x1F, null, ~, 0.50]\nlabel: ~\nfree: [on, 0x1F]\n")
-        .unwrap()[0];
+    let doc =
+        &load(b"name: n\nvalues: [y, yes, on, off, true, 1e3, 0x1F, null, ~, 0.50]\nlabel: ~\nfree: [on, 0x1F]\n")
+            .unwrap()[0];
     let typed: Typed = typed(doc).unwrap();
     assert_eq!(typed.name, "n");
     assert_eq!(typed.values, ["y", "yes", "on", "off", "true", "1e3", "0x1F", "null", "~", "0.50"]);
