@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{
     Progress, RunContext, State,
     executor::Outcome,
+    fixed_paths::Moves,
     record::{self, TaskEnd, TaskKey},
     request::requested,
     values::{ArtifactValue, Fill, Values, executor_input, parse_output},
@@ -167,6 +168,8 @@ pub fn path_hash(path: &str) -> String {
 /// Where one attempt keeps its files; the same for the same task and number.
 struct AttemptPaths {
     dir: PathBuf,
+    /// The template's fixed paths, moved under `dir`.
+    moves: Moves,
     outputs_dir: PathBuf,
     executor_output: PathBuf,
     parameter_files: BTreeMap<String, PathBuf>,
@@ -177,13 +180,16 @@ impl AttemptPaths {
     fn new(ctx: &RunContext, component: &Component, path: &str, number: u32) -> Self {
         let dir = ctx.run_dir.join("tasks").join(path_hash(path)).join(format!("attempt-{number}"));
         let outputs_dir = dir.join("outputs");
+        let moves = Moves::new(component, &dir.join("fs"));
+        let work = dir.join("work");
+        let place = |fixed: &str| work.join(moves.place(fixed));
         let parameter_files = component
             .output_parameters
             .iter()
             .map(|(name, def)| {
                 (
                     name.clone(),
-                    def.path.as_ref().map_or_else(|| outputs_dir.join("parameters").join(name), PathBuf::from),
+                    def.path.as_deref().map_or_else(|| outputs_dir.join("parameters").join(name), place),
                 )
             })
             .collect();
@@ -199,7 +205,14 @@ impl AttemptPaths {
                 )
             })
             .collect();
-        Self { executor_output: outputs_dir.join("executor_output.json"), dir, outputs_dir, parameter_files, artifacts }
+        Self {
+            executor_output: outputs_dir.join("executor_output.json"),
+            dir,
+            moves,
+            outputs_dir,
+            parameter_files,
+            artifacts,
+        }
     }
 }
 
@@ -235,10 +248,15 @@ impl Attempt<'_> {
                 std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
             }
         }
-        // Argo templates read inputs from fixed paths.
+        paths.moves.prepare().map_err(|e| format!("cannot create the attempt's directories: {e}"))?;
+        // Argo templates read inputs from fixed paths (the attempt's own).
         for (input, def) in &component.input_artifacts {
             if let (Some(target), Some(artifact)) = (&def.path, inputs.artifacts.get(input).and_then(|a| a.first())) {
-                std::fs::copy(&artifact.uri, target)
+                let placed = paths.dir.join("work").join(paths.moves.place(target));
+                if let Some(parent) = placed.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                }
+                std::fs::copy(&artifact.uri, &placed)
                     .map_err(|e| format!("cannot place input artifact {input:?} at {target}: {e}"))?;
             }
         }
@@ -255,16 +273,16 @@ impl Attempt<'_> {
             pipeline_inputs: &ctx.parameters,
             item,
         };
-        let mut argv = fill.argv(&spec.argv)?;
+        let mut argv: Vec<String> = fill.argv(&spec.argv)?.iter().map(|a| paths.moves.apply(a)).collect();
         if let Some(script) = &spec.script {
             let file = paths.dir.join("script");
-            std::fs::write(&file, script).map_err(|e| format!("cannot write script: {e}"))?;
+            std::fs::write(&file, paths.moves.apply(script)).map_err(|e| format!("cannot write script: {e}"))?;
             argv.push(file.display().to_string());
         }
         let env = spec
             .env
             .iter()
-            .map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), v)))
+            .map(|(k, pieces)| fill.text(pieces).map(|v| (k.clone(), paths.moves.apply(&v))))
             .collect::<Result<Vec<_>, _>>()?;
 
         let request = requested(spec, inputs)?;
@@ -338,8 +356,7 @@ async fn finish(
         let _ = record::end_attempt(&ctx.store, name, state, exit.code, Some(&reason), None).await;
         return Err(reason);
     }
-    let collected =
-        collect_outputs(component, spec, &paths.parameter_files, &paths.artifacts, &paths.executor_output, &paths.dir);
+    let collected = collect_outputs(component, spec, paths);
     match &collected {
         Ok(values) => {
             let outputs = json!(values);
@@ -356,14 +373,8 @@ async fn finish(
     collected
 }
 
-fn collect_outputs(
-    component: &Component,
-    spec: &Container,
-    parameter_files: &BTreeMap<String, PathBuf>,
-    artifacts: &BTreeMap<String, ArtifactValue>,
-    executor_output: &std::path::Path,
-    attempt_dir: &std::path::Path,
-) -> Result<Values, String> {
+fn collect_outputs(component: &Component, spec: &Container, paths: &AttemptPaths) -> Result<Values, String> {
+    let AttemptPaths { parameter_files, artifacts, executor_output, dir: attempt_dir, moves, .. } = paths;
     let mut outputs = Values::default();
     let written: Value = match std::fs::read(executor_output) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("executor_output.json is not JSON: {e}"))?,
@@ -390,7 +401,7 @@ fn collect_outputs(
     for (name, artifact) in artifacts {
         let mut artifact = artifact.clone();
         if let Some(path) = component.output_artifacts.get(name).and_then(|d| d.path.as_ref()) {
-            std::fs::copy(path, &artifact.uri)
+            std::fs::copy(attempt_dir.join("work").join(moves.place(path)), &artifact.uri)
                 .map_err(|e| format!("did not write output artifact {name:?} at {path}: {e}"))?;
         }
         if let Some(metadata) = written.pointer(&format!("/artifacts/{}/artifacts/0/metadata", escape_pointer(name))) {

@@ -52,3 +52,10 @@ pub async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> Ru
 pub fn task<'a>(report: &'a RunReport, path: &str) -> &'a engine::runs::TaskReport {
     report.tasks.iter().find(|t| t.name == path).unwrap_or_else(|| panic!("no task {path} in {:#?}", report.tasks))
 }
+
+/// The output parameter `output` of the task at `path`, as recorded.
+pub async fn task_output(h: &Harness, report: &RunReport, path: &str, output: &str) -> Value {
+    let tasks = h.engine.task_records(&report.run_id).await.unwrap();
+    let task = tasks.iter().find(|t| t.path == path).unwrap_or_else(|| panic!("no task {path}"));
+    task.outputs["parameters"][output].clone()
+}
