@@ -41,6 +41,7 @@ pub async fn run(
     let mut max_attempts = 1 + task.retry.as_ref().map_or(0, |r| r.max_retries);
     let mut next_number = 1;
     let mut last_reason = String::new();
+    let mut last_code = None;
     if ctx.resuming {
         match resume(ctx, component, spec, &inputs, &path).await {
             Resumed::Done(outcome) => return outcome,
@@ -63,7 +64,7 @@ pub async fn run(
     if let Some((from, outputs, values)) = hit {
         let _ = record::task_ended(&ctx.store, key, State::Cached, &outputs, Some(&from), None).await;
         ctx.report(Progress { path: &path, state: State::Cached, attempts: 0, cached: true });
-        return Outcome { state: State::Cached, outputs: values, reason: None };
+        return Outcome { state: State::Cached, outputs: values, reason: None, exit_code: None, iterations: None };
     }
     for number in next_number..=max_attempts {
         if number > 1 {
@@ -77,9 +78,15 @@ pub async fn run(
         match attempt.run(cache_key.as_deref()).await {
             Ok(outputs) => {
                 ctx.report(Progress { path: &path, state: State::Succeeded, attempts: number, cached: false });
-                return Outcome { state: State::Succeeded, outputs, reason: None };
+                return Outcome {
+                    state: State::Succeeded,
+                    outputs,
+                    reason: None,
+                    exit_code: Some(0),
+                    iterations: None,
+                };
             }
-            Err(reason) => last_reason = reason,
+            Err(failure) => (last_reason, last_code) = (failure.reason, failure.code),
         }
         if ctx.cancel.is_cancelled() {
             break;
@@ -88,7 +95,13 @@ pub async fn run(
     let state = if ctx.cancel.is_cancelled() { State::Canceled } else { State::Failed };
     let _ = record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(&last_reason)).await;
     ctx.report(Progress { path: &path, state, attempts: max_attempts, cached: false });
-    Outcome { state, outputs: Values::default(), reason: Some(format!("{path}: {last_reason}")) }
+    Outcome {
+        state,
+        outputs: Values::default(),
+        reason: Some(format!("{path}: {last_reason}")),
+        exit_code: last_code,
+        iterations: None,
+    }
 }
 
 /// What a restarted engine found of a task.
@@ -112,10 +125,22 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, input
         State::Succeeded | State::Cached => {
             let outputs = prior.outputs.and_then(|o| serde_json::from_value(o).ok()).unwrap_or_default();
             ctx.report(Progress { path, state: prior.state, attempts: 0, cached: prior.state == State::Cached });
-            return Resumed::Done(Outcome { state: prior.state, outputs, reason: None });
+            return Resumed::Done(Outcome {
+                state: prior.state,
+                outputs,
+                reason: None,
+                exit_code: None,
+                iterations: None,
+            });
         }
         State::Failed | State::Canceled | State::Skipped | State::Lost => {
-            return Resumed::Done(Outcome { state: prior.state, outputs: Values::default(), reason: prior.reason });
+            return Resumed::Done(Outcome {
+                state: prior.state,
+                outputs: Values::default(),
+                reason: prior.reason,
+                exit_code: None,
+                iterations: None,
+            });
         }
         State::Pending | State::Running => {}
     }
@@ -146,7 +171,13 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, input
     match finish(ctx, component, spec, &paths, &last.name, &prior.id, None, exit).await {
         Ok(outputs) => {
             ctx.report(Progress { path, state: State::Succeeded, attempts: last.number, cached: false });
-            Resumed::Done(Outcome { state: State::Succeeded, outputs, reason: None })
+            Resumed::Done(Outcome {
+                state: State::Succeeded,
+                outputs,
+                reason: None,
+                exit_code: Some(0),
+                iterations: None,
+            })
         }
         Err(reason) => Resumed::Continue { next: last.number + 1, base, reason: Some(reason) },
     }
@@ -187,10 +218,7 @@ impl AttemptPaths {
             .output_parameters
             .iter()
             .map(|(name, def)| {
-                (
-                    name.clone(),
-                    def.path.as_deref().map_or_else(|| outputs_dir.join("parameters").join(name), place),
-                )
+                (name.clone(), def.path.as_deref().map_or_else(|| outputs_dir.join("parameters").join(name), place))
             })
             .collect();
         let artifact_root = ctx.artifacts_dir.join(&ctx.run_id).join(path_hash(path));
@@ -235,7 +263,7 @@ struct Attempt<'a> {
 
 impl Attempt<'_> {
     /// Prepares, launches and waits for the attempt; its outputs if it succeeded.
-    async fn run(self, cache_key: Option<&str>) -> Result<Values, String> {
+    async fn run(self, cache_key: Option<&str>) -> Result<Values, Failure> {
         let Attempt { ctx, key, task, component, spec, inputs, item, number } = self;
         let path = key.path;
         let paths = AttemptPaths::new(ctx, component, path, number);
@@ -261,7 +289,7 @@ impl Attempt<'_> {
             }
         }
         let exec_input = executor_input(inputs, &paths.parameter_files, &paths.artifacts, &paths.executor_output);
-        let mut run_values = ctx.run_values.clone();
+        let mut run_values = ctx.run_values();
         run_values.insert("task_name".into(), path.rsplit('/').next().unwrap_or(path).to_owned());
         run_values.insert("task_uuid".into(), attempt_task_uuid(ctx, path));
         let fill = Fill {
@@ -276,7 +304,8 @@ impl Attempt<'_> {
         let mut argv: Vec<String> = fill.argv(&spec.argv)?.iter().map(|a| paths.moves.apply(a)).collect();
         if let Some(script) = &spec.script {
             let file = paths.dir.join("script");
-            std::fs::write(&file, paths.moves.apply(script)).map_err(|e| format!("cannot write script: {e}"))?;
+            let text = paths.moves.apply(&fill.text(script)?);
+            std::fs::write(&file, text).map_err(|e| format!("cannot write script: {e}"))?;
             argv.push(file.display().to_string());
         }
         let env = spec
@@ -306,7 +335,22 @@ impl Attempt<'_> {
         let exit = crate::logs::noting_growth(&paths.dir, running, || ctx.report_log_growth(&name)).await;
         drop(grant);
         let exit = exit.map_err(|e| e.to_string())?;
-        finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit).await
+        let code = exit.code;
+        finish(ctx, component, spec, &paths, &name, &task_id, cache_key, exit)
+            .await
+            .map_err(|reason| Failure { reason, code })
+    }
+}
+
+/// Why an attempt failed, with its exit status when it ran.
+struct Failure {
+    reason: String,
+    code: Option<i32>,
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Self { reason, code: None }
     }
 }
 
@@ -386,8 +430,17 @@ fn collect_outputs(component: &Component, spec: &Container, paths: &AttemptPaths
             continue;
         }
         let file = &parameter_files[name];
-        let text = std::fs::read_to_string(file)
-            .map_err(|_| format!("did not write output parameter {name:?} ({})", file.display()))?;
+        let text = match (std::fs::read_to_string(file), &def.default) {
+            // Argo reads a fixed path and drops one trailing newline.
+            (Ok(text), _) if def.path.is_some() => text.strip_suffix('\n').unwrap_or(&text).to_owned(),
+            (Ok(text), _) => text,
+            // Argo's `valueFrom.default`, for a file not written.
+            (Err(_), Some(default)) => {
+                outputs.parameters.insert(name.clone(), default.clone());
+                continue;
+            }
+            (Err(_), None) => return Err(format!("did not write output parameter {name:?} ({})", file.display())),
+        };
         outputs
             .parameters
             .insert(name.clone(), parse_output(def.kind, &text).map_err(|e| format!("output {name:?}: {e}"))?);

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::{
     Progress, RunContext, State, conditions, container,
-    values::{ArtifactValue, Fill, Values, coerce, item_field},
+    values::{ArtifactValue, Fill, Values, as_argument, coerce, item_field},
 };
-use crate::spec::{ArtifactSource, Body, Component, Condition, Dag, ItemsSource, ParameterSource, Task};
+use crate::spec::{ArtifactSource, Body, Component, Condition, Dag, ItemsSource, ParameterSource, Piece, Task};
 
 /// How a task or DAG ended and what it produced.
 #[derive(Clone, Debug)]
@@ -21,11 +21,22 @@ pub struct Outcome {
     pub outputs: Values,
     /// Why it failed or was skipped.
     pub reason: Option<String>,
+    /// Exit status of a container task's last attempt (Argo `exitCode`).
+    pub exit_code: Option<i32>,
+    /// For a loop: each iteration's output parameters as an object (Argo's
+    /// aggregated `outputs.parameters`).
+    pub iterations: Option<Vec<Value>>,
 }
 
 impl Outcome {
     pub(super) fn failed(reason: impl Into<String>) -> Self {
-        Self { state: State::Failed, outputs: Values::default(), reason: Some(reason.into()) }
+        Self {
+            state: State::Failed,
+            outputs: Values::default(),
+            reason: Some(reason.into()),
+            exit_code: None,
+            iterations: None,
+        }
     }
 }
 
@@ -102,7 +113,7 @@ fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
     }
     // The innermost failure, which names its task and why.
     let reason = failed.first().and_then(|name| results[*name].reason.clone());
-    Outcome { state, outputs, reason }
+    Outcome { state, outputs, reason, exit_code: None, iterations: None }
 }
 
 /// Runs one task of a DAG (all its iterations), once its dependencies ended.
@@ -208,7 +219,11 @@ fn collect_iterations(ctx: &RunContext, task: &Task, outcomes: Vec<Outcome>) -> 
     }
     let outputs = Values { parameters: parameters.into_iter().map(|(k, v)| (k, Value::Array(v))).collect(), artifacts };
     let reason = outcomes.iter().find_map(|o| o.reason.clone()).filter(|_| state != State::Succeeded);
-    Outcome { state, outputs, reason }
+    let iterations = outcomes
+        .iter()
+        .map(|o| json!(o.outputs.parameters.iter().filter(|(k, _)| *k != "result").collect::<BTreeMap<_, _>>()))
+        .collect();
+    Outcome { state, outputs, reason, exit_code: None, iterations: Some(iterations) }
 }
 
 fn run_once<'a>(
@@ -279,7 +294,7 @@ async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &s
     let key = super::record::TaskKey { run_id: &ctx.run_id, path, name };
     let _ = super::record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason)).await;
     ctx.report(Progress { path, state, attempts: 0, cached: false });
-    Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()) }
+    Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()), exit_code: None, iterations: None }
 }
 
 async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
@@ -320,18 +335,17 @@ fn parameter_value(
             }))
         }
         ParameterSource::Template(pieces) => {
+            let run = ctx.run_values();
             let fill = Fill {
                 inputs: &scope.inputs,
                 output_parameter_files: &BTreeMap::new(),
                 output_artifacts: &BTreeMap::new(),
                 executor_input: &Value::Null,
-                run: &ctx.run_values,
+                run: &run,
                 pipeline_inputs: &ctx.parameters,
                 item: item.or(scope.item.as_ref()),
             };
-            let text = fill.text_with_tasks(pieces, |task, output| {
-                upstream.get(task).and_then(|o| o.outputs.parameters.get(output)).cloned()
-            })?;
+            let text = fill.text(&sibling_values(pieces, upstream)?)?;
             Some(Value::String(text))
         }
     })
@@ -433,5 +447,45 @@ fn resolve_items(
             };
             Ok(list.into_iter().flatten().map(|a| serde_json::to_value(a).unwrap_or_default()).collect())
         }
+    }
+}
+
+/// Argo's references to sibling tasks (outputs, status, exit code) filled
+/// in from their outcomes; the other pieces are left for [`Fill`].
+fn sibling_values(pieces: &[Piece], upstream: &BTreeMap<String, Outcome>) -> Result<Vec<Piece>, String> {
+    pieces
+        .iter()
+        .map(|piece| {
+            let Some(task) = piece.sibling() else { return Ok(piece.clone()) };
+            let outcome = upstream.get(task).ok_or_else(|| format!("task {task:?} has not run"))?;
+            let text = match piece {
+                Piece::TaskOutput { output, .. } => as_argument(
+                    outcome
+                        .outputs
+                        .parameters
+                        .get(output)
+                        .ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
+                ),
+                Piece::TaskStatus(_) => argo_phase(outcome.state).to_owned(),
+                Piece::TaskExitCode(_) => outcome.exit_code.map(|c| c.to_string()).unwrap_or_default(),
+                _ => match &outcome.iterations {
+                    Some(iterations) => Value::Array(iterations.clone()).to_string(),
+                    None => json!(outcome.outputs.parameters).to_string(),
+                },
+            };
+            Ok(Piece::Literal(text))
+        })
+        .collect()
+}
+
+/// A task's state as Argo names node phases.
+pub fn argo_phase(state: State) -> &'static str {
+    match state {
+        State::Succeeded | State::Cached => "Succeeded",
+        State::Skipped => "Skipped",
+        State::Failed | State::Canceled => "Failed",
+        State::Lost => "Error",
+        State::Pending => "Pending",
+        State::Running => "Running",
     }
 }

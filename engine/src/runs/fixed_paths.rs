@@ -89,7 +89,8 @@ mod tests {
             optional: false,
             path: Some(path.into()),
         };
-        let artifact = |path: &str| ArtifactDef { schema: "a".into(), is_list: false, optional: false, path: Some(path.into()) };
+        let artifact =
+            |path: &str| ArtifactDef { schema: "a".into(), is_list: false, optional: false, path: Some(path.into()) };
         let component = Component {
             input_parameters: BTreeMap::new(),
             input_artifacts: [("in".to_owned(), artifact("/tmp/in"))].into(),

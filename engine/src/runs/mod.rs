@@ -117,6 +117,9 @@ pub(crate) struct RunContext {
     pub cache_ttl: Option<std::time::Duration>,
     /// Directories importers may read besides the artifact store.
     pub import_roots: Vec<PathBuf>,
+    /// `status` and `failures` of the workflow, set once its DAG ended, for
+    /// its exit handler (Argo `{{workflow.status}}`, `{{workflow.failures}}`).
+    pub ended: std::sync::OnceLock<BTreeMap<String, String>>,
     /// Where task progress is published.
     pub events: events::EventBus,
     /// The run's namespace, for its events.
@@ -124,6 +127,16 @@ pub(crate) struct RunContext {
 }
 
 impl RunContext {
+    /// Run-level values for placeholders: the run's, and once its DAG
+    /// ended, the workflow's status and failures.
+    pub(crate) fn run_values(&self) -> BTreeMap<String, String> {
+        let mut values = self.run_values.clone();
+        if let Some(ended) = self.ended.get() {
+            values.extend(ended.clone());
+        }
+        values
+    }
+
     /// Tells the progress callback and, as a transient event, live pages.
     fn report(&self, progress: Progress<'_>) {
         if let Some(f) = &self.progress {
@@ -344,6 +357,7 @@ impl Runner {
             resuming,
             cache_ttl: self.cache_ttl,
             import_roots: self.import_roots.clone(),
+            ended: std::sync::OnceLock::new(),
             events: self.engine.events.clone(),
             namespace: run.namespace.clone(),
         };
@@ -439,6 +453,15 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
     };
     let mut outcome = executor::run_dag(ctx, dag, scope.clone(), ctx.plan.root.clone()).await;
     if let Some(exit) = &ctx.plan.on_exit {
+        let failures = match record::failures(&ctx.store, &ctx.run_id).await {
+            Ok(list) => list.to_string(),
+            Err(e) => {
+                tracing::error!(run.id = %ctx.run_id, "cannot read the failed steps for the exit handler: {e}");
+                "[]".to_owned()
+            }
+        };
+        let status = executor::argo_phase(outcome.state).to_owned();
+        ctx.ended.get_or_init(|| [("status".to_owned(), status), ("failures".to_owned(), failures)].into());
         let upstream = BTreeMap::new();
         let handler =
             executor::run_task(ctx, "on-exit", exit, &upstream, &scope, format!("{}/on-exit", ctx.plan.root)).await;

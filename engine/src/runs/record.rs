@@ -322,3 +322,32 @@ pub async fn task_ended(
     .await?;
     Ok(())
 }
+
+/// The run's failed steps as Argo's `workflow.failures` lists them:
+/// `[{displayName, message, phase, podName, finishedAt}]`, oldest first.
+pub async fn failures(store: &Store, run_id: &str) -> Result<Value> {
+    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT t.name, t.reason, t.finished_at,
+                (SELECT a.name FROM attempts a WHERE a.task_id = t.id ORDER BY a.number DESC LIMIT 1)
+         FROM tasks t
+         WHERE t.run_id = ?1 AND t.state IN ('FAILED', 'LOST')
+           AND EXISTS (SELECT 1 FROM attempts a WHERE a.task_id = t.id)
+         ORDER BY t.finished_at, t.path",
+    )
+    .bind(run_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|(name, reason, finished, pod)| {
+                serde_json::json!({
+                    "displayName": name,
+                    "message": reason.unwrap_or_default(),
+                    "phase": "Failed",
+                    "podName": pod.unwrap_or_default(),
+                    "finishedAt": finished.unwrap_or_default(),
+                })
+            })
+            .collect(),
+    ))
+}

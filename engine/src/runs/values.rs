@@ -84,26 +84,7 @@ impl Fill<'_> {
 
     /// Concatenates pieces into one string.
     pub fn text(&self, pieces: &[Piece]) -> Result<String, String> {
-        self.text_with_tasks(pieces, |_, _| None)
-    }
-
-    /// Like [`Fill::text`], with sibling tasks' outputs looked up by
-    /// `task_output(task, output)` (Argo task arguments and `when`).
-    pub fn text_with_tasks(
-        &self,
-        pieces: &[Piece],
-        task_output: impl Fn(&str, &str) -> Option<Value>,
-    ) -> Result<String, String> {
-        let mut text = String::new();
-        for piece in pieces {
-            match piece {
-                Piece::TaskOutput { task, output } => text.push_str(&as_argument(
-                    &task_output(task, output).ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
-                )),
-                other => text.push_str(&self.piece(other)?),
-            }
-        }
-        Ok(text)
+        pieces.iter().map(|piece| self.piece(piece)).collect()
     }
 
     fn piece(&self, piece: &Piece) -> Result<String, String> {
@@ -153,8 +134,16 @@ impl Fill<'_> {
                     &item_field(item, field.as_deref()).ok_or_else(|| format!("loop item has no field {field:?}"))?,
                 )
             }
-            Piece::TaskOutput { task, output } => {
-                return Err(format!("task output {task}.{output} is not available to a process"));
+            Piece::InputParameters => {
+                let list: Vec<Value> =
+                    self.inputs.parameters.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
+                Value::Array(list).to_string()
+            }
+            sibling @ (Piece::TaskOutput { .. }
+            | Piece::TaskStatus(_)
+            | Piece::TaskExitCode(_)
+            | Piece::TaskOutputParameters(_)) => {
+                return Err(format!("{sibling:?} is not available to a process"));
             }
         })
     }

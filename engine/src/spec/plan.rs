@@ -149,8 +149,9 @@ pub struct Container {
     pub env: BTreeMap<String, Vec<Piece>>,
     /// Resource requests.
     pub resources: Resources,
-    /// Script text fed as a file (Argo `script` templates).
-    pub script: Option<String>,
+    /// Script fed as a file (Argo `script` templates), with its tags.
+    #[serde(default, deserialize_with = "script_pieces")]
+    pub script: Option<Vec<Piece>>,
     /// Whether stdout becomes the output `result` (Argo).
     pub stdout_result: bool,
 }
@@ -229,6 +230,16 @@ pub enum Piece {
     },
     /// The current loop item, or one field of it (Argo `item`, `item.key`).
     Item(Option<String>),
+    /// How a sibling task ended, in Argo's words (`Succeeded`, `Failed`,
+    /// `Skipped`, `Error`): `tasks.t.status`.
+    TaskStatus(String),
+    /// A sibling task's exit status: `tasks.t.exitCode`.
+    TaskExitCode(String),
+    /// All output parameters of a sibling task as JSON; of a loop, a list
+    /// with one object per iteration: `tasks.t.outputs.parameters`.
+    TaskOutputParameters(String),
+    /// All input parameters as JSON, `[{"name", "value"}]`: `inputs.parameters`.
+    InputParameters,
 }
 
 /// Tasks and how they connect.
@@ -373,6 +384,34 @@ impl RetryPolicy {
     pub fn backoff(&self, retry: u32) -> f64 {
         let exp = self.backoff_factor.powi(retry.saturating_sub(1) as i32);
         (self.backoff_seconds * exp).min(self.backoff_max_seconds)
+    }
+}
+
+/// A stored script: pieces, or the plain text plans stored before scripts
+/// had placeholders.
+fn script_pieces<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Piece>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Pieces(Vec<Piece>),
+        Text(String),
+    }
+    Ok(Option::<Stored>::deserialize(deserializer)?.map(|stored| match stored {
+        Stored::Pieces(pieces) => pieces,
+        Stored::Text(text) => vec![Piece::Literal(text)],
+    }))
+}
+
+impl Piece {
+    /// The sibling task this piece reads, when it reads one.
+    pub fn sibling(&self) -> Option<&str> {
+        match self {
+            Piece::TaskOutput { task, .. }
+            | Piece::TaskStatus(task)
+            | Piece::TaskExitCode(task)
+            | Piece::TaskOutputParameters(task) => Some(task),
+            _ => None,
+        }
     }
 }
 

@@ -149,19 +149,61 @@ fn convert_template(
     };
     let input_artifacts = t.inputs.artifacts.iter().map(artifact).collect();
     let mut output_parameters: BTreeMap<String, ParameterDef> = BTreeMap::new();
+    // DAG and steps templates: outputs taken from their tasks.
+    let mut taken_from_tasks = BTreeMap::new();
+    let is_group = t.dag.is_some() || t.steps.is_some();
     for p in &t.outputs.parameters {
-        let path = p.value_from.as_ref().and_then(|v| v.path.clone());
-        if path.is_none() {
-            return Err(here(&format!("outputs.parameters.{}", p.name), "only valueFrom.path is supported".into()));
+        let field = format!("outputs.parameters.{}", p.name);
+        let from = p.value_from.as_ref();
+        let default = from.and_then(|v| v.default.as_ref()).map(|d| Value::String(d.0.clone()));
+        let path = from.and_then(|v| v.path.clone());
+        match (from, is_group) {
+            (Some(from), true) if from.parameter.is_some() => {
+                let reference = from.parameter.as_deref().unwrap_or_default();
+                let source = match placeholders::parse_pieces(reference).map_err(|e| here(&field, e))?.as_slice() {
+                    [Piece::TaskOutput { task, output }] => (task.clone(), output.clone()),
+                    _ => {
+                        return Err(here(
+                            &format!("{field}.valueFrom.parameter"),
+                            format!(
+                                "{reference:?} must name one task output, like {{{{tasks.t.outputs.parameters.p}}}}"
+                            ),
+                        ));
+                    }
+                };
+                taken_from_tasks.insert(p.name.clone(), vec![source]);
+            }
+            (Some(_), false) if path.is_some() => {}
+            (Some(from), _) if from.supplied.is_some() && t.suspend.is_some() => {}
+            (Some(from), _) => {
+                let unsupported = [
+                    ("expression", from.expression.is_some()),
+                    ("jsonPath", from.json_path.is_some()),
+                    ("jqFilter", from.jq_filter.is_some()),
+                    ("event", from.event.is_some()),
+                    ("configMapKeyRef", from.config_map_key_ref.is_some()),
+                    ("supplied", from.supplied.is_some()),
+                ]
+                .into_iter()
+                .find(|(_, given)| *given)
+                .map(|(name, _)| name);
+                let message = match unsupported {
+                    Some(name) => format!("valueFrom.{name} is not supported here"),
+                    None if is_group => "a DAG or steps output needs valueFrom.parameter".to_owned(),
+                    None => "needs valueFrom.path".to_owned(),
+                };
+                return Err(here(&field, message));
+            }
+            (None, _) => return Err(here(&field, "needs valueFrom".into())),
         }
         output_parameters
-            .insert(p.name.clone(), ParameterDef { kind: ParameterType::String, default: None, optional: false, path });
+            .insert(p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path });
     }
     let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
 
-    let body = match (&t.container, &t.script, &t.dag, &t.steps) {
+    let mut body = match (&t.container, &t.script, &t.dag, &t.steps) {
         (Some(c), None, None, None) => Body::Container(container(&t.name, c, None)?),
-        (None, Some(s), None, None) => Body::Container(container(&t.name, &s.container(), Some(s.source.clone()))?),
+        (None, Some(s), None, None) => Body::Container(container(&t.name, &s.container(), Some(&s.source))?),
         (None, None, Some(dag), None) => {
             Body::Dag(convert_tasks(t, dag.tasks.iter().map(|task| (task, Vec::new())), templates)?)
         }
@@ -188,10 +230,37 @@ fn convert_template(
             ));
         }
     };
+    if let Body::Dag(dag) = &mut body {
+        dag.output_parameters = taken_from_tasks;
+        for a in &t.outputs.artifacts {
+            let field = format!("outputs.artifacts.{}", a.name);
+            let from = a.from.as_deref().ok_or_else(|| here(&field, "a DAG or steps output needs from".into()))?;
+            match placeholders::artifact_ref(from) {
+                Some((Some(task), output)) => {
+                    dag.output_artifacts.insert(a.name.clone(), vec![(task, output)]);
+                }
+                _ => {
+                    return Err(here(
+                        &format!("{field}.from"),
+                        format!("{from:?} must name one task's output artifact"),
+                    ));
+                }
+            }
+        }
+        let sources = dag.output_parameters.values().chain(dag.output_artifacts.values()).flatten();
+        if let Some((task, _)) = sources.into_iter().find(|(task, _)| !dag.tasks.contains_key(task)) {
+            return Err(here("outputs", format!("unknown task {task:?}")));
+        }
+    }
     Ok(Component { input_parameters, input_artifacts, output_parameters, output_artifacts, body })
 }
 
-fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<String>) -> Result<Container, SpecError> {
+fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<&str>) -> Result<Container, SpecError> {
+    let script = script
+        .map(|source| {
+            placeholders::parse_pieces(source).map_err(|e| SpecError::component(template, "script.source", e))
+        })
+        .transpose()?;
     let argv = c
         .command
         .iter()
@@ -348,8 +417,8 @@ fn convert_task(
 fn reading_tasks(text: &str, depends_on: &mut Vec<String>) -> Result<Vec<Piece>, String> {
     let pieces = placeholders::parse_pieces(text)?;
     for piece in &pieces {
-        if let Piece::TaskOutput { task: producer, .. } = piece {
-            depends_on.push(producer.clone());
+        if let Some(producer) = piece.sibling() {
+            depends_on.push(producer.to_owned());
         }
     }
     Ok(pieces)
@@ -425,7 +494,7 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
                     Arg::Concat(p) => p.iter(),
                     Arg::IfPresent { .. } => [].iter(),
                 });
-                for piece in pieces.chain(c.env.values().flatten()) {
+                for piece in pieces.chain(c.env.values().flatten()).chain(c.script.iter().flatten()) {
                     let missing = match piece {
                         Piece::InputValue(n) => {
                             (!component.input_parameters.contains_key(n)).then(|| format!("input parameter {n:?}"))
@@ -442,8 +511,9 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
                         Piece::PipelineInput(n) => {
                             (!plan.inputs.contains_key(n)).then(|| format!("workflow parameter {n:?}"))
                         }
-                        Piece::TaskOutput { .. } | Piece::Item(_) => {
-                            Some("task outputs or loop items (only tasks may use them)".to_owned())
+                        Piece::Item(_) => Some("loop items (only tasks may use them)".to_owned()),
+                        other if other.sibling().is_some() => {
+                            Some("task outputs or states (only tasks may use them)".to_owned())
                         }
                         _ => None,
                     };
@@ -512,6 +582,13 @@ fn validate_dag(plan: &Plan, name: &str, component: &Component, dag: &Dag) -> Re
                                 format!("task {producer:?} has no output parameter {output:?}"),
                             ));
                         }
+                    }
+                    Piece::TaskStatus(producer)
+                    | Piece::TaskExitCode(producer)
+                    | Piece::TaskOutputParameters(producer)
+                        if !dag.tasks.contains_key(&producer) =>
+                    {
+                        return Err(SpecError::task(&id, field, format!("unknown task {producer:?}")));
                     }
                     Piece::Item(_) if task.iterator.is_none() => {
                         return Err(SpecError::task(&id, field, "{{item}} outside withItems/withParam"));

@@ -42,6 +42,11 @@ fn tag(tag: &str) -> Result<Piece, String> {
         ["tasks" | "steps", task, "outputs", "result"] => {
             Piece::TaskOutput { task: (*task).to_owned(), output: "result".into() }
         }
+        ["tasks" | "steps", task, "status"] => Piece::TaskStatus((*task).to_owned()),
+        ["tasks" | "steps", task, "exitCode"] => Piece::TaskExitCode((*task).to_owned()),
+        ["tasks" | "steps", task, "outputs", "parameters"] => Piece::TaskOutputParameters((*task).to_owned()),
+        ["inputs", "parameters"] => Piece::InputParameters,
+        ["workflow", "failures"] => Piece::Run("failures".into()),
         ["item"] => Piece::Item(None),
         ["item", field] => Piece::Item(Some((*field).to_owned())),
         _ => return Err(format!("unknown placeholder {{{{{tag}}}}}")),

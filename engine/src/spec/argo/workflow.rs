@@ -49,9 +49,18 @@ pub struct Parameter {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[serde(default)]
 pub struct ValueFrom {
     pub path: Option<String>,
+    pub default: Option<Text>,
+    pub parameter: Option<String>,
+    pub supplied: Option<Value>,
+    pub expression: Option<String>,
+    pub json_path: Option<String>,
+    pub jq_filter: Option<String>,
+    pub event: Option<String>,
+    pub config_map_key_ref: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]

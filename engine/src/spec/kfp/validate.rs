@@ -84,6 +84,10 @@ fn validate_placeholders(name: &str, component: &Component, container: &Containe
             | Piece::Run(_)
             | Piece::PipelineInput(_)
             | Piece::TaskOutput { .. }
+            | Piece::TaskStatus(_)
+            | Piece::TaskExitCode(_)
+            | Piece::TaskOutputParameters(_)
+            | Piece::InputParameters
             | Piece::Item(_) => {}
         }
     }
