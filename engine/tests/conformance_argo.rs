@@ -42,3 +42,72 @@ async fn task_states_exit_codes_aggregated_loop_outputs_and_the_exit_handler() {
     assert_eq!(task_output(&h, &fine, "(root)/main/check", "seen").await, json!("Succeeded 0 Succeeded"));
     assert_eq!(task_output(&h, &fine, "(root)/on-exit", "line").await, json!("status=Succeeded failed="));
 }
+
+/// Waits (bounded) for `path` to reach `state` on the progress channel.
+async fn reached(progress: &mut tokio::sync::mpsc::UnboundedReceiver<(String, State)>, path: &str, state: State) {
+    let wait = async {
+        while let Some((p, s)) = progress.recv().await {
+            if p == path && s == state {
+                return;
+            }
+        }
+        panic!("the run ended before {path} was {state:?}");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), wait).await.expect("progress in time");
+}
+
+#[tokio::test]
+async fn a_suspended_step_waits_until_the_run_is_resumed() {
+    let (h, mut progress) = common::harness_with_progress().await;
+    let plan =
+        engine::spec::parse(&std::fs::read(common::workspace().join("examples/argo/approval.yaml")).unwrap()).unwrap();
+    let runner = h.runner.clone();
+    let driving = tokio::spawn(async move {
+        let parameters = [("env".to_owned(), json!("prod"))].into();
+        runner.run(&model::Principal::local(), "default", plan, parameters, Default::default()).await.unwrap()
+    });
+    reached(&mut progress, "(root)/main/approve", State::Running).await;
+    // The timed pause ends on its own; the gate does not.
+    reached(&mut progress, "(root)/main/wait", State::Succeeded).await;
+    let runs = h.engine.list_runs(&model::Principal::local(), "default", None, &Default::default()).await.unwrap();
+    let run_id = runs.items[0].id.clone();
+    let tasks = h.engine.task_records(&run_id).await.unwrap();
+    let gate = tasks.iter().find(|t| t.path == "(root)/main/approve").unwrap();
+    assert_eq!((gate.state.as_str(), gate.reason.as_deref()), ("RUNNING", Some("suspended until the run is resumed")));
+    assert!(tasks.iter().all(|t| t.path != "(root)/main/deploy"), "deploy waits for the gate");
+    h.runner.resume_suspended(&model::Principal::local(), &run_id).await.unwrap();
+    let report = driving.await.unwrap();
+    // Steps this machine cannot run fail naming the backend or setting they need.
+    assert_eq!(task(&report, "(root)/main/deploy").state, State::Succeeded);
+    assert_eq!(task(&report, "(root)/main/apply").state, State::Skipped, "{report:#?}");
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+}
+
+#[tokio::test]
+async fn cluster_only_steps_fail_at_run_time_naming_what_runs_them() {
+    let (h, mut progress) = common::harness_with_progress().await;
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/approval.yaml")).unwrap();
+    // No gate, and the cluster steps' condition true.
+    let yaml = yaml.replace("    suspend: {}", "    suspend: {duration: \"0\"}");
+    let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
+    let parameters = [("on".to_owned(), json!("true"))].into();
+    let report =
+        h.runner.run(&model::Principal::local(), "default", plan, parameters, Default::default()).await.unwrap();
+    drop(progress.try_recv());
+    assert_eq!(report.state, State::Failed);
+    let tasks = h.engine.task_records(&report.run_id).await.unwrap();
+    let reason = |path: &str| tasks.iter().find(|t| t.path == path).unwrap().reason.clone().unwrap_or_default();
+    assert!(reason("(root)/main/apply").contains("run with the Kubernetes backend"), "{}", reason("(root)/main/apply"));
+    assert!(reason("(root)/main/notify").contains("`http_allow_hosts`"), "{}", reason("(root)/main/notify"));
+}
+
+#[tokio::test]
+async fn an_enum_parameter_refuses_other_values_by_name() {
+    let h = harness().await;
+    let plan =
+        engine::spec::parse(&std::fs::read(common::workspace().join("examples/argo/approval.yaml")).unwrap()).unwrap();
+    let parameters = [("env".to_owned(), json!("qa"))].into();
+    let err =
+        h.runner.run(&model::Principal::local(), "default", plan, parameters, Default::default()).await.unwrap_err();
+    assert_eq!(err.to_string(), "invalid parameters: parameter \"env\": \"qa\" is not one of \"dev\", \"prod\"");
+}

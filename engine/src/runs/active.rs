@@ -1,16 +1,26 @@
-//! The runs this process is driving, so that a request can stop one.
+//! The runs this process is driving, so that a request can stop one or
+//! resume its suspended steps.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-/// Cancellation handles of the runs being driven, by run id.
+/// What a request may do to a run being driven.
+#[derive(Debug)]
+struct Handle {
+    cancel: CancellationToken,
+    /// Counts resumes; a suspended step waits for it to grow.
+    resumes: watch::Sender<u64>,
+}
+
+/// Handles of the runs being driven, by run id.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ActiveRuns {
-    runs: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    runs: Arc<Mutex<HashMap<String, Handle>>>,
 }
 
 /// Removes its run from [`ActiveRuns`] when the drive ends, however it ends.
@@ -20,24 +30,37 @@ pub(crate) struct Registration {
 }
 
 impl ActiveRuns {
-    /// Records that `id` is being driven and stops when `cancel` is cancelled.
-    pub fn register(&self, id: &str, cancel: &CancellationToken) -> Registration {
-        self.lock().insert(id.to_owned(), cancel.clone());
-        Registration { runs: self.clone(), id: id.to_owned() }
+    /// Records that `id` is being driven and stops when `cancel` is
+    /// cancelled; the receiver sees each resume.
+    pub fn register(&self, id: &str, cancel: &CancellationToken) -> (Registration, watch::Receiver<u64>) {
+        let (resumes, receiver) = watch::channel(0);
+        self.lock().insert(id.to_owned(), Handle { cancel: cancel.clone(), resumes });
+        (Registration { runs: self.clone(), id: id.to_owned() }, receiver)
     }
 
     /// Cancels the run if this process drives it; whether it did.
     pub fn cancel(&self, id: &str) -> bool {
         match self.lock().get(id) {
-            Some(token) => {
-                token.cancel();
+            Some(handle) => {
+                handle.cancel.cancel();
                 true
             }
             None => false,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+    /// Resumes the run's suspended steps if this process drives it; whether it did.
+    pub fn resume(&self, id: &str) -> bool {
+        match self.lock().get(id) {
+            Some(handle) => {
+                handle.resumes.send_modify(|n| *n += 1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {
         // A panic while holding this lock leaves the map intact.
         self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

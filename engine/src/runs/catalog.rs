@@ -234,6 +234,18 @@ impl Engine {
         query.fetch(self.store.pool(), &select, decode_run).await
     }
 
+    /// Whether any step of the run is suspended, waiting to be resumed.
+    pub async fn run_suspended(&self, principal: &Principal, id: &str) -> Result<bool> {
+        self.authorize_run(principal, id, Verb::Get).await?;
+        let suspended: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE run_id = ?1 AND state = 'RUNNING' AND reason LIKE 'suspended%')",
+        )
+        .bind(id)
+        .fetch_one(self.store.pool())
+        .await?;
+        Ok(suspended)
+    }
+
     /// What the run's pipeline asks for that this machine did not apply.
     pub async fn run_notices(&self, principal: &Principal, id: &str) -> Result<Vec<String>> {
         Ok(self.run_plan(principal, id).await?.notices)

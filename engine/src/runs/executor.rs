@@ -282,6 +282,8 @@ fn run_once<'a>(
                 outcome
             }
             Body::Importer(importer) => super::importer::run(ctx, name, component, importer, &inputs, &path).await,
+            Body::Suspend { seconds } => super::suspend::run(ctx, name, &path, *seconds).await,
+            Body::Unavailable { reason } => fail(ctx, name, &path, reason).await,
             Body::Container(spec) => {
                 container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await
             }
@@ -363,6 +365,9 @@ fn resolve_inputs(
     for (name, source) in &task.parameters {
         if let Some(value) = parameter_value(ctx, source, upstream, scope, item)? {
             let value = component.input_parameters.get(name).map_or(value.clone(), |def| coerce(def.kind, value));
+            if let Some(def) = component.input_parameters.get(name) {
+                def.allows(name, &value)?;
+            }
             inputs.parameters.insert(name.clone(), value);
         }
     }

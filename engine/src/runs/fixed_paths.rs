@@ -88,6 +88,7 @@ mod tests {
             default: None,
             optional: false,
             path: Some(path.into()),
+            choices: None,
         };
         let artifact =
             |path: &str| ArtifactDef { schema: "a".into(), is_list: false, optional: false, path: Some(path.into()) };

@@ -74,6 +74,17 @@ impl Runner {
         });
     }
 
+    /// Resumes a run's suspended steps (Argo `suspend` templates).
+    pub async fn resume_suspended(&self, principal: &Principal, id: &str) -> Result<()> {
+        let (_, state) = self.engine.authorize_run(principal, id, Verb::Update).await?;
+        if state != "RUNNING" || !self.active.resume(id) {
+            return Err(Error::FailedPrecondition {
+                message: format!("run {id} is not running here: nothing to resume"),
+            });
+        }
+        Ok(())
+    }
+
     /// Stops a run: its running steps are signalled, nothing new starts,
     /// and it ends `CANCELED`.
     pub async fn terminate(&self, principal: &Principal, id: &str) -> Result<()> {

@@ -13,6 +13,7 @@ mod lifecycle;
 mod record;
 mod request;
 mod state;
+mod suspend;
 pub mod values;
 
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
@@ -120,6 +121,8 @@ pub(crate) struct RunContext {
     /// `status` and `failures` of the workflow, set once its DAG ended, for
     /// its exit handler (Argo `{{workflow.status}}`, `{{workflow.failures}}`).
     pub ended: std::sync::OnceLock<BTreeMap<String, String>>,
+    /// Resumes of the run, which suspended steps wait for.
+    pub resumes: tokio::sync::watch::Receiver<u64>,
     /// Where task progress is published.
     pub events: events::EventBus,
     /// The run's namespace, for its events.
@@ -335,7 +338,7 @@ impl Runner {
 
     pub(crate) async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
         let store = self.engine.store().clone();
-        let _active = self.active.register(&run.id, &cancel);
+        let (_active, resumes) = self.active.register(&run.id, &cancel);
         let ctx = RunContext {
             store: store.clone(),
             backend: self.backend.clone(),
@@ -358,6 +361,7 @@ impl Runner {
             cache_ttl: self.cache_ttl,
             import_roots: self.import_roots.clone(),
             ended: std::sync::OnceLock::new(),
+            resumes,
             events: self.engine.events.clone(),
             namespace: run.namespace.clone(),
         };
@@ -486,6 +490,7 @@ fn check_parameters(plan: &Plan, mut given: BTreeMap<String, Value>) -> Result<B
                 if !def.kind.admits(&value) {
                     return Err(invalid(format!("parameter {name:?}: {value} is not a {:?}", def.kind)));
                 }
+                def.allows(name, &value).map_err(invalid)?;
                 given.insert(name.clone(), value);
             }
             None => match &def.default {

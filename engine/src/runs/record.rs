@@ -243,6 +243,26 @@ pub async fn end_attempt(
     Ok(())
 }
 
+/// Records a task that is running without a process (a suspended step),
+/// with why it waits.
+pub async fn task_waiting(store: &Store, key: TaskKey<'_>, why: &str) -> Result<()> {
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO tasks (id, run_id, path, name, state, reason, created_at, started_at)
+         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?6)
+         ON CONFLICT (run_id, path) DO UPDATE SET state = 'RUNNING', reason = ?5, started_at = ?6, finished_at = NULL",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(key.run_id)
+    .bind(key.path)
+    .bind(key.name)
+    .bind(why)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
 /// Records an artifact as produced by a task, in the caller's transaction.
 async fn insert_artifact(
     tx: &mut sqlx::SqliteConnection,

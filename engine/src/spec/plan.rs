@@ -73,6 +73,22 @@ pub struct ParameterDef {
     /// For outputs: the file the process writes the value to, when the spec
     /// fixes it (Argo `valueFrom.path`).
     pub path: Option<String>,
+    /// The values it may take, when the spec lists them (Argo `enum`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<Value>>,
+}
+
+impl ParameterDef {
+    /// Whether `value` is one of the listed choices (always, when none are).
+    pub fn allows(&self, name: &str, value: &Value) -> Result<(), String> {
+        match &self.choices {
+            Some(choices) if !choices.contains(value) => {
+                let listed: Vec<String> = choices.iter().map(Value::to_string).collect();
+                Err(format!("parameter {name:?}: {value} is not one of {}", listed.join(", ")))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A declared artifact input or output.
@@ -113,6 +129,18 @@ pub enum Body {
     Dag(Dag),
     /// Brings an existing artifact into the run (KFP `dsl.importer`).
     Importer(Importer),
+    /// Waits until resumed, or for a time (Argo `suspend`).
+    Suspend {
+        /// Seconds to wait; until resumed when `None`.
+        seconds: Option<f64>,
+    },
+    /// Accepted, but needs what this machine does not have: the task fails
+    /// at run time with `reason`, which names the feature and the setting
+    /// or backend that provides it (Argo `resource` and `http` templates).
+    Unavailable {
+        /// Why it cannot run here.
+        reason: String,
+    },
 }
 
 /// A KFP importer: its one output artifact is an artifact that exists already.
@@ -420,7 +448,7 @@ impl Plan {
     pub fn root_dag(&self) -> &Dag {
         match &self.components[&self.root].body {
             Body::Dag(dag) => dag,
-            Body::Container(_) | Body::Importer(_) => unreachable!("validation makes the root a DAG"),
+            _ => unreachable!("validation makes the root a DAG"),
         }
     }
 
@@ -430,7 +458,7 @@ impl Plan {
             .values()
             .map(|c| match &c.body {
                 Body::Dag(d) => d.tasks.len(),
-                Body::Container(_) | Body::Importer(_) => 0,
+                _ => 0,
             })
             .sum()
     }

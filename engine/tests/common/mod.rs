@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 use engine::{
     Engine,
     backend::{Ledger, local::LocalBackend},
-    runs::{RunReport, Runner},
+    runs::{RunReport, Runner, State},
     spec,
 };
 use model::Principal;
@@ -33,12 +33,26 @@ pub struct Harness {
 }
 
 pub async fn harness() -> Harness {
+    harness_with(|runner| runner).await
+}
+
+/// A harness whose runner tells each task's progress on the returned channel.
+pub async fn harness_with_progress() -> (Harness, tokio::sync::mpsc::UnboundedReceiver<(String, State)>) {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let progress: engine::runs::ProgressFn = Arc::new(move |p: engine::runs::Progress<'_>| {
+        sender.send((p.path.to_owned(), p.state)).ok();
+    });
+    (harness_with(|runner| runner.with_progress(progress)).await, receiver)
+}
+
+async fn harness_with(configure: impl FnOnce(Runner) -> Runner) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await.unwrap();
     let backend = LocalBackend::new().with_default_runtime(python_runtime());
     std::fs::create_dir_all(dir.path().join("imports")).unwrap();
     let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned())
         .with_import_roots(vec![dir.path().join("imports")]);
+    let runner = configure(runner);
     Harness { _dir: dir, engine, runner }
 }
 

@@ -82,7 +82,8 @@ pub async fn delete(
     Ok(super::done())
 }
 
-/// `POST /runs/{id}:terminate`, `:retry`, `:archive`, `:unarchive`.
+/// `POST /runs/{id}:terminate`, `:retry`, `:archive`, `:unarchive`, and
+/// `:resume` for suspended steps.
 pub async fn act(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -91,6 +92,8 @@ pub async fn act(
     let runner = &state.runner;
     match custom_method(&segment) {
         (id, Some("terminate")) => runner.terminate(&principal, id).await?,
+        // Not in KFP's API: resumes suspended steps (Argo `suspend`).
+        (id, Some("resume")) => runner.resume_suspended(&principal, id).await?,
         (id, Some("retry")) => runner.retry(&principal, id).await?,
         (id, Some("archive")) => runner.archive(&principal, id, true).await?,
         (id, Some("unarchive")) => runner.archive(&principal, id, false).await?,

@@ -72,6 +72,8 @@ pub struct RunDetails {
     pub node_count: usize,
     /// What the pipeline asks for that this machine kept but did not apply.
     pub notices: Vec<String>,
+    /// Whether a step waits to be resumed (Argo `suspend`).
+    pub suspended: bool,
 }
 
 /// Rows of the task table: a filtered, sorted first part of the run's tasks.
@@ -219,7 +221,8 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
     let record = engine.run_without_tasks(&principal, &id).await?;
     let dag = engine.run_dag_view(&principal, &id, &scope).await?;
     let notices = engine.run_notices(&principal, &id).await?;
-    Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag, notices })
+    let suspended = engine.run_suspended(&principal, &id).await?;
+    Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag, notices, suspended })
 }
 
 /// The task table's rows: tasks whose path or state contains `filter`
@@ -313,6 +316,13 @@ pub async fn task_log(run_id: String, attempt: String, stream: String, offset: u
             Err(AppError::Internal)
         }
     }
+}
+
+/// Resumes a run's suspended steps.
+#[server(ResumeRun, "/api/ui", endpoint = "resume_run")]
+pub async fn resume_run(id: String) -> Result<(), AppError> {
+    use crate::error::ssr::{principal, runner};
+    Ok(runner()?.resume_suspended(&principal()?, &id).await?)
 }
 
 /// Stops a run.

@@ -10,7 +10,10 @@ use model::EventKind;
 
 use super::{
     StateBadge,
-    api::{MAX_TASK_ROWS, RunDetails, archive_run, delete_run, retry_run, run_details, task_rows, terminate_run},
+    api::{
+        MAX_TASK_ROWS, RunDetails, archive_run, delete_run, resume_run, retry_run, run_details, task_rows,
+        terminate_run,
+    },
     duration,
     hydration::GraphDrawn,
     task_panel::TaskPanel,
@@ -103,7 +106,7 @@ fn RunView(
                 {run.error.clone().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
                 <NotAppliedHere notices=details.notices.clone() />
             </div>
-            <RunActions run=run.clone() />
+            <RunActions run=run.clone() suspended=details.suspended />
         </header>
         <div class="run-layout">
             <section class="card run-layout__graph">
@@ -123,7 +126,7 @@ fn RunView(
 
 /// Terminate, retry, clone, archive and delete, as the run's state allows.
 #[component]
-fn RunActions(run: super::api::RunSummary) -> impl IntoView {
+fn RunActions(run: super::api::RunSummary, suspended: bool) -> impl IntoView {
     let namespace = use_namespace();
     let (id, state) = (run.id.clone(), run.state.clone());
     // Clone opens the pipeline's run form filled from this run.
@@ -132,22 +135,32 @@ fn RunActions(run: super::api::RunSummary) -> impl IntoView {
         format!("/pipelines/{pipeline}?ns={}&version={version}&clone={}", namespace.get_untracked(), run.id)
     });
     let terminate = ServerAction::<super::api::TerminateRun>::new();
+    let resume = ServerAction::<super::api::ResumeRun>::new();
     let retry = ServerAction::<super::api::RetryRun>::new();
     let archive = ServerAction::<super::api::ArchiveRun>::new();
     let delete = ServerAction::<super::api::DeleteRun>::new();
-    let _ = (terminate_run, retry_run, archive_run, delete_run);
+    let _ = (terminate_run, resume_run, retry_run, archive_run, delete_run);
     let error = Memo::new(move |_| {
-        [terminate.value().get(), retry.value().get(), archive.value().get(), delete.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(|r| r.err())
-            .map(|e| e.to_string())
+        [
+            terminate.value().get(),
+            resume.value().get(),
+            retry.value().get(),
+            archive.value().get(),
+            delete.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.err())
+        .map(|e| e.to_string())
     });
     let running = state == "RUNNING";
     let retryable = state == "FAILED" || state == "CANCELED";
-    let (id_terminate, id_retry, id_archive) = (id.clone(), id.clone(), id.clone());
+    let (id_terminate, id_resume, id_retry, id_archive) = (id.clone(), id.clone(), id.clone(), id.clone());
     view! {
         <div class="run-actions">
+            {(running && suspended).then(move || view! {
+                <ActionForm action=resume><input type="hidden" name="id" value=id_resume /><button class="button button--primary" type="submit" data-testid="resume">"Resume"</button></ActionForm>
+            })}
             {running.then(move || view! {
                 <ActionForm action=terminate><input type="hidden" name="id" value=id_terminate /><button class="button" type="submit">"Terminate"</button></ActionForm>
             })}

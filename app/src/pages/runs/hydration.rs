@@ -32,6 +32,7 @@ impl Encoder<Result<RunDetails, AppError>> for GraphDrawn {
             run: details.run.clone(),
             node_count: details.node_count,
             notices: details.notices.clone(),
+            suspended: details.suspended,
             dag: DagView {
                 scope: dag.scope.clone(),
                 breadcrumbs: dag.breadcrumbs.clone(),
@@ -96,6 +97,7 @@ mod tests {
             },
             node_count: 2,
             notices: vec![],
+            suspended: false,
         };
         let text = GraphDrawn::encode(&Ok(details.clone())).unwrap();
         let back = GraphDrawn::decode(&text).unwrap().unwrap();

@@ -112,7 +112,11 @@ fn text_parameters(parameters: &[workflow::Parameter]) -> BTreeMap<String, Param
         .iter()
         .map(|p| {
             let default = p.value.as_ref().or(p.default.as_ref()).map(|t| Value::String(t.0.clone()));
-            (p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path: None })
+            let choices = p.choices.as_ref().map(|c| c.iter().map(|t| Value::String(t.0.clone())).collect());
+            (
+                p.name.clone(),
+                ParameterDef { kind: ParameterType::String, default, optional: false, path: None, choices },
+            )
         })
         .collect()
 }
@@ -196,8 +200,10 @@ fn convert_template(
             }
             (None, _) => return Err(here(&field, "needs valueFrom".into())),
         }
-        output_parameters
-            .insert(p.name.clone(), ParameterDef { kind: ParameterType::String, default, optional: false, path });
+        output_parameters.insert(
+            p.name.clone(),
+            ParameterDef { kind: ParameterType::String, default, optional: false, path, choices: None },
+        );
     }
     let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
 
@@ -218,18 +224,41 @@ fn convert_template(
             });
             Body::Dag(convert_tasks(t, steps, templates)?)
         }
+        (None, None, None, None) if t.suspend.is_some() => {
+            let duration = t.suspend.as_ref().and_then(|s| s.duration.as_ref());
+            let seconds = duration
+                .map(|d| {
+                    // A bare number is seconds (Argo); else "30s", "2m", "1h".
+                    d.0.trim().parse::<f64>().ok().or_else(|| duration_seconds(&d.0)).ok_or_else(|| {
+                        here("suspend.duration", format!("{:?} is not a duration like \"30s\" or \"2m\"", d.0))
+                    })
+                })
+                .transpose()?;
+            Body::Suspend { seconds }
+        }
+        (None, None, None, None) if t.resource.is_some() => Body::Unavailable {
+            reason: "resource templates create Kubernetes objects: they run with the Kubernetes backend \
+                     (backend = \"kubernetes\"); this machine runs steps as local processes"
+                .into(),
+        },
+        (None, None, None, None) if t.http.is_some() => Body::Unavailable {
+            reason: "http templates are not run on this machine: no host is allowed for them \
+                     (the setting `http_allow_hosts` is empty)"
+                .into(),
+        },
         _ => {
-            let unsupported =
-                [("resource", t.resource.is_some()), ("suspend", t.suspend.is_some()), ("http", t.http.is_some())]
-                    .into_iter()
-                    .find(|(_, present)| *present)
-                    .map(|(kind, _)| format!("{kind} templates are not supported"));
             return Err(here(
                 "template",
-                unsupported.unwrap_or_else(|| "needs exactly one of container, script, dag, steps".into()),
+                "needs exactly one of container, script, dag, steps, suspend, resource, http".into(),
             ));
         }
     };
+    if t.daemon == Some(true) {
+        body = Body::Unavailable {
+            reason: "daemon templates (containers kept running beside their DAG) are not run on this machine yet"
+                .into(),
+        };
+    }
     if let Body::Dag(dag) = &mut body {
         dag.output_parameters = taken_from_tasks;
         for a in &t.outputs.artifacts {
@@ -527,7 +556,7 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
                 }
             }
             Body::Dag(dag) => validate_dag(plan, name, component, dag)?,
-            Body::Importer(_) => {}
+            Body::Importer(_) | Body::Suspend { .. } | Body::Unavailable { .. } => {}
         }
     }
     Ok(())

@@ -45,6 +45,8 @@ pub struct Parameter {
     pub name: String,
     pub value: Option<Text>,
     pub default: Option<Text>,
+    #[serde(rename = "enum")]
+    pub choices: Option<Vec<Text>>,
     pub value_from: Option<ValueFrom>,
 }
 
@@ -88,8 +90,9 @@ pub struct Template {
     pub active_deadline_seconds: Option<Value>,
     pub parallelism: Option<u32>,
     pub resource: Option<Value>,
-    pub suspend: Option<Value>,
+    pub suspend: Option<Suspend>,
     pub http: Option<Value>,
+    pub daemon: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -184,4 +187,10 @@ pub struct Backoff {
     pub duration: Option<Value>,
     pub factor: Option<Value>,
     pub max_duration: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Suspend {
+    pub duration: Option<Text>,
 }

@@ -104,7 +104,7 @@ fn convert_interface(component: &str, side: &str, interface: &ir::Interface) -> 
         }
         parameters.insert(
             name.clone(),
-            ParameterDef { kind, default: p.default_value.clone(), optional: p.is_optional, path: None },
+            ParameterDef { kind, default: p.default_value.clone(), optional: p.is_optional, path: None, choices: None },
         );
     }
     for name in interface.artifacts.keys() {
