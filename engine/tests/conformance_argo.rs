@@ -111,3 +111,11 @@ async fn an_enum_parameter_refuses_other_values_by_name() {
         h.runner.run(&model::Principal::local(), "default", plan, parameters, Default::default()).await.unwrap_err();
     assert_eq!(err.to_string(), "invalid parameters: parameter \"env\": \"qa\" is not one of \"dev\", \"prod\"");
 }
+
+#[tokio::test]
+async fn a_cron_workflow_runs_its_workflow_once_on_demand() {
+    let h = harness().await;
+    let report = run(&h, "argo/nightly.yaml", &[("y", json!("1999"))]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    assert_eq!(task_output(&h, &report, "(root)/report", "line").await, json!("report for 1999"));
+}

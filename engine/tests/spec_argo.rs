@@ -14,7 +14,7 @@ fn refusal(yaml: &str) -> String {
 fn dag<'a>(plan: &'a spec::Plan, component: &str) -> &'a spec::Dag {
     match &plan.components[component].body {
         Body::Dag(dag) => dag,
-        Body::Container(_) | Body::Importer(_) => panic!("{component} is not a DAG"),
+        _ => panic!("{component} is not a DAG"),
     }
 }
 
@@ -122,12 +122,23 @@ fn unknown_placeholders_and_entrypoint_are_named() {
 }
 
 #[test]
-fn unsupported_template_kinds_say_so() {
+fn templates_of_no_known_kind_say_so() {
     let yaml = example("dag-diamond").replace(
         "  - name: report\n    container:",
-        "  - name: wait\n    suspend: {}\n  - name: report\n    container:",
+        "  - name: wait\n    plugin: {hello: {}}\n  - name: report\n    container:",
     );
-    assert_eq!(refusal(&yaml), "component \"wait\": template: suspend templates are not supported");
+    assert_eq!(
+        refusal(&yaml),
+        "component \"wait\": template: needs exactly one of container, script, dag, steps, suspend, resource, http"
+    );
+    let timed = example("dag-diamond").replace(
+        "  - name: report\n    container:",
+        "  - name: wait\n    suspend: {duration: soon}\n  - name: report\n    container:",
+    );
+    assert_eq!(
+        refusal(&timed),
+        "component \"wait\": suspend.duration: \"soon\" is not a duration like \"30s\" or \"2m\""
+    );
 }
 
 #[test]
@@ -147,4 +158,40 @@ fn names_that_would_leave_the_run_directory_are_refused() {
         refusal(&yaml),
         "component \"produce\": outputs.../../etc/said: \"../../etc/said\" is not a valid input or output name"
     );
+}
+
+#[test]
+fn a_cron_workflow_is_its_workflow_with_a_checked_schedule() {
+    let plan = spec::parse(example("nightly").as_bytes()).unwrap();
+    assert_eq!(plan.name, "nightly-report");
+    let schedule = plan.schedule.unwrap();
+    assert_eq!(schedule.crons, ["0 2 * * *", "30 14 * * 1-5"]);
+    assert_eq!(schedule.timezone.as_deref(), Some("Europe/Paris"));
+    assert_eq!(schedule.concurrency, spec::ConcurrencyPolicy::Forbid);
+    assert_eq!(
+        (schedule.starting_deadline_seconds, schedule.successful_history, schedule.failed_history),
+        (Some(300), 5, 2)
+    );
+    assert!(plan.inputs.contains_key("y"));
+    for (from, to, message) in [
+        (
+            "  timezone: Europe/Paris",
+            "  timezone: Mars/Olympus",
+            "spec.timezone: \"Mars/Olympus\" is not an IANA time zone",
+        ),
+        (
+            "  concurrencyPolicy: Forbid",
+            "  concurrencyPolicy: Never",
+            "spec.concurrencyPolicy: \"Never\" is not one of Allow, Forbid, Replace",
+        ),
+        ("  - \"0 2 * * *\"", "  - \"0 25 * * *\"", "spec.schedules[0]: \"0 25 * * *\" is not a cron schedule"),
+        (
+            "  schedules:\n  - \"0 2 * * *\"\n  - \"30 14 * * 1-5\"\n",
+            "",
+            "spec.schedule: a CronWorkflow needs schedule or schedules",
+        ),
+    ] {
+        let err = refusal(&example("nightly").replace(from, to));
+        assert!(err.starts_with(message), "{err}");
+    }
 }

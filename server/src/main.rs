@@ -173,6 +173,10 @@ fn validate(file: &std::path::Path) -> anyhow::Result<()> {
             for notice in &plan.notices {
                 println!("notice: {notice}");
             }
+            if let Some(schedule) = &plan.schedule {
+                let zone = schedule.timezone.as_deref().unwrap_or("UTC");
+                println!("schedule: {} ({zone}, {:?})", schedule.crons.join("; "), schedule.concurrency);
+            }
             Ok(())
         }
         Err(e) => {

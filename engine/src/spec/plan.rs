@@ -24,6 +24,39 @@ pub struct Plan {
     /// apply (Kubernetes settings), one line each, shown with its runs.
     #[serde(default)]
     pub notices: Vec<String>,
+    /// When the pipeline runs by itself (Argo `CronWorkflow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<CronSchedule>,
+}
+
+/// An Argo `CronWorkflow`'s schedule, checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CronSchedule {
+    /// Cron expressions (`schedule` and `schedules`), five fields each.
+    pub crons: Vec<String>,
+    /// IANA time zone the expressions are read in; UTC when `None`.
+    pub timezone: Option<String>,
+    /// What a fire does while an earlier run still goes.
+    pub concurrency: ConcurrencyPolicy,
+    /// A fire missed by more than this many seconds is skipped.
+    pub starting_deadline_seconds: Option<u64>,
+    /// Whether it is paused.
+    pub suspend: bool,
+    /// Successful runs kept (Argo's default: 3).
+    pub successful_history: u32,
+    /// Failed runs kept (Argo's default: 1).
+    pub failed_history: u32,
+}
+
+/// Argo's `concurrencyPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConcurrencyPolicy {
+    /// Runs may overlap.
+    Allow,
+    /// A fire is skipped while a run goes.
+    Forbid,
+    /// A fire stops the running run first.
+    Replace,
 }
 
 /// The type of a parameter, in KFP's terms.

@@ -2,6 +2,7 @@
 //! `steps` become DAGs, `{{...}}` tags become placeholders.
 
 mod placeholders;
+mod schedule;
 mod workflow;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,12 +21,26 @@ pub const ROOT: &str = "(root)";
 /// text in its JSON form (see [`super::yaml`]); shape errors are reported
 /// by [`compile`].
 pub fn mark_text(document: &super::yaml::Node) {
-    super::yaml::typed::<workflow::Workflow>(document).ok();
+    if document.get("kind").and_then(super::yaml::Node::text) == Some("CronWorkflow") {
+        super::yaml::typed::<workflow::CronWorkflow>(document).ok();
+    } else {
+        super::yaml::typed::<workflow::Workflow>(document).ok();
+    }
 }
 
-/// Compiles a Workflow or WorkflowTemplate document.
+/// Compiles a Workflow, WorkflowTemplate, ClusterWorkflowTemplate or
+/// CronWorkflow document.
 pub fn compile(document: &Value) -> Result<Plan, SpecError> {
-    let workflow: workflow::Workflow = SpecError::typed(document)?;
+    if document.get("kind").and_then(Value::as_str) == Some("CronWorkflow") {
+        let cron: workflow::CronWorkflow = SpecError::typed(document)?;
+        let schedule = schedule::check(&cron.spec)?;
+        let workflow = workflow::Workflow { metadata: cron.metadata, spec: cron.spec.workflow_spec };
+        return Ok(Plan { schedule: Some(schedule), ..compile_workflow(workflow)? });
+    }
+    compile_workflow(SpecError::typed(document)?)
+}
+
+fn compile_workflow(workflow: workflow::Workflow) -> Result<Plan, SpecError> {
     let spec = &workflow.spec;
     let name = workflow
         .metadata
@@ -87,7 +102,16 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
             Ok(Task { trigger: Trigger { after_failures: true, conditions: vec![] }, ..plain_task(exit) })
         })
         .transpose()?;
-    let plan = Plan { name, description: None, inputs, components, root: ROOT.to_owned(), on_exit, notices: vec![] };
+    let plan = Plan {
+        name,
+        description: None,
+        inputs,
+        components,
+        root: ROOT.to_owned(),
+        on_exit,
+        notices: vec![],
+        schedule: None,
+    };
     validate(&plan)?;
     Ok(plan)
 }

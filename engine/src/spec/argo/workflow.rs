@@ -12,6 +12,30 @@ pub struct Workflow {
     pub spec: WorkflowSpec,
 }
 
+/// A `CronWorkflow`: a workflow spec and when to run it.
+#[derive(Debug, Deserialize)]
+pub struct CronWorkflow {
+    #[serde(default)]
+    pub metadata: Metadata,
+    pub spec: CronSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CronSpec {
+    pub workflow_spec: WorkflowSpec,
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub schedules: Vec<String>,
+    pub timezone: Option<String>,
+    pub concurrency_policy: Option<String>,
+    pub starting_deadline_seconds: Option<u64>,
+    #[serde(default)]
+    pub suspend: bool,
+    pub successful_jobs_history_limit: Option<u32>,
+    pub failed_jobs_history_limit: Option<u32>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(default)]

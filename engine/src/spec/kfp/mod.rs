@@ -49,6 +49,7 @@ pub fn compile(documents: &[Value]) -> Result<Plan, SpecError> {
         root: ROOT.to_owned(),
         on_exit: None,
         notices: platform::notices(&spec, documents.get(1)),
+        schedule: None,
     };
     validate::validate(&plan)?;
     Ok(plan)
