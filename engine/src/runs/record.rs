@@ -343,10 +343,13 @@ pub async fn task_ended(
     Ok(())
 }
 
+/// name, reason, finished_at, last attempt.
+type FailureColumns = (String, Option<String>, Option<String>, Option<String>);
+
 /// The run's failed steps as Argo's `workflow.failures` lists them:
 /// `[{displayName, message, phase, podName, finishedAt}]`, oldest first.
 pub async fn failures(store: &Store, run_id: &str) -> Result<Value> {
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<FailureColumns> = sqlx::query_as(
         "SELECT t.name, t.reason, t.finished_at,
                 (SELECT a.name FROM attempts a WHERE a.task_id = t.id ORDER BY a.number DESC LIMIT 1)
          FROM tasks t
