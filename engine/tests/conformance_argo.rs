@@ -119,3 +119,24 @@ async fn a_cron_workflow_runs_its_workflow_once_on_demand() {
     assert_eq!(report.state, State::Succeeded, "{report:#?}");
     assert_eq!(task_output(&h, &report, "(root)/report", "line").await, json!("report for 1999"));
 }
+
+#[tokio::test]
+async fn expression_tags_arithmetic_sprig_jsonpath_and_conditions() {
+    let h = harness().await;
+    let report = run(&h, "argo/expressions.yaml", &[]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    assert_eq!(task_output(&h, &report, "(root)/main/scaled", "seen").await, json!("40 ADA"));
+    assert_eq!(task_output(&h, &report, "(root)/main/picked", "seen").await, json!("2"));
+    assert_eq!(task(&report, "(root)/main/big").state, State::Succeeded);
+    let small = run(&h, "argo/expressions.yaml", &[("n", json!("2"))]).await;
+    assert_eq!(task(&small, "(root)/main/big").state, State::Skipped);
+    let refused = engine::spec::parse(
+        std::fs::read_to_string(common::workspace().join("examples/argo/expressions.yaml"))
+            .unwrap()
+            .replace("sprig.upper(", "sprig.b64enc(")
+            .as_bytes(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("sprig.b64enc is not supported (supported: sprig.upper,"), "{refused}");
+}

@@ -195,3 +195,17 @@ fn a_cron_workflow_is_its_workflow_with_a_checked_schedule() {
         assert!(err.starts_with(message), "{err}");
     }
 }
+
+#[test]
+fn references_to_stored_templates_are_refused_by_name() {
+    let task_ref = example("dag-diamond")
+        .replace("        template: count-lines\n", "        templateRef: {name: shared, template: count-lines}\n");
+    assert_eq!(
+        refusal(&task_ref),
+        "task \"diamond/c\": templateRef: templates of stored WorkflowTemplates are not supported yet; copy the \
+         template into the workflow"
+    );
+    let workflow_ref = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: x-}\n\
+                        spec:\n  workflowTemplateRef: {name: shared}\n";
+    assert!(refusal(workflow_ref).starts_with("spec.workflowTemplateRef: running a stored WorkflowTemplate"));
+}

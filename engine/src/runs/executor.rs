@@ -347,8 +347,15 @@ fn parameter_value(
                 pipeline_inputs: &ctx.parameters,
                 item: item.or(scope.item.as_ref()),
             };
-            let text = fill.text(&sibling_values(pieces, upstream)?)?;
-            Some(Value::String(text))
+            let variables = fill.expression_variables(Some(tasks_variable(upstream)));
+            let pieces = sibling_values(pieces, upstream)?
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Expression(e) => super::expr::evaluate(&e, &variables).map(Piece::Literal),
+                    other => Ok(other),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Some(Value::String(fill.text(&pieces)?))
         }
     })
 }
@@ -493,4 +500,28 @@ pub fn argo_phase(state: State) -> &'static str {
         State::Pending => "Pending",
         State::Running => "Running",
     }
+}
+
+/// Sibling tasks as Argo expressions read them: `tasks.t.outputs.result`,
+/// `tasks.t.outputs.parameters.p` (text), `tasks.t.status`, `tasks.t.exitCode`.
+fn tasks_variable(upstream: &BTreeMap<String, Outcome>) -> Value {
+    let tasks: serde_json::Map<String, Value> = upstream
+        .iter()
+        .map(|(name, outcome)| {
+            let mut parameters: serde_json::Map<String, Value> =
+                outcome.outputs.parameters.iter().map(|(k, v)| (k.clone(), Value::String(as_argument(v)))).collect();
+            let result = parameters.remove("result");
+            let mut outputs = json!({ "parameters": parameters });
+            if let Some(result) = result {
+                outputs["result"] = result;
+            }
+            let task = json!({
+                "outputs": outputs,
+                "status": argo_phase(outcome.state),
+                "exitCode": outcome.exit_code.map(|c| c.to_string()).unwrap_or_default(),
+            });
+            (name.clone(), task)
+        })
+        .collect();
+    Value::Object(tasks)
 }

@@ -7,6 +7,7 @@ pub mod conditions;
 mod container;
 pub mod dag_view;
 mod executor;
+pub(crate) mod expr;
 mod fixed_paths;
 pub mod importer;
 mod lifecycle;

@@ -87,6 +87,32 @@ impl Fill<'_> {
         pieces.iter().map(|piece| self.piece(piece)).collect()
     }
 
+    /// What an Argo expression may read: `inputs`, `workflow`, `item`, and
+    /// (where sibling tasks are in scope) `tasks`/`steps`. Parameters are text.
+    pub fn expression_variables(&self, tasks: Option<Value>) -> Value {
+        let text = |v: &Value| Value::String(as_argument(v));
+        let inputs: serde_json::Map<String, Value> =
+            self.inputs.parameters.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+        let mut workflow: serde_json::Map<String, Value> =
+            [("name", "job_name"), ("uid", "job_uuid"), ("namespace", "namespace"), ("status", "status")]
+                .into_iter()
+                .filter_map(|(name, key)| Some((name.to_owned(), Value::String(self.run.get(key)?.clone()))))
+                .collect();
+        workflow.insert(
+            "parameters".into(),
+            Value::Object(self.pipeline_inputs.iter().map(|(k, v)| (k.clone(), text(v))).collect()),
+        );
+        let mut variables = json!({ "inputs": { "parameters": inputs }, "workflow": workflow });
+        if let Some(item) = self.item {
+            variables["item"] = item.clone();
+        }
+        if let Some(tasks) = tasks {
+            variables["steps"] = tasks.clone();
+            variables["tasks"] = tasks;
+        }
+        variables
+    }
+
     fn piece(&self, piece: &Piece) -> Result<String, String> {
         let artifact = |name: &str| {
             self.inputs
@@ -134,6 +160,7 @@ impl Fill<'_> {
                     &item_field(item, field.as_deref()).ok_or_else(|| format!("loop item has no field {field:?}"))?,
                 )
             }
+            Piece::Expression(expression) => super::expr::evaluate(expression, &self.expression_variables(None))?,
             Piece::InputParameters => {
                 let list: Vec<Value> =
                     self.inputs.parameters.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();

@@ -301,6 +301,8 @@ pub enum Piece {
     TaskOutputParameters(String),
     /// All input parameters as JSON, `[{"name", "value"}]`: `inputs.parameters`.
     InputParameters,
+    /// An Argo expression tag, `{{=asInt(inputs.parameters.n) + 1}}`.
+    Expression(String),
 }
 
 /// Tasks and how they connect.

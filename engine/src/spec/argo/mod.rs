@@ -42,6 +42,13 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
 
 fn compile_workflow(workflow: workflow::Workflow) -> Result<Plan, SpecError> {
     let spec = &workflow.spec;
+    if spec.workflow_template_ref.is_some() {
+        return Err(SpecError::Shape {
+            path: "spec.workflowTemplateRef".into(),
+            message: "running a stored WorkflowTemplate by reference is not supported yet; submit the template itself"
+                .into(),
+        });
+    }
     let name = workflow
         .metadata
         .name
@@ -383,9 +390,14 @@ fn convert_task(
     mut depends_on: Vec<String>,
     templates: &BTreeMap<&str, &workflow::Template>,
 ) -> Result<Task, SpecError> {
-    let target = templates
-        .get(task.template.as_str())
-        .ok_or_else(|| SpecError::task(id, "template", format!("unknown template {:?}", task.template)))?;
+    let target = templates.get(task.template.as_str()).ok_or_else(|| match &task.template_ref {
+        Some(_) => SpecError::task(
+            id,
+            "templateRef",
+            "templates of stored WorkflowTemplates are not supported yet; copy the template into the workflow",
+        ),
+        None => SpecError::task(id, "template", format!("unknown template {:?}", task.template)),
+    })?;
     depends_on.extend(task.dependencies.iter().cloned());
     let mut conditions = Vec::new();
     if let Some(expr) = &task.depends {
@@ -472,6 +484,9 @@ fn reading_tasks(text: &str, depends_on: &mut Vec<String>) -> Result<Vec<Piece>,
     for piece in &pieces {
         if let Some(producer) = piece.sibling() {
             depends_on.push(producer.to_owned());
+        }
+        if let Piece::Expression(expression) = piece {
+            depends_on.extend(placeholders::expression_tasks(expression));
         }
     }
     Ok(pieces)

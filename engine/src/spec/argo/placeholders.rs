@@ -21,8 +21,9 @@ pub fn parse_pieces(raw: &str) -> Result<Vec<Piece>, String> {
 }
 
 fn tag(tag: &str) -> Result<Piece, String> {
-    if tag.starts_with('=') {
-        return Err(format!("expression placeholders are not supported: {{{{{tag}}}}}"));
+    if let Some(expression) = tag.strip_prefix('=') {
+        crate::runs::expr::compile(expression)?;
+        return Ok(Piece::Expression(expression.trim().to_owned()));
     }
     let parts: Vec<&str> = tag.split('.').collect();
     let piece = match parts.as_slice() {
@@ -54,6 +55,26 @@ fn tag(tag: &str) -> Result<Piece, String> {
     Ok(piece)
 }
 
+/// Tasks an expression reads: `tasks.t...`, `steps.t...`, `tasks['t']...`.
+pub fn expression_tasks(expression: &str) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for prefix in ["tasks.", "steps.", "tasks['", "steps['", "tasks[\"", "steps[\""] {
+        let mut rest = expression;
+        while let Some(at) = rest.find(prefix) {
+            let preceded = rest[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            let name: String = rest[at + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            if !preceded && !name.is_empty() && !tasks.contains(&name) {
+                tasks.push(name);
+            }
+            rest = &rest[at + prefix.len()..];
+        }
+    }
+    tasks
+}
+
 /// `{{tasks.t.outputs.artifacts.a}}` -> (`t`, `a`); `{{inputs.artifacts.a}}` -> (None, `a`).
 pub fn artifact_ref(raw: &str) -> Option<(Option<String>, String)> {
     let inner = raw.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
@@ -81,7 +102,8 @@ mod tests {
         );
         assert_eq!(parse_pieces("{{item.k}}").unwrap(), vec![Piece::Item(Some("k".into()))]);
         assert_eq!(parse_pieces("{{inputs.secret}}").unwrap_err(), "unknown placeholder {{inputs.secret}}");
-        assert!(parse_pieces("{{=1+1}}").unwrap_err().starts_with("expression placeholders"));
+        assert_eq!(parse_pieces("{{=1 + 1}}").unwrap(), vec![Piece::Expression("1 + 1".into())]);
+        assert!(parse_pieces("{{=toJson(x)}}").unwrap_err().contains("function \"toJson\" is not supported"));
         assert_eq!(artifact_ref("{{tasks.a.outputs.artifacts.data}}"), Some((Some("a".into()), "data".into())));
     }
 }

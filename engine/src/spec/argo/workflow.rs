@@ -47,7 +47,9 @@ pub struct Metadata {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowSpec {
+    #[serde(default)]
     pub entrypoint: String,
+    pub workflow_template_ref: Option<Value>,
     #[serde(default)]
     pub arguments: Arguments,
     #[serde(default)]
@@ -186,7 +188,9 @@ pub struct DagTemplate {
 #[serde(rename_all = "camelCase")]
 pub struct TaskTemplate {
     pub name: String,
+    #[serde(default)]
     pub template: String,
+    pub template_ref: Option<Value>,
     #[serde(default)]
     pub arguments: Arguments,
     #[serde(default)]

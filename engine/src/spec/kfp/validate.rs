@@ -89,6 +89,7 @@ fn validate_placeholders(name: &str, component: &Component, container: &Containe
             | Piece::TaskExitCode(_)
             | Piece::TaskOutputParameters(_)
             | Piece::InputParameters
+            | Piece::Expression(_)
             | Piece::Item(_) => {}
         }
     }
