@@ -61,6 +61,11 @@ if [ "${1:-}" = "--test" ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check 'kfp==2.17.3'
   fi
+  # Hera, the Argo Python SDK, drives Ferroflow's Argo server API in tests.
+  if ! .venv/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("hera") != "7.1.0")' 2>/dev/null; then
+    step "installing hera 7.1.0 into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check 'hera==7.1.0'
+  fi
   if [ ! -x /usr/bin/chromium ]; then
     step "installing Debian's chromium for the end2end tests"
     as_root apt-get update -qq

@@ -3,6 +3,7 @@
 //! [`launch`] is the whole server; `main` only parses the command line and
 //! calls it, and the integration tests call it on `127.0.0.1:0`.
 
+mod argo;
 mod auth;
 mod dashboard_files;
 mod error;

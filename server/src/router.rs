@@ -16,7 +16,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    AppState, auth, dashboard_files, events, health, kfp, namespaces, notebooks, prometheus, security, site::Site,
+    AppState, argo, auth, dashboard_files, events, health, kfp, namespaces, notebooks, prometheus, security, site::Site,
 };
 
 /// Every route the server answers, with its layers.
@@ -60,6 +60,7 @@ pub fn build(state: AppState, site: &Site) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .merge(api)
         .merge(kfp::routes())
+        .merge(argo::routes())
         .merge(notebooks::routes())
         .merge(site.serve(not_found))
         .layer(middleware::from_fn(auth::single_user))

@@ -210,6 +210,10 @@ fn collect_iterations(ctx: &RunContext, task: &Task, outcomes: Vec<Outcome>) -> 
             let list = parameters.entry(name.clone()).or_default();
             match value {
                 Value::Array(items) if nested.contains(name) => list.extend(items.iter().cloned()),
+                // Argo keeps each step's stdout that is JSON as JSON in the list.
+                Value::String(text) if name == "result" => {
+                    list.push(serde_json::from_str(text).unwrap_or_else(|_| value.clone()))
+                }
                 _ => list.push(value.clone()),
             }
         }

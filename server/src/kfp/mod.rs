@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 pub use package::MAX_UPLOAD_BYTES;
+pub(crate) use runs::log_tail;
 
 /// Every `/apis/v2beta1` route.
 pub fn routes() -> Router<AppState> {

@@ -174,6 +174,11 @@ pub async fn pod_logs(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
 }
 
+/// The end of a log file (at most 4 MiB), terminal codes stripped.
+pub(crate) async fn log_tail(path: &std::path::Path) -> String {
+    tail(path, MAX_LOG_BYTES).await
+}
+
 async fn tail(path: &std::path::Path, max: u64) -> String {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let Ok(mut file) = tokio::fs::File::open(path).await else { return String::new() };

@@ -1,0 +1,256 @@
+//! `/api/v1`: the part of Argo server's REST API that clients in server mode
+//! use (Hera's `WorkflowsService`, `argo --argo-server`): create, lint, list,
+//! get, delete, resume, stop, terminate and retry workflows, read their logs,
+//! and the version. A workflow is a run whose display name is the
+//! workflow's name; its `status.nodes` are the run's tasks as Argo reports them.
+
+use axum::{
+    Extension, Json, Router,
+    extract::{Path, State},
+    routing::{get, post, put},
+};
+use engine::runs::{NewRun, RunRecord, RunSource, TaskRecord};
+use model::Principal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState};
+
+/// Every `/api/v1` route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/version", get(version))
+        .route("/api/v1/workflows/{namespace}", get(list).post(create))
+        .route("/api/v1/workflows/{namespace}/lint", post(lint))
+        .route("/api/v1/workflows/{namespace}/{name}", get(read).delete(delete))
+        .route("/api/v1/workflows/{namespace}/{name}/{verb}", put(act))
+        .route("/api/v1/workflows/{namespace}/{name}/log", get(log))
+}
+
+/// `{"workflow": {...}}`, as `WorkflowCreateRequest` and `WorkflowLintRequest` carry it.
+#[derive(Deserialize)]
+struct WorkflowRequest {
+    workflow: Value,
+}
+
+/// `GET /api/v1/version`.
+async fn version() -> Json<Value> {
+    Json(json!({"version": concat!("v3.6.0+ferroflow.", env!("CARGO_PKG_VERSION")), "platform": "linux/amd64"}))
+}
+
+/// `POST /api/v1/workflows/{ns}`: validates, commits and starts the workflow.
+async fn create(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(namespace): Path<String>,
+    Json(request): Json<WorkflowRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let mut workflow = request.workflow;
+    let name = workflow_name(&workflow)?;
+    workflow["metadata"]["name"] = json!(name);
+    let new = NewRun {
+        namespace,
+        display_name: name,
+        description: String::new(),
+        experiment_id: None,
+        source: RunSource::Spec(workflow),
+        parameters: Default::default(),
+        pipeline_root: String::new(),
+    };
+    let run = state.runner.submit(&principal, new).await?;
+    Ok(Json(as_workflow(&run, &[])))
+}
+
+/// `POST /api/v1/workflows/{ns}/lint`: the workflow back when it validates.
+async fn lint(Path(_namespace): Path<String>, Json(request): Json<WorkflowRequest>) -> Result<Json<Value>, ApiError> {
+    engine::spec::parse_json(&request.workflow).map_err(engine::Error::from)?;
+    Ok(Json(request.workflow))
+}
+
+/// `GET /api/v1/workflows/{ns}`: the namespace's workflows, newest first.
+async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(namespace): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let options = engine::listing::ListOptions { page_size: engine::listing::MAX_PAGE_SIZE, ..Default::default() };
+    let page = state.engine.list_runs(&principal, &namespace, None, &options).await?;
+    let items: Vec<Value> = page.items.iter().map(|run| as_workflow(run, &[])).collect();
+    Ok(Json(json!({"metadata": {"continue": page.next_page_token}, "items": items})))
+}
+
+/// `GET /api/v1/workflows/{ns}/{name}`, with its nodes.
+async fn read(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let run = find(&state, &principal, &namespace, &name).await?;
+    let run = state.engine.run_record(&principal, &run.id).await?;
+    Ok(Json(as_workflow(&run, &run.tasks)))
+}
+
+/// `DELETE /api/v1/workflows/{ns}/{name}`.
+async fn delete(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let run = find(&state, &principal, &namespace, &name).await?;
+    state.runner.delete(&principal, &run.id).await?;
+    Ok(Json(json!({})))
+}
+
+/// `PUT /api/v1/workflows/{ns}/{name}/resume|stop|terminate|retry`.
+async fn act(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((namespace, name, verb)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let run = find(&state, &principal, &namespace, &name).await?;
+    match verb.as_str() {
+        "resume" => state.runner.resume_suspended(&principal, &run.id).await?,
+        // Stop and terminate both end the run here; exit handlers do not run.
+        "stop" | "terminate" => state.runner.terminate(&principal, &run.id).await?,
+        "retry" => state.runner.retry(&principal, &run.id).await?,
+        "suspend" => return Err(ApiError::BadRequest("suspending a running workflow is not supported".into())),
+        other => return Err(ApiError::NotFound(format!("no such method: PUT .../{name}/{other}"))),
+    }
+    let run = state.engine.run_record(&principal, &run.id).await?;
+    Ok(Json(as_workflow(&run, &run.tasks)))
+}
+
+/// Query of the log endpoint.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LogQuery {
+    #[serde(rename = "podName")]
+    pod_name: String,
+}
+
+/// `GET /api/v1/workflows/{ns}/{name}/log[?podName=]`: every step's output,
+/// or one attempt's, as Argo's stream of `{"result": {"content", "podName"}}` lines.
+async fn log(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((namespace, name)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<LogQuery>,
+) -> Result<String, ApiError> {
+    let run = find(&state, &principal, &namespace, &name).await?;
+    let run = state.engine.run_record(&principal, &run.id).await?;
+    let mut out = String::new();
+    let pods = run.tasks.iter().filter_map(|t| t.attempt.as_deref());
+    for pod in pods.filter(|p| query.pod_name.is_empty() || *p == query.pod_name) {
+        let logs = state.runner.attempt_logs(&principal, &namespace, pod).await?;
+        for path in [&logs.stdout, &logs.stderr] {
+            let text = crate::kfp::log_tail(path).await;
+            for line in text.lines() {
+                out.push_str(&json!({"result": {"content": line, "podName": pod}}).to_string());
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The workflow's name: `metadata.name`, or `generateName` and five random characters.
+fn workflow_name(workflow: &Value) -> Result<String, ApiError> {
+    let metadata = &workflow["metadata"];
+    if let Some(name) = metadata["name"].as_str().filter(|n| !n.is_empty()) {
+        return Ok(name.to_owned());
+    }
+    let prefix = metadata["generateName"]
+        .as_str()
+        .ok_or_else(|| ApiError::BadRequest("workflow.metadata: needs name or generateName".into()))?;
+    let suffix: String = uuid::Uuid::new_v4().simple().to_string().chars().take(5).collect();
+    Ok(format!("{prefix}{suffix}"))
+}
+
+/// The namespace's newest run named `name`.
+async fn find(state: &AppState, principal: &Principal, namespace: &str, name: &str) -> Result<RunRecord, ApiError> {
+    let filter = json!({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]});
+    let options = engine::listing::ListOptions { page_size: 1, filter: filter.to_string(), ..Default::default() };
+    let page = state.engine.list_runs(principal, namespace, None, &options).await?;
+    page.items.into_iter().next().ok_or_else(|| ApiError::NotFound(format!("workflow {namespace}/{name} not found")))
+}
+
+/// Argo's phase of a run or task state.
+fn phase(state: &str) -> &'static str {
+    match state {
+        "SUCCEEDED" | "CACHED" => "Succeeded",
+        "FAILED" | "CANCELED" => "Failed",
+        "LOST" => "Error",
+        "SKIPPED" => "Skipped",
+        "PENDING" => "Pending",
+        _ => "Running",
+    }
+}
+
+/// A run as an Argo `Workflow`: metadata, the spec it was submitted with,
+/// and a status whose nodes are `tasks`.
+fn as_workflow(run: &RunRecord, tasks: &[TaskRecord]) -> Value {
+    let name = &run.display_name;
+    let spec = run.pipeline_spec.as_ref().and_then(|w| w.get("spec")).cloned().unwrap_or_else(|| json!({}));
+    let nodes: serde_json::Map<String, Value> = tasks.iter().map(|t| (t.id.clone(), node(name, t))).collect();
+    let mut status = json!({
+        "phase": phase(&run.state),
+        "startedAt": run.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "nodes": nodes,
+    });
+    if let Some(finished) = run.finished_at {
+        status["finishedAt"] = json!(finished.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    if let Some(error) = &run.error {
+        status["message"] = json!(error);
+    }
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {
+            "name": name,
+            "namespace": run.namespace,
+            "uid": run.id,
+            "creationTimestamp": run.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        },
+        "spec": spec,
+        "status": status,
+    })
+}
+
+/// One task as an Argo node: a `Pod` when it ran a process, else a `DAG`.
+fn node(workflow: &str, task: &TaskRecord) -> Value {
+    let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let parameters: Vec<Value> = task.outputs["parameters"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| *name != "result")
+        .map(|(name, value)| json!({"name": name, "value": engine::runs::values::as_argument(value)}))
+        .collect();
+    let mut outputs = json!({"parameters": parameters});
+    if let Some(result) = task.outputs["parameters"].get("result") {
+        outputs["result"] = json!(engine::runs::values::as_argument(result));
+    }
+    let mut node = json!({
+        "id": task.id,
+        "name": format!("{workflow}.{}", task.path.split_once('/').map_or(task.path.as_str(), |(_, rest)| rest)),
+        "displayName": task.name,
+        "type": if task.attempt.is_some() { "Pod" } else if task.state == "SKIPPED" { "Skipped" } else { "DAG" },
+        "phase": phase(&task.state),
+        "children": task.child_ids,
+        "outputs": outputs,
+    });
+    if let Some(started) = &task.started_at {
+        node["startedAt"] = json!(time(started));
+    }
+    if let Some(finished) = &task.finished_at {
+        node["finishedAt"] = json!(time(finished));
+    }
+    if let Some(reason) = &task.reason {
+        node["message"] = json!(reason);
+    }
+    if let Some(pod) = &task.attempt {
+        node["podName"] = json!(pod);
+    }
+    node
+}

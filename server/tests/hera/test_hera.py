@@ -1,0 +1,91 @@
+"""Hera 7 (from PyPI, in .venv) against a real Ferroflow as its Argo server:
+a DAG with parameters and a loop is built, submitted, waited for and its
+outputs read; lint, list, logs and delete go through the same API."""
+import json
+import os
+import unittest
+
+import requests
+
+from hera.workflows import DAG, Parameter, Workflow, WorkflowsService, script
+from hera.workflows.models import WorkflowStatus as _  # noqa: F401  (the models hera parses answers into)
+
+HOST = os.environ["ARGO_HOST"]
+
+
+@script(image="python:3.11", outputs=[Parameter(name="n", value_from={"path": "/tmp/n"})])
+def count(y: int):
+    import json
+
+    open("/tmp/n", "w").write(str(y))
+    print(json.dumps(list(range(1, y + 1))))
+
+
+@script(image="python:3.11")
+def square(x: int):
+    print(x * x)
+
+
+@script(image="python:3.11", outputs=[Parameter(name="total", value_from={"path": "/tmp/total"})])
+def total(values):
+    import json
+
+    items = values if isinstance(values, list) else json.loads(values)
+    assert items == [1, 4, 9], items  # Argo keeps each result that is JSON as JSON
+    open("/tmp/total", "w").write(str(sum(items)))
+
+
+def build(service):
+    with Workflow(
+        generate_name="hera-loop-",
+        entrypoint="main",
+        namespace="default",
+        workflows_service=service,
+        arguments=[Parameter(name="y", value="3")],
+    ) as w:
+        with DAG(name="main", inputs=[Parameter(name="y")]):
+            c = count(arguments={"y": "{{inputs.parameters.y}}"})
+            s = square(with_param=c.result, arguments={"x": "{{item}}"})
+            t = total(arguments={"values": s.result})
+            c >> s >> t
+    return w
+
+
+class HeraAgainstFerroflow(unittest.TestCase):
+    def setUp(self):
+        self.service = WorkflowsService(host=HOST, namespace="default", verify_ssl=False)
+
+    def test_a_dag_with_a_loop_runs_and_its_outputs_are_read(self):
+        w = build(self.service)
+        created = w.create(wait=False)
+        self.assertTrue(created.metadata.name.startswith("hera-loop-"))
+        w.name = created.metadata.name
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        nodes = {n.display_name: n for n in done.status.nodes.values()}
+        self.assertEqual(nodes["count"].outputs.parameters[0].value, "3")
+        self.assertEqual(nodes["total"].outputs.parameters[0].value, "14")
+        self.assertEqual(nodes["count"].type, "Pod")
+        listed = self.service.list_workflows(namespace="default")
+        self.assertIn(w.name, [i.metadata.name for i in listed.items])
+        # The log stream as the argo CLI reads it: one {"result": {...}} per line.
+        stream = requests.get(f"{HOST}/api/v1/workflows/default/{w.name}/log", timeout=30)
+        lines = [json.loads(line)["result"] for line in stream.text.splitlines()]
+        self.assertIn("9", [entry["content"] for entry in lines])
+        self.assertTrue(all(entry["podName"] for entry in lines))
+        self.service.delete_workflow(w.name, namespace="default")
+        with self.assertRaises(Exception):
+            self.service.get_workflow(w.name, namespace="default")
+
+    def test_lint_names_the_problem(self):
+        w = build(self.service)
+        w.lint()
+        broken = build(self.service)
+        broken.entrypoint = "nowhere"
+        with self.assertRaises(Exception) as refused:
+            broken.lint()
+        self.assertIn("no template named \"nowhere\"", str(refused.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
