@@ -22,6 +22,7 @@ pub mod runs;
 pub mod spec;
 pub mod stats;
 pub mod store;
+pub mod templates;
 
 use std::path::Path;
 

@@ -128,6 +128,11 @@ impl Engine {
         version: Option<NewVersion>,
     ) -> Result<(Pipeline, Option<PipelineVersion>)> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Create).await?;
+        let mut version = version;
+        if let Some(v) = version.as_mut() {
+            // Stored templates are copied in now, as Argo does when a workflow starts.
+            v.spec = self.resolve_template_refs(principal, namespace.as_str(), std::mem::take(&mut v.spec)).await?;
+        }
         let plan = version.as_ref().map(|v| spec::parse_json(&v.spec)).transpose()?;
         let name = first_nonempty([&pipeline.name, &pipeline.display_name])
             .unwrap_or_else(|| plan.as_ref().map(|p| p.name.clone()).unwrap_or_default());
@@ -176,6 +181,9 @@ impl Engine {
     ) -> Result<PipelineVersion> {
         let pipeline = self.pipeline(principal, pipeline_id).await?;
         access::authorize(principal, &pipeline.namespace, Verb::Create)?;
+        let mut version = version;
+        version.spec =
+            self.resolve_template_refs(principal, &pipeline.namespace, std::mem::take(&mut version.spec)).await?;
         spec::parse_json(&version.spec)?;
         let mut tx = self.store.pool().begin().await?;
         let created = insert_version(&mut tx, &pipeline, version).await?;

@@ -140,3 +140,38 @@ async fn expression_tags_arithmetic_sprig_jsonpath_and_conditions() {
     .to_string();
     assert!(refused.contains("sprig.b64enc is not supported (supported: sprig.upper,"), "{refused}");
 }
+
+#[tokio::test]
+async fn stored_templates_are_used_through_template_refs() {
+    use engine::templates::Scope;
+    let h = harness().await;
+    let me = model::Principal::local();
+    let library = engine::spec::load_json(
+        &std::fs::read(common::workspace().join("examples/argo/shared-templates.yaml")).unwrap(),
+    )
+    .unwrap();
+    h.engine.put_workflow_template(&me, Scope::Namespace("default"), library.clone(), false).await.unwrap();
+    let mut cluster = library.clone();
+    cluster["metadata"]["name"] = json!("shared-cluster");
+    h.engine.put_workflow_template(&me, Scope::Cluster, cluster, false).await.unwrap();
+    let again = h.engine.put_workflow_template(&me, Scope::Namespace("default"), library, false).await.unwrap_err();
+    assert_eq!(again.to_string(), "WorkflowTemplate shared already exists");
+
+    let workflow =
+        engine::spec::load_json(&std::fs::read(common::workspace().join("examples/argo/uses-templates.yaml")).unwrap())
+            .unwrap();
+    let resolved = h.engine.resolve_template_refs(&me, "default", workflow.clone()).await.unwrap();
+    let plan = engine::spec::parse_json(&resolved).unwrap();
+    let report = h.runner.run(&me, "default", plan, Default::default(), Default::default()).await.unwrap();
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    assert_eq!(task_output(&h, &report, "(root)/main/hello", "said").await, json!("** hello yes **"));
+    assert_eq!(task_output(&h, &report, "(root)/main/cluster", "said").await, json!("from the cluster"));
+    assert_eq!(task(&report, "(root)/main/after").state, State::Succeeded);
+
+    h.engine.delete_workflow_template(&me, Scope::Cluster, "shared-cluster").await.unwrap();
+    let missing = h.engine.resolve_template_refs(&me, "default", workflow).await.unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "invalid pipeline spec: task main/cluster: templateRef: no ClusterWorkflowTemplate named \"shared-cluster\""
+    );
+}

@@ -23,7 +23,7 @@ impl Runner {
     pub async fn submit(&self, principal: &Principal, new: NewRun) -> Result<RunRecord> {
         let engine = &self.engine;
         let (spec_json, pipeline_id, version_id) = match new.source {
-            RunSource::Spec(spec) => (spec, None, None),
+            RunSource::Spec(spec) => (engine.resolve_template_refs(principal, &new.namespace, spec).await?, None, None),
             RunSource::Version { pipeline_id, version_id } => {
                 let version = match version_id.filter(|v| !v.is_empty()) {
                     Some(id) => engine.pipeline_version(principal, &pipeline_id, &id).await?,

@@ -88,6 +88,13 @@ pub fn parse_json(value: &serde_json::Value) -> Result<Plan, SpecError> {
     }
 }
 
+/// Checks an Argo `WorkflowTemplate` or `ClusterWorkflowTemplate` before
+/// it is stored: the whole workflow when it has an entrypoint, else each
+/// of its templates.
+pub fn check_template_library(object: &serde_json::Value) -> Result<(), SpecError> {
+    argo::check_library(object)
+}
+
 /// Reads and parses a spec file. At most one byte past
 /// [`MAX_SPEC_BYTES`] is read, so a huge file is refused without loading it.
 pub fn parse_file(path: &std::path::Path) -> Result<Plan, SpecError> {

@@ -40,6 +40,25 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
     compile_workflow(SpecError::typed(document)?)
 }
 
+/// Checks a stored `WorkflowTemplate`: the whole workflow when it has an
+/// entrypoint, else each template (a library used through `templateRef`).
+pub fn check_library(document: &Value) -> Result<(), SpecError> {
+    let workflow: workflow::Workflow = SpecError::typed(document)?;
+    if !workflow.spec.entrypoint.is_empty() {
+        return compile_workflow(workflow).map(|_| ());
+    }
+    let templates: BTreeMap<&str, &workflow::Template> =
+        workflow.spec.templates.iter().map(|t| (t.name.as_str(), t)).collect();
+    if templates.is_empty() {
+        return Err(SpecError::Shape { path: "spec.templates".into(), message: "a template needs templates".into() });
+    }
+    for template in &workflow.spec.templates {
+        check_name(&template.name).map_err(|m| SpecError::component(&template.name, "name", m))?;
+        convert_template(template, &templates)?;
+    }
+    Ok(())
+}
+
 fn compile_workflow(workflow: workflow::Workflow) -> Result<Plan, SpecError> {
     let spec = &workflow.spec;
     if spec.workflow_template_ref.is_some() {

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 
 use crate::{ApiError, AppState};
 
+mod templates;
+
 /// Every `/api/v1` route.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,6 +27,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/workflows/{namespace}/{name}", get(read).delete(delete))
         .route("/api/v1/workflows/{namespace}/{name}/{verb}", put(act))
         .route("/api/v1/workflows/{namespace}/{name}/log", get(log))
+        .route("/api/v1/workflow-templates/{namespace}", get(templates::list).post(templates::create))
+        .route(
+            "/api/v1/workflow-templates/{namespace}/{name}",
+            get(templates::read).put(templates::update).delete(templates::delete),
+        )
+        .route("/api/v1/cluster-workflow-templates", get(templates::list_cluster).post(templates::create_cluster))
+        .route(
+            "/api/v1/cluster-workflow-templates/{name}",
+            get(templates::read_cluster).put(templates::update_cluster).delete(templates::delete_cluster),
+        )
 }
 
 /// `{"workflow": {...}}`, as `WorkflowCreateRequest` and `WorkflowLintRequest` carry it.
@@ -61,9 +73,16 @@ async fn create(
     Ok(Json(as_workflow(&run, &[])))
 }
 
-/// `POST /api/v1/workflows/{ns}/lint`: the workflow back when it validates.
-async fn lint(Path(_namespace): Path<String>, Json(request): Json<WorkflowRequest>) -> Result<Json<Value>, ApiError> {
-    engine::spec::parse_json(&request.workflow).map_err(engine::Error::from)?;
+/// `POST /api/v1/workflows/{ns}/lint`: the workflow back when it validates
+/// (with the stored templates it refers to).
+async fn lint(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(namespace): Path<String>,
+    Json(request): Json<WorkflowRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let resolved = state.engine.resolve_template_refs(&principal, &namespace, request.workflow.clone()).await?;
+    engine::spec::parse_json(&resolved).map_err(engine::Error::from)?;
     Ok(Json(request.workflow))
 }
 
