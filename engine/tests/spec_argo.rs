@@ -202,10 +202,10 @@ fn references_to_stored_templates_are_refused_by_name() {
         .replace("        template: count-lines\n", "        templateRef: {name: shared, template: count-lines}\n");
     assert_eq!(
         refusal(&task_ref),
-        "task \"diamond/c\": templateRef: templates of stored WorkflowTemplates are not supported yet; copy the \
-         template into the workflow"
+        "task \"diamond/c\": templateRef: \"count-lines\" of stored template \"shared\" is copied in when the \
+         workflow is uploaded or submitted to the server; a file read alone cannot use it"
     );
     let workflow_ref = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: x-}\n\
                         spec:\n  workflowTemplateRef: {name: shared}\n";
-    assert!(refusal(workflow_ref).starts_with("spec.workflowTemplateRef: running a stored WorkflowTemplate"));
+    assert!(refusal(workflow_ref).starts_with("spec.workflowTemplateRef: the stored WorkflowTemplate is copied in"));
 }

@@ -77,6 +77,30 @@ class HeraAgainstFerroflow(unittest.TestCase):
         with self.assertRaises(Exception):
             self.service.get_workflow(w.name, namespace="default")
 
+    def test_a_stored_template_is_used_through_template_ref(self):
+        from hera.workflows import Task, WorkflowTemplate
+        from hera.workflows.models import TemplateRef
+
+        with WorkflowTemplate(name="hera-shared", namespace="default", workflows_service=self.service) as t:
+            square()
+        t.create()
+        stored = self.service.get_workflow_template("hera-shared", namespace="default")
+        self.assertEqual(stored.metadata.name, "hera-shared")
+        with Workflow(generate_name="hera-ref-", entrypoint="main", namespace="default", workflows_service=self.service) as w:
+            with DAG(name="main"):
+                Task(name="sq", template_ref=TemplateRef(name="hera-shared", template="square"), arguments={"x": "7"})
+        created = w.create(wait=False)
+        w.name = created.metadata.name
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        nodes = {n.display_name: n for n in done.status.nodes.values()}
+        self.assertEqual(nodes["sq"].outputs.result, "49")
+        self.service.delete_workflow_template("hera-shared", namespace="default")
+        with self.assertRaises(Exception) as missing:
+            Workflow(generate_name="hera-ref-", entrypoint="main", namespace="default", workflows_service=self.service,
+                     templates=w.templates).create(wait=False)
+        self.assertIn('task main/sq: templateRef: no WorkflowTemplate named "hera-shared"', str(missing.exception))
+
     def test_lint_names_the_problem(self):
         w = build(self.service)
         w.lint()

@@ -64,7 +64,8 @@ fn compile_workflow(workflow: workflow::Workflow) -> Result<Plan, SpecError> {
     if spec.workflow_template_ref.is_some() {
         return Err(SpecError::Shape {
             path: "spec.workflowTemplateRef".into(),
-            message: "running a stored WorkflowTemplate by reference is not supported yet; submit the template itself"
+            message: "the stored WorkflowTemplate is copied in when the workflow is uploaded or submitted to the \
+                      server; a file read alone cannot use it"
                 .into(),
         });
     }
@@ -410,10 +411,15 @@ fn convert_task(
     templates: &BTreeMap<&str, &workflow::Template>,
 ) -> Result<Task, SpecError> {
     let target = templates.get(task.template.as_str()).ok_or_else(|| match &task.template_ref {
-        Some(_) => SpecError::task(
+        Some(reference) => SpecError::task(
             id,
             "templateRef",
-            "templates of stored WorkflowTemplates are not supported yet; copy the template into the workflow",
+            format!(
+                "{:?} of stored template {:?} is copied in when the workflow is uploaded or submitted to the server; \
+                 a file read alone cannot use it",
+                reference["template"].as_str().unwrap_or_default(),
+                reference["name"].as_str().unwrap_or_default()
+            ),
         ),
         None => SpecError::task(id, "template", format!("unknown template {:?}", task.template)),
     })?;
