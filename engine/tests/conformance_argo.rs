@@ -175,3 +175,50 @@ async fn stored_templates_are_used_through_template_refs() {
         "invalid pipeline spec: task main/cluster: templateRef: no ClusterWorkflowTemplate named \"shared-cluster\""
     );
 }
+
+#[tokio::test]
+async fn a_cron_workflow_becomes_a_recurring_run_that_follows_its_policy() {
+    use engine::recurring::{NewRecurringRun, Schedule, Trigger, cron_workflow::next, scheduler::fire_due};
+    let h = harness().await;
+    let me = model::Principal::local();
+    // A step that outlives the next fire, so that Forbid has something to forbid.
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/nightly.yaml")).unwrap().replace(
+        r#"command: [sh, -c, 'echo "report for {{inputs.parameters.y}}" > /tmp/line']"#,
+        r#"command: [sleep, "60"]"#,
+    );
+    let new = NewRecurringRun {
+        namespace: "default".into(),
+        display_name: "nightly-report".into(),
+        description: String::new(),
+        experiment_id: None,
+        source: engine::runs::RunSource::Spec(engine::spec::load_json(yaml.as_bytes()).unwrap()),
+        parameters: json!({}),
+        pipeline_root: String::new(),
+        schedule: Schedule { trigger: Trigger::Every(60), start: None, end: None },
+        max_concurrency: 10,
+        no_catchup: true,
+        enabled: true,
+    };
+    let recurring = h.engine.create_recurring_run(&me, new).await.unwrap();
+    let policy = recurring.cron_workflow.clone().expect("the CronWorkflow's policy is kept");
+    assert_eq!(recurring.schedule.trigger, Trigger::Cron("0 2 * * *".into()), "its first schedule is shown");
+    let running = |h: &common::Harness| {
+        let engine = h.engine.clone();
+        async move { engine.runs_by_state().await.unwrap().into_iter().map(|(_, n)| n).sum::<i64>() }
+    };
+    let first = next(&policy, None, recurring.created_at).unwrap();
+    fire_due(&h.runner, first + chrono::Duration::seconds(1)).await.unwrap();
+    assert_eq!(running(&h).await, 1, "the first due time fires");
+    // Forbid: the next time comes while that run still goes.
+    let second = next(&policy, Some(first), recurring.created_at).unwrap();
+    fire_due(&h.runner, second + chrono::Duration::seconds(1)).await.unwrap();
+    assert_eq!(running(&h).await, 1, "Forbid skips a fire while a run goes");
+    let recurring = h.engine.recurring_run(&me, &recurring.id).await.unwrap();
+    assert_eq!(recurring.last_scheduled_at, Some(second), "the skipped time counts as handled");
+    // Missed by more than startingDeadlineSeconds (300): skipped too.
+    let third = next(&policy, Some(second), recurring.created_at).unwrap();
+    fire_due(&h.runner, third + chrono::Duration::seconds(400)).await.unwrap();
+    assert_eq!(running(&h).await, 1);
+    let runs = h.engine.list_runs(&me, "default", None, &Default::default()).await.unwrap();
+    h.runner.terminate(&me, &runs.items[0].id).await.unwrap();
+}

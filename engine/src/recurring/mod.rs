@@ -5,6 +5,7 @@
 //! index on the pair means a schedule time fires at most once, whatever
 //! restarts happen between committing the run and noting it as fired.
 
+pub mod cron_workflow;
 mod schedule;
 pub mod scheduler;
 
@@ -65,6 +66,9 @@ pub struct RecurringRun {
     pub updated_at: DateTime<Utc>,
     /// Who created it; its runs are made as them.
     pub created_by: String,
+    /// The schedule policy of the Argo `CronWorkflow` it was made from; when
+    /// set, it decides the fire times (`schedule` shows the first cron).
+    pub cron_workflow: Option<spec::CronSchedule>,
 }
 
 /// What a caller gives to create a recurring run.
@@ -111,7 +115,7 @@ const RECURRING_RUNS: Table = Table {
 
 const COLUMNS: &str = "id, namespace, display_name, description, experiment_id, pipeline_id, pipeline_version_id,
     pipeline_spec, parameters, pipeline_root, cron, interval_seconds, start_time, end_time, max_concurrency, no_catchup,
-    enabled, last_scheduled_at, created_at, updated_at, created_by";
+    enabled, last_scheduled_at, created_at, updated_at, created_by, cron_workflow";
 
 impl Engine {
     /// Creates a recurring run after checking its schedule, spec and parameters.
@@ -128,32 +132,40 @@ impl Engine {
                 ),
             });
         }
-        let (pipeline_id, version_id, spec_json) = match new.source {
+        let (pipeline_id, version_id, spec_json, plan) = match new.source {
             RunSource::Spec(spec) => {
-                spec::parse_json(&spec)?;
-                (None, None, Some(spec))
+                let spec = self.resolve_template_refs(principal, namespace.as_str(), spec).await?;
+                let plan = spec::parse_json(&spec)?;
+                (None, None, Some(spec), plan)
             }
             RunSource::Version { pipeline_id, version_id } => {
                 let version_id = version_id.filter(|v| !v.is_empty());
-                match &version_id {
+                let version = match &version_id {
                     Some(id) => self.pipeline_version(principal, &pipeline_id, id).await?,
                     None => self.latest_pipeline_version(principal, &pipeline_id).await?,
                 };
-                (Some(pipeline_id), version_id, None)
+                (Some(pipeline_id), version_id, None, spec::parse_json(&version.spec)?)
             }
         };
+        // A CronWorkflow brings its own schedule, which decides the fire times.
+        let mut schedule = new.schedule.clone();
+        let mut enabled = new.enabled;
+        if let Some(policy) = &plan.schedule {
+            schedule.trigger = Trigger::Cron(policy.crons[0].clone());
+            enabled &= !policy.suspend;
+        }
         let experiment = match new.experiment_id.filter(|e| !e.is_empty()) {
             Some(id) => self.experiment(principal, &id).await?,
             None => self.default_experiment(principal, namespace.as_str()).await?,
         };
         let now = Utc::now();
-        let (cron, interval) = match &new.schedule.trigger {
+        let (cron, interval) = match &schedule.trigger {
             Trigger::Cron(c) => (Some(c.clone()), None),
             Trigger::Every(s) => (None, Some(*s as i64)),
         };
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(&format!(
-            "INSERT INTO recurring_runs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)"
+            "INSERT INTO recurring_runs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)"
         ))
         .bind(&id)
         .bind(namespace.as_str())
@@ -167,14 +179,15 @@ impl Engine {
         .bind(&new.pipeline_root)
         .bind(cron)
         .bind(interval)
-        .bind(new.schedule.start)
-        .bind(new.schedule.end)
+        .bind(schedule.start)
+        .bind(schedule.end)
         .bind(new.max_concurrency)
         .bind(new.no_catchup)
-        .bind(new.enabled)
+        .bind(enabled)
         .bind(now)
         .bind(now)
         .bind(&principal.name)
+        .bind(plan.schedule.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default()))
         .execute(self.store.pool())
         .await?;
         self.recurring_changed.notify_one();
@@ -254,6 +267,7 @@ fn decode(row: &SqliteRow) -> Result<RecurringRun> {
     };
     let spec: Option<String> = row.try_get("pipeline_spec")?;
     let parameters: String = row.try_get("parameters")?;
+    let cron_workflow: Option<String> = row.try_get("cron_workflow")?;
     Ok(RecurringRun {
         id: row.try_get("id")?,
         namespace: row.try_get("namespace")?,
@@ -273,5 +287,9 @@ fn decode(row: &SqliteRow) -> Result<RecurringRun> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         created_by: row.try_get("created_by")?,
+        cron_workflow: cron_workflow
+            .map(|p| serde_json::from_str(&p))
+            .transpose()
+            .map_err(|e| corrupt(e.to_string()))?,
     })
 }

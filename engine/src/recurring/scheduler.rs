@@ -60,6 +60,9 @@ pub async fn fire_due(runner: &Runner, now: DateTime<Utc>) -> Result<Option<Date
 
 /// Fires what is due of one recurring run; when it is due next.
 async fn fire_one(runner: &Runner, mut recurring: RecurringRun, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    if let Some(policy) = recurring.cron_workflow.clone() {
+        return fire_cron_workflow(runner, recurring, &policy, now).await;
+    }
     let schedule = recurring.schedule.clone();
     loop {
         let due = if recurring.no_catchup {
@@ -131,4 +134,65 @@ async fn fire(runner: &Runner, principal: &Principal, recurring: &RecurringRun, 
     row.scheduled_at = Some(at);
     runner.start(principal, &recurring.namespace, row).await?;
     Ok(())
+}
+
+/// Fires what is due of a recurring run made from an Argo `CronWorkflow`:
+/// the newest due time only (Argo does not catch up), as its policy decides,
+/// then keeps only its history limits' worth of finished runs.
+async fn fire_cron_workflow(
+    runner: &Runner,
+    recurring: RecurringRun,
+    policy: &crate::spec::CronSchedule,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    use super::cron_workflow::{Decision, decide, next};
+    let pool = runner.engine().store().pool().clone();
+    let mut due = None;
+    let mut after = recurring.last_scheduled_at;
+    while let Some(at) = next(policy, after, recurring.created_at).filter(|t| *t <= now) {
+        due = Some(at);
+        after = Some(at);
+    }
+    let Some(at) = due else {
+        return Ok(next(policy, recurring.last_scheduled_at, recurring.created_at));
+    };
+    let principal = Principal { name: recurring.created_by.clone() };
+    let going: Vec<String> = sqlx::query_scalar("SELECT id FROM runs WHERE recurring_run_id = ? AND state = 'RUNNING'")
+        .bind(&recurring.id)
+        .fetch_all(&pool)
+        .await?;
+    match decide(policy, at, now, going.len() as i64) {
+        Decision::Skip(why) => {
+            tracing::info!(recurring_run.id = %recurring.id, scheduled_at = %at, why, "fire skipped")
+        }
+        decision => {
+            if decision == Decision::Replace {
+                for id in &going {
+                    runner.terminate(&principal, id).await?;
+                }
+            }
+            if let Err(e) = fire(runner, &principal, &recurring, at).await {
+                tracing::warn!(recurring_run.id = %recurring.id, scheduled_at = %at, error = %e, "recurring run could not fire");
+            }
+        }
+    }
+    sqlx::query("UPDATE recurring_runs SET last_scheduled_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(&recurring.id)
+        .execute(&pool)
+        .await?;
+    for (states, keep) in [("'SUCCEEDED'", policy.successful_history), ("'FAILED', 'CANCELED'", policy.failed_history)]
+    {
+        let old: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM runs WHERE recurring_run_id = ? AND state IN ({states}) ORDER BY created_at DESC LIMIT -1 OFFSET ?"
+        ))
+        .bind(&recurring.id)
+        .bind(i64::from(keep))
+        .fetch_all(&pool)
+        .await?;
+        for id in old {
+            runner.delete(&principal, &id).await?;
+        }
+    }
+    Ok(next(policy, Some(at), recurring.created_at))
 }

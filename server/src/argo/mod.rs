@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::{ApiError, AppState};
 
+mod cron;
 mod templates;
 
 /// Every `/api/v1` route.
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/workflows/{namespace}/{name}", get(read).delete(delete))
         .route("/api/v1/workflows/{namespace}/{name}/{verb}", put(act))
         .route("/api/v1/workflows/{namespace}/{name}/log", get(log))
+        .route("/api/v1/cron-workflows/{namespace}", get(cron::list).post(cron::create))
+        .route("/api/v1/cron-workflows/{namespace}/{name}", get(cron::read).delete(cron::delete))
         .route("/api/v1/workflow-templates/{namespace}", get(templates::list).post(templates::create))
         .route(
             "/api/v1/workflow-templates/{namespace}/{name}",
