@@ -222,3 +222,42 @@ async fn a_cron_workflow_becomes_a_recurring_run_that_follows_its_policy() {
     let runs = h.engine.list_runs(&me, "default", None, &Default::default()).await.unwrap();
     h.runner.terminate(&me, &runs.items[0].id).await.unwrap();
 }
+
+/// A one-request HTTP server that answers `status` with `body` and hands
+/// back the request it read.
+async fn answer_once(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/records", listener.local_addr().unwrap());
+    let served = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 8192];
+        let n = socket.read(&mut request).await.unwrap();
+        let reply = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        socket.write_all(reply.as_bytes()).await.unwrap();
+        String::from_utf8_lossy(&request[..n]).into_owned()
+    });
+    (url, served)
+}
+
+#[tokio::test]
+async fn http_steps_call_allowed_hosts_only_and_check_their_answer() {
+    let h = harness().await; // allows 127.0.0.1
+    let (url, served) = answer_once("201 Created", r#"{"id": 42}"#).await;
+    let report = run(&h, "argo/webhook.yaml", &[("endpoint", json!(url))]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    let request = served.await.unwrap();
+    assert!(request.starts_with("POST /records HTTP/1.1"), "{request}");
+    assert!(request.ends_with(r#"{"n": 7}"#), "{request}");
+    assert_eq!(task_output(&h, &report, "(root)/main/show", "seen").await, json!("42"));
+
+    let (url, _served) = answer_once("200 OK", "{}").await;
+    let wrong = run(&h, "argo/webhook.yaml", &[("endpoint", json!(url))]).await;
+    assert!(wrong.error.unwrap_or_default().contains("answered 200"), "successCondition decides");
+
+    let elsewhere = run(&h, "argo/webhook.yaml", &[("endpoint", json!("http://169.254.169.254/latest"))]).await;
+    assert_eq!(
+        elsewhere.error.as_deref(),
+        Some("(root)/main/create: http: host \"169.254.169.254\" is not in the setting `http_allow_hosts`")
+    );
+}

@@ -73,7 +73,8 @@ pub fn local_runner(
     }
     let ledger = Ledger::detect(settings.gpus);
     let mut runner = Runner::new(engine, Arc::new(backend), ledger, settings.data_dir.clone())
-        .with_import_roots(settings.import_dirs.clone());
+        .with_import_roots(settings.import_dirs.clone())
+        .with_http_allow_hosts(settings.http_allow_hosts.clone());
     if let Some(seconds) = settings.cache_ttl_seconds {
         runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
     }

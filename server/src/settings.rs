@@ -42,6 +42,10 @@ pub struct Settings {
     /// (`file://` URIs), besides Ferroflow's own artifact store.
     #[serde(default)]
     pub import_dirs: Vec<PathBuf>,
+    /// Hosts Argo `http` steps may call (`name`, or `*.domain`); none by
+    /// default, so a workflow cannot make the server reach into its network.
+    #[serde(default)]
+    pub http_allow_hosts: Vec<String>,
     /// The `ferroflow-supervise` binary that wraps each step; default: next
     /// to this executable.
     #[serde(default)]
@@ -111,6 +115,7 @@ impl Default for Settings {
             gpus: 0,
             cache_ttl_seconds: None,
             import_dirs: Vec::new(),
+            http_allow_hosts: Vec::new(),
             supervisor: None,
             notebook_bind: None,
             notebook_url: None,
@@ -166,6 +171,8 @@ pub fn default_file() -> String {
          # Runtime for images without their own: a directory put first on PATH.\n# default_runtime = \".venv/bin\"\n\n\
          # Directories whose files KFP importers may read (file:// URIs),\n\
          # besides Ferroflow's own artifacts.\n# import_dirs = [\"/srv/datasets\"]\n\n\
+         # Hosts Argo http steps may call (name, or *.domain); none by default.\n\
+         # http_allow_hosts = [\"hooks.example.com\"]\n\n\
          # Notebook servers are proxied on their own origin (a notebook's pages\n\
          # cannot act as the dashboard); default: the next port after `bind`.\n\
          # notebook_bind = \"127.0.0.1:8081\"\n\

@@ -287,6 +287,10 @@ fn run_once<'a>(
             }
             Body::Importer(importer) => super::importer::run(ctx, name, component, importer, &inputs, &path).await,
             Body::Suspend { seconds } => super::suspend::run(ctx, name, &path, *seconds).await,
+            Body::Http(call) => match http_request(ctx, call, &inputs, item.as_ref()) {
+                Ok(request) => super::http::run(ctx, name, &path, request).await,
+                Err(e) => fail(ctx, name, &path, &e).await,
+            },
             Body::Unavailable { reason } => fail(ctx, name, &path, reason).await,
             Body::Container(spec) => {
                 container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await
@@ -528,4 +532,31 @@ fn tasks_variable(upstream: &BTreeMap<String, Outcome>) -> Value {
         })
         .collect();
     Value::Object(tasks)
+}
+
+/// An `http` step's request with its placeholders filled.
+fn http_request(
+    ctx: &RunContext,
+    call: &crate::spec::HttpCall,
+    inputs: &Values,
+    item: Option<&Value>,
+) -> Result<super::http::Request, String> {
+    let run = ctx.run_values();
+    let fill = Fill {
+        inputs,
+        output_parameter_files: &BTreeMap::new(),
+        output_artifacts: &BTreeMap::new(),
+        executor_input: &Value::Null,
+        run: &run,
+        pipeline_inputs: &ctx.parameters,
+        item,
+    };
+    Ok(super::http::Request {
+        method: call.method.clone(),
+        url: fill.text(&call.url)?,
+        headers: call.headers.iter().map(|(k, v)| Ok((k.clone(), fill.text(v)?))).collect::<Result<_, String>>()?,
+        body: call.body.as_ref().map(|b| fill.text(b)).transpose()?,
+        success_condition: call.success_condition.clone(),
+        timeout_seconds: call.timeout_seconds,
+    })
 }

@@ -9,6 +9,7 @@ pub mod dag_view;
 mod executor;
 pub(crate) mod expr;
 mod fixed_paths;
+pub mod http;
 pub mod importer;
 mod lifecycle;
 mod record;
@@ -62,6 +63,7 @@ pub struct Runner {
     progress: Option<ProgressFn>,
     cache_ttl: Option<std::time::Duration>,
     import_roots: Vec<PathBuf>,
+    http_allow_hosts: Vec<String>,
     active: active::ActiveRuns,
 }
 
@@ -119,6 +121,8 @@ pub(crate) struct RunContext {
     pub cache_ttl: Option<std::time::Duration>,
     /// Directories importers may read besides the artifact store.
     pub import_roots: Vec<PathBuf>,
+    /// Hosts Argo `http` steps may call.
+    pub http_allow_hosts: Vec<String>,
     /// `status` and `failures` of the workflow, set once its DAG ended, for
     /// its exit handler (Argo `{{workflow.status}}`, `{{workflow.failures}}`).
     pub ended: std::sync::OnceLock<BTreeMap<String, String>>,
@@ -190,6 +194,7 @@ impl Runner {
             progress: None,
             cache_ttl: None,
             import_roots: Vec::new(),
+            http_allow_hosts: Vec::new(),
             active: Default::default(),
         }
     }
@@ -197,6 +202,12 @@ impl Runner {
     /// The engine it records runs in.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Lets Argo `http` steps call `hosts` (`name`, or `*.domain`).
+    pub fn with_http_allow_hosts(mut self, hosts: Vec<String>) -> Self {
+        self.http_allow_hosts = hosts;
+        self
     }
 
     /// Lets importers read files under `roots` besides the artifact store.
@@ -361,6 +372,7 @@ impl Runner {
             resuming,
             cache_ttl: self.cache_ttl,
             import_roots: self.import_roots.clone(),
+            http_allow_hosts: self.http_allow_hosts.clone(),
             ended: std::sync::OnceLock::new(),
             resumes,
             events: self.engine.events.clone(),

@@ -162,6 +162,8 @@ pub enum Body {
     Dag(Dag),
     /// Brings an existing artifact into the run (KFP `dsl.importer`).
     Importer(Importer),
+    /// One HTTP request (Argo `http`), toward allowed hosts only.
+    Http(HttpCall),
     /// Waits until resumed, or for a time (Argo `suspend`).
     Suspend {
         /// Seconds to wait; until resumed when `None`.
@@ -174,6 +176,23 @@ pub enum Body {
         /// Why it cannot run here.
         reason: String,
     },
+}
+
+/// An Argo `http` template.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpCall {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The URL, with placeholders.
+    pub url: Vec<Piece>,
+    /// Headers, values with placeholders.
+    pub headers: Vec<(String, Vec<Piece>)>,
+    /// The body, with placeholders.
+    pub body: Option<Vec<Piece>>,
+    /// Argo's `successCondition`, an expression over `response`.
+    pub success_condition: Option<String>,
+    /// Seconds before the request is given up.
+    pub timeout_seconds: u64,
 }
 
 /// A KFP importer: its one output artifact is an artifact that exists already.

@@ -51,7 +51,8 @@ async fn harness_with(configure: impl FnOnce(Runner) -> Runner) -> Harness {
     let backend = LocalBackend::new().with_default_runtime(python_runtime());
     std::fs::create_dir_all(dir.path().join("imports")).unwrap();
     let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned())
-        .with_import_roots(vec![dir.path().join("imports")]);
+        .with_import_roots(vec![dir.path().join("imports")])
+        .with_http_allow_hosts(vec!["127.0.0.1".into()]);
     let runner = configure(runner);
     Harness { _dir: dir, engine, runner }
 }

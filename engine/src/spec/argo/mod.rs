@@ -292,11 +292,7 @@ fn convert_template(
                      (backend = \"kubernetes\"); this machine runs steps as local processes"
                 .into(),
         },
-        (None, None, None, None) if t.http.is_some() => Body::Unavailable {
-            reason: "http templates are not run on this machine: no host is allowed for them \
-                     (the setting `http_allow_hosts` is empty)"
-                .into(),
-        },
+        (None, None, None, None) if t.http.is_some() => Body::Http(http_call(t)?),
         _ => {
             return Err(here(
                 "template",
@@ -333,6 +329,28 @@ fn convert_template(
         }
     }
     Ok(Component { input_parameters, input_artifacts, output_parameters, output_artifacts, body })
+}
+
+fn http_call(t: &workflow::Template) -> Result<crate::spec::HttpCall, SpecError> {
+    let http = t.http.as_ref().expect("checked by the caller");
+    let pieces = |field: &str, text: &str| {
+        placeholders::parse_pieces(text).map_err(|e| SpecError::component(&t.name, format!("http.{field}"), e))
+    };
+    if let Some(condition) = &http.success_condition {
+        crate::runs::expr::compile(condition).map_err(|e| SpecError::component(&t.name, "http.successCondition", e))?;
+    }
+    Ok(crate::spec::HttpCall {
+        method: http.method.clone().unwrap_or_else(|| "GET".into()).to_uppercase(),
+        url: pieces("url", &http.url)?,
+        headers: http
+            .headers
+            .iter()
+            .map(|h| Ok((h.name.clone(), pieces(&format!("headers.{}", h.name), h.value.as_str())?)))
+            .collect::<Result<_, SpecError>>()?,
+        body: http.body.as_deref().map(|b| pieces("body", b)).transpose()?,
+        success_condition: http.success_condition.clone(),
+        timeout_seconds: http.timeout_seconds.unwrap_or(30).clamp(1, 3600),
+    })
 }
 
 fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<&str>) -> Result<Container, SpecError> {
@@ -620,7 +638,7 @@ fn validate(plan: &Plan) -> Result<(), SpecError> {
                 }
             }
             Body::Dag(dag) => validate_dag(plan, name, component, dag)?,
-            Body::Importer(_) | Body::Suspend { .. } | Body::Unavailable { .. } => {}
+            Body::Importer(_) | Body::Http(_) | Body::Suspend { .. } | Body::Unavailable { .. } => {}
         }
     }
     Ok(())

@@ -117,7 +117,7 @@ pub struct Template {
     pub parallelism: Option<u32>,
     pub resource: Option<Value>,
     pub suspend: Option<Suspend>,
-    pub http: Option<Value>,
+    pub http: Option<HttpTemplate>,
     pub daemon: Option<bool>,
 }
 
@@ -221,4 +221,23 @@ pub struct Backoff {
 #[serde(default)]
 pub struct Suspend {
     pub duration: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpTemplate {
+    pub method: Option<String>,
+    pub url: String,
+    #[serde(default)]
+    pub headers: Vec<HttpHeader>,
+    pub body: Option<String>,
+    pub success_condition: Option<String>,
+    pub timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HttpHeader {
+    pub name: String,
+    #[serde(default)]
+    pub value: Text,
 }

@@ -14,7 +14,7 @@ pub fn validate(plan: &Plan) -> Result<(), SpecError> {
         match &component.body {
             Body::Container(container) => validate_placeholders(component_name, component, container)?,
             Body::Dag(dag) => validate_dag(plan, component_name, component, dag)?,
-            Body::Suspend { .. } | Body::Unavailable { .. } => {}
+            Body::Http(_) | Body::Suspend { .. } | Body::Unavailable { .. } => {}
             Body::Importer(importer) => {
                 if let crate::spec::ImportUri::Parameter(name) = &importer.uri
                     && !component.input_parameters.contains_key(name)
