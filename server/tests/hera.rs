@@ -4,32 +4,13 @@
 
 mod common;
 
-use std::{path::PathBuf, process::Command};
-
-use common::TestServer;
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
-}
+use common::{TestServer, python_unittest, repo_root};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hera_builds_submits_waits_for_and_reads_a_workflow() {
     let venv = repo_root().join(".venv/bin");
-    assert!(venv.join("python").exists(), "the Hera tests need .venv with hera; run scripts/setup.sh --test");
-    let server = TestServer::start_with(|settings| settings.default_runtime = Some(venv.clone())).await;
+    let server = TestServer::start_with(|settings| settings.default_runtime = Some(venv)).await;
     let host = server.url("");
-    let root = repo_root();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(venv.join("python"))
-            .args(["-m", "unittest", "-v", "server/tests/hera/test_hera.py"])
-            .current_dir(&root)
-            .env("ARGO_HOST", host)
-            .output()
-            .expect("run python")
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    python_unittest("server/tests/hera/test_hera.py", vec![("ARGO_HOST", host)]).await;
     server.stop().await.unwrap();
-    assert!(output.status.success(), "Hera tests failed:\n{stderr}\n{}", String::from_utf8_lossy(&output.stdout));
 }

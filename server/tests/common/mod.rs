@@ -88,3 +88,35 @@ impl TestServer {
         self.task.await.expect("server task panicked")
     }
 }
+
+/// The workspace root.
+#[allow(dead_code, reason = "used by the Python client tests only")]
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+}
+
+/// Runs `python -m unittest -v <script>` from `.venv` in the workspace root
+/// with `env` set, off the async runtime; panics naming the output on failure.
+#[allow(dead_code, reason = "used by the Python client tests only")]
+pub async fn python_unittest(script: &str, env: Vec<(&'static str, String)>) {
+    let venv = repo_root().join(".venv/bin");
+    assert!(venv.join("python").exists(), "{script} needs .venv; run scripts/setup.sh --test");
+    let script = script.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(venv.join("python"))
+            .args(["-m", "unittest", "-v", &script])
+            .current_dir(repo_root())
+            .env("PATH", format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default()))
+            .envs(env)
+            .output()
+            .expect("run python")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "Python tests failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
