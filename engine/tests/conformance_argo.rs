@@ -261,3 +261,57 @@ async fn http_steps_call_allowed_hosts_only_and_check_their_answer() {
         Some("(root)/main/create: http: host \"169.254.169.254\" is not in the setting `http_allow_hosts`")
     );
 }
+
+#[tokio::test]
+async fn a_stopped_workflow_runs_its_exit_handler_and_a_terminated_one_does_not() {
+    let yaml = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: stoppable-}
+spec:
+  entrypoint: main
+  onExit: report
+  templates:
+  - name: main
+    steps:
+    - - {name: long, template: wait}
+  - name: wait
+    container: {image: alpine, command: [sleep, "60"]}
+  - name: report
+    container: {image: alpine, command: [echo, "{{workflow.status}}"]}
+"#;
+    for (verb, exit_handler) in [("stop", State::Succeeded), ("terminate", State::Canceled)] {
+        let h = harness().await;
+        let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
+        let runner = h.runner.clone();
+        let driving = tokio::spawn(async move {
+            runner
+                .run(&model::Principal::local(), "default", plan, Default::default(), Default::default())
+                .await
+                .unwrap()
+        });
+        // Steps report when they end; that the sleep has started shows in its record.
+        let id = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            loop {
+                let runs = h.engine.list_runs(&model::Principal::local(), "default", None, &Default::default()).await;
+                if let Some(run) = runs.ok().and_then(|r| r.items.into_iter().next()) {
+                    let tasks = h.engine.task_records(&run.id).await.unwrap();
+                    if tasks.iter().any(|t| t.path == "(root)/main/long" && t.attempt.is_some()) {
+                        return run.id;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the step starts in time");
+        match verb {
+            "stop" => h.runner.stop(&model::Principal::local(), &id).await.unwrap(),
+            _ => h.runner.terminate(&model::Principal::local(), &id).await.unwrap(),
+        }
+        let report = driving.await.unwrap();
+        assert_eq!(report.state, State::Canceled, "{verb}: {report:#?}");
+        assert_eq!(task(&report, "(root)/main/long").state, State::Canceled, "{verb}");
+        assert_eq!(task(&report, "(root)/on-exit").state, exit_handler, "{verb}: {report:#?}");
+    }
+}

@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug)]
 struct Handle {
     cancel: CancellationToken,
+    /// Stops the run's DAG but lets its exit handler run (Argo `stop`).
+    stop: CancellationToken,
     /// Counts resumes; a suspended step waits for it to grow.
     resumes: watch::Sender<u64>,
 }
@@ -31,11 +33,29 @@ pub(crate) struct Registration {
 
 impl ActiveRuns {
     /// Records that `id` is being driven and stops when `cancel` is
-    /// cancelled; the receiver sees each resume.
-    pub fn register(&self, id: &str, cancel: &CancellationToken) -> (Registration, watch::Receiver<u64>) {
+    /// cancelled; the receiver sees each resume, and the returned token (a
+    /// child of `cancel`) is cancelled by [`ActiveRuns::stop`] as well.
+    pub fn register(
+        &self,
+        id: &str,
+        cancel: &CancellationToken,
+    ) -> (Registration, watch::Receiver<u64>, CancellationToken) {
         let (resumes, receiver) = watch::channel(0);
-        self.lock().insert(id.to_owned(), Handle { cancel: cancel.clone(), resumes });
-        (Registration { runs: self.clone(), id: id.to_owned() }, receiver)
+        let stop = cancel.child_token();
+        self.lock().insert(id.to_owned(), Handle { cancel: cancel.clone(), stop: stop.clone(), resumes });
+        (Registration { runs: self.clone(), id: id.to_owned() }, receiver, stop)
+    }
+
+    /// Stops the run's DAG if this process drives it, leaving its exit
+    /// handler to run; whether it did.
+    pub fn stop(&self, id: &str) -> bool {
+        match self.lock().get(id) {
+            Some(handle) => {
+                handle.stop.cancel();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Cancels the run if this process drives it; whether it did.

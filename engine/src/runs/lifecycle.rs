@@ -110,6 +110,19 @@ impl Runner {
         Ok(())
     }
 
+    /// Stops a run as Argo's `stop` does: nothing new starts, running steps
+    /// are signalled, and the exit handler runs; the run ends `CANCELED`.
+    pub async fn stop(&self, principal: &Principal, id: &str) -> Result<()> {
+        let (_, state) = self.engine.authorize_run(principal, id, Verb::Update).await?;
+        if state != "RUNNING" {
+            return Err(Error::FailedPrecondition { message: format!("run {id} already ended: {state}") });
+        }
+        if !self.active.stop(id) {
+            return self.terminate(principal, id).await;
+        }
+        Ok(())
+    }
+
     /// Runs a failed or canceled run again: tasks that succeeded keep their
     /// outputs, the others run again with a fresh retry budget. Attempts
     /// made before stay on record.

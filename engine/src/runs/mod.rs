@@ -102,6 +102,7 @@ pub struct TaskReport {
 }
 
 /// What the executor needs while a run is going.
+#[derive(Clone)]
 pub(crate) struct RunContext {
     pub store: Store,
     pub backend: Arc<dyn Backend>,
@@ -114,6 +115,9 @@ pub(crate) struct RunContext {
     pub parameters: BTreeMap<String, Value>,
     pub run_values: BTreeMap<String, String>,
     pub cancel: CancellationToken,
+    /// Cancelled when the whole run, exit handler included, is to end;
+    /// `cancel` is its child, cancelled alone by a stop.
+    pub terminate: CancellationToken,
     pub progress: Option<ProgressFn>,
     /// Whether tasks recorded before a restart are picked up rather than started.
     pub resuming: bool,
@@ -350,7 +354,7 @@ impl Runner {
 
     pub(crate) async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
         let store = self.engine.store().clone();
-        let (_active, resumes) = self.active.register(&run.id, &cancel);
+        let (_active, resumes, stop) = self.active.register(&run.id, &cancel);
         let ctx = RunContext {
             store: store.clone(),
             backend: self.backend.clone(),
@@ -367,7 +371,8 @@ impl Runner {
                 ("namespace".to_owned(), run.namespace.to_string()),
                 ("root".to_owned(), self.data_dir.join("artifacts").display().to_string()),
             ]),
-            cancel,
+            cancel: stop,
+            terminate: cancel,
             progress: self.progress.clone(),
             resuming,
             cache_ttl: self.cache_ttl,
@@ -480,8 +485,13 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
         let status = executor::argo_phase(outcome.state).to_owned();
         ctx.ended.get_or_init(|| [("status".to_owned(), status), ("failures".to_owned(), failures)].into());
         let upstream = BTreeMap::new();
+        // A stopped run still runs its exit handler; a terminated one does not.
+        let stopped = ctx.cancel.is_cancelled() && !ctx.terminate.is_cancelled();
+        let handler_ctx =
+            if stopped { RunContext { cancel: ctx.terminate.clone(), ..ctx.clone() } } else { ctx.clone() };
         let handler =
-            executor::run_task(ctx, "on-exit", exit, &upstream, &scope, format!("{}/on-exit", ctx.plan.root)).await;
+            executor::run_task(&handler_ctx, "on-exit", exit, &upstream, &scope, format!("{}/on-exit", ctx.plan.root))
+                .await;
         if handler.state == State::Failed && outcome.state == State::Succeeded {
             outcome.state = State::Failed;
             outcome.reason = handler.reason;

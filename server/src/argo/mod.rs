@@ -132,8 +132,9 @@ async fn act(
     let run = find(&state, &principal, &namespace, &name).await?;
     match verb.as_str() {
         "resume" => state.runner.resume_suspended(&principal, &run.id).await?,
-        // Stop and terminate both end the run here; exit handlers do not run.
-        "stop" | "terminate" => state.runner.terminate(&principal, &run.id).await?,
+        // Stop lets the exit handler run; terminate does not.
+        "stop" => state.runner.stop(&principal, &run.id).await?,
+        "terminate" => state.runner.terminate(&principal, &run.id).await?,
         "retry" => state.runner.retry(&principal, &run.id).await?,
         "suspend" => return Err(ApiError::BadRequest("suspending a running workflow is not supported".into())),
         other => return Err(ApiError::NotFound(format!("no such method: PUT .../{name}/{other}"))),
