@@ -1,8 +1,10 @@
 //! Argo Workflow -> [`Plan`]: templates become components, `dag` and
 //! `steps` become DAGs, `{{...}}` tags become placeholders.
 
+mod container;
 mod placeholders;
 mod schedule;
+mod validate;
 mod workflow;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{
-    Arg, ArtifactDef, ArtifactSource, Body, Component, Condition, Container, Dag, ItemsSource, Iterator, ParameterDef,
-    ParameterSource, ParameterType, Piece, Plan, Resources, RetryPolicy, SpecError, Task, Trigger, graph, quantity,
+    ArtifactDef, ArtifactSource, Body, Component, Condition, Dag, ItemsSource, Iterator, ParameterDef, ParameterSource,
+    ParameterType, Piece, Plan, RetryPolicy, SpecError, Task, Trigger,
 };
 
 /// Component that runs the entrypoint with the workflow's arguments.
@@ -139,7 +141,7 @@ fn compile_workflow(workflow: workflow::Workflow) -> Result<Plan, SpecError> {
         notices: vec![],
         schedule: None,
     };
-    validate(&plan)?;
+    validate::validate(&plan)?;
     Ok(plan)
 }
 
@@ -259,8 +261,8 @@ fn convert_template(
     let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
 
     let mut body = match (&t.container, &t.script, &t.dag, &t.steps) {
-        (Some(c), None, None, None) => Body::Container(container(&t.name, c, None)?),
-        (None, Some(s), None, None) => Body::Container(container(&t.name, &s.container(), Some(&s.source))?),
+        (Some(c), None, None, None) => Body::Container(container::container(&t.name, c, None)?),
+        (None, Some(s), None, None) => Body::Container(container::container(&t.name, &s.container(), Some(&s.source))?),
         (None, None, Some(dag), None) => {
             Body::Dag(convert_tasks(t, dag.tasks.iter().map(|task| (task, Vec::new())), templates)?)
         }
@@ -292,7 +294,7 @@ fn convert_template(
                      (backend = \"kubernetes\"); this machine runs steps as local processes"
                 .into(),
         },
-        (None, None, None, None) if t.http.is_some() => Body::Http(http_call(t)?),
+        (None, None, None, None) if t.http.is_some() => Body::Http(container::http_call(t)?),
         _ => {
             return Err(here(
                 "template",
@@ -329,79 +331,6 @@ fn convert_template(
         }
     }
     Ok(Component { input_parameters, input_artifacts, output_parameters, output_artifacts, body })
-}
-
-fn http_call(t: &workflow::Template) -> Result<crate::spec::HttpCall, SpecError> {
-    let http = t.http.as_ref().expect("checked by the caller");
-    let pieces = |field: &str, text: &str| {
-        placeholders::parse_pieces(text).map_err(|e| SpecError::component(&t.name, format!("http.{field}"), e))
-    };
-    if let Some(condition) = &http.success_condition {
-        crate::runs::expr::compile(condition).map_err(|e| SpecError::component(&t.name, "http.successCondition", e))?;
-    }
-    Ok(crate::spec::HttpCall {
-        method: http.method.clone().unwrap_or_else(|| "GET".into()).to_uppercase(),
-        url: pieces("url", &http.url)?,
-        headers: http
-            .headers
-            .iter()
-            .map(|h| Ok((h.name.clone(), pieces(&format!("headers.{}", h.name), h.value.as_str())?)))
-            .collect::<Result<_, SpecError>>()?,
-        body: http.body.as_deref().map(|b| pieces("body", b)).transpose()?,
-        success_condition: http.success_condition.clone(),
-        timeout_seconds: http.timeout_seconds.unwrap_or(30).clamp(1, 3600),
-    })
-}
-
-fn container(template: &str, c: &workflow::ContainerTemplate, script: Option<&str>) -> Result<Container, SpecError> {
-    let script = script
-        .map(|source| {
-            placeholders::parse_pieces(source).map_err(|e| SpecError::component(template, "script.source", e))
-        })
-        .transpose()?;
-    let argv = c
-        .command
-        .iter()
-        .map(|a| ("command", a))
-        .chain(c.args.iter().map(|a| ("args", a)))
-        .map(|(field, raw)| {
-            placeholders::parse_pieces(raw).map(Arg::Concat).map_err(|e| SpecError::component(template, field, e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let env = c
-        .env
-        .iter()
-        .map(|v| {
-            placeholders::parse_pieces(v.value.as_str())
-                .map(|p| (v.name.clone(), p))
-                .map_err(|e| SpecError::component(template, format!("env.{}", v.name), e))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(Container {
-        image: c.image.clone(),
-        argv,
-        env,
-        resources: convert_resources(template, &c.resources)?,
-        script,
-        stdout_result: true,
-    })
-}
-
-fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resources, SpecError> {
-    let get = |key: &str| r.requests.get(key).or_else(|| r.limits.get(key)).map(|v| v.0.clone());
-    let bad = |field: &str, v: &str| {
-        SpecError::component(template, format!("resources.{field}"), format!("{v:?} is not a quantity"))
-    };
-    Ok(Resources {
-        from_inputs: BTreeMap::new(),
-        cpu_milli: get("cpu").map(|c| quantity::cpu_milli(&c).ok_or_else(|| bad("cpu", &c))).transpose()?,
-        memory_bytes: get("memory").map(|m| quantity::bytes(&m).ok_or_else(|| bad("memory", &m))).transpose()?,
-        gpus: get("nvidia.com/gpu")
-            .or_else(|| get("amd.com/gpu"))
-            .map(|g| g.parse().map_err(|_| bad("gpu", &g)))
-            .transpose()?
-            .unwrap_or(0),
-    })
 }
 
 /// A DAG of `tasks`, each with the tasks it waits for beyond those it names.
@@ -594,143 +523,4 @@ fn duration_seconds(raw: &str) -> Option<f64> {
         .iter()
         .find_map(|(suffix, f)| raw.strip_suffix(suffix).map(|n| (n, *f)))?;
     number.parse::<f64>().ok().filter(|n| *n >= 0.0).map(|n| n * factor)
-}
-
-/// References between tasks, inputs and outputs; cycles.
-fn validate(plan: &Plan) -> Result<(), SpecError> {
-    for (name, component) in &plan.components {
-        match &component.body {
-            Body::Container(c) => {
-                let pieces = c.argv.iter().flat_map(|a| match a {
-                    Arg::Concat(p) => p.iter(),
-                    Arg::IfPresent { .. } => [].iter(),
-                });
-                for piece in pieces.chain(c.env.values().flatten()).chain(c.script.iter().flatten()) {
-                    let missing = match piece {
-                        Piece::InputValue(n) => {
-                            (!component.input_parameters.contains_key(n)).then(|| format!("input parameter {n:?}"))
-                        }
-                        Piece::InputArtifactPath(n) => {
-                            (!component.input_artifacts.contains_key(n)).then(|| format!("input artifact {n:?}"))
-                        }
-                        Piece::OutputParameterFile(n) => {
-                            (!component.output_parameters.contains_key(n)).then(|| format!("output parameter {n:?}"))
-                        }
-                        Piece::OutputArtifactPath(n) => {
-                            (!component.output_artifacts.contains_key(n)).then(|| format!("output artifact {n:?}"))
-                        }
-                        Piece::PipelineInput(n) => {
-                            (!plan.inputs.contains_key(n)).then(|| format!("workflow parameter {n:?}"))
-                        }
-                        Piece::Item(_) => Some("loop items (only tasks may use them)".to_owned()),
-                        other if other.sibling().is_some() => {
-                            Some("task outputs or states (only tasks may use them)".to_owned())
-                        }
-                        _ => None,
-                    };
-                    if let Some(what) = missing {
-                        return Err(SpecError::component(
-                            name,
-                            "container",
-                            format!("placeholder refers to unknown {what}"),
-                        ));
-                    }
-                }
-            }
-            Body::Dag(dag) => validate_dag(plan, name, component, dag)?,
-            Body::Importer(_) | Body::Http(_) | Body::Suspend { .. } | Body::Unavailable { .. } => {}
-        }
-    }
-    Ok(())
-}
-
-fn validate_dag(plan: &Plan, name: &str, component: &Component, dag: &Dag) -> Result<(), SpecError> {
-    let mut edges = BTreeMap::new();
-    for (task_name, task) in &dag.tasks {
-        let id = if name == ROOT { task_name.clone() } else { format!("{name}/{task_name}") };
-        let target = &plan.components[&task.component];
-        for dep in &task.depends_on {
-            if !dag.tasks.contains_key(dep) {
-                return Err(SpecError::task(&id, "dependencies", format!("unknown task {dep:?}")));
-            }
-        }
-        for (input, source) in &task.parameters {
-            let field = format!("arguments.parameters.{input}");
-            if !target.input_parameters.contains_key(input) {
-                return Err(SpecError::task(
-                    &id,
-                    field,
-                    format!("template {:?} has no input parameter {input:?}", task.component),
-                ));
-            }
-            let pieces: Vec<Piece> = match source {
-                ParameterSource::ComponentInput(n) => vec![Piece::InputValue(n.clone())],
-                ParameterSource::TaskOutput { task, output } => {
-                    vec![Piece::TaskOutput { task: task.clone(), output: output.clone() }]
-                }
-                ParameterSource::Template(p) => p.clone(),
-                _ => vec![],
-            };
-            for piece in pieces {
-                match piece {
-                    Piece::InputValue(n) if !component.input_parameters.contains_key(&n) => {
-                        return Err(SpecError::task(
-                            &id,
-                            field,
-                            format!("template {name:?} has no input parameter {n:?}"),
-                        ));
-                    }
-                    Piece::TaskOutput { task: producer, output } => {
-                        let producer_task = dag
-                            .tasks
-                            .get(&producer)
-                            .ok_or_else(|| SpecError::task(&id, &field, format!("unknown task {producer:?}")))?;
-                        let outputs = &plan.components[&producer_task.component].output_parameters;
-                        if output != "result" && !outputs.contains_key(&output) {
-                            return Err(SpecError::task(
-                                &id,
-                                field,
-                                format!("task {producer:?} has no output parameter {output:?}"),
-                            ));
-                        }
-                    }
-                    Piece::TaskStatus(producer)
-                    | Piece::TaskExitCode(producer)
-                    | Piece::TaskOutputParameters(producer)
-                        if !dag.tasks.contains_key(&producer) =>
-                    {
-                        return Err(SpecError::task(&id, field, format!("unknown task {producer:?}")));
-                    }
-                    Piece::Item(_) if task.iterator.is_none() => {
-                        return Err(SpecError::task(&id, field, "{{item}} outside withItems/withParam"));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        for (input, def) in &target.input_parameters {
-            if def.default.is_none() && !task.parameters.contains_key(input) {
-                return Err(SpecError::task(&id, format!("arguments.parameters.{input}"), "required input is missing"));
-            }
-        }
-        for (input, source) in &task.artifacts {
-            if let ArtifactSource::TaskOutput { task: producer, output } = source {
-                let producer_task = dag.tasks.get(producer).ok_or_else(|| {
-                    SpecError::task(&id, format!("arguments.artifacts.{input}"), format!("unknown task {producer:?}"))
-                })?;
-                if !plan.components[&producer_task.component].output_artifacts.contains_key(output) {
-                    return Err(SpecError::task(
-                        &id,
-                        format!("arguments.artifacts.{input}"),
-                        format!("task {producer:?} has no output artifact {output:?}"),
-                    ));
-                }
-            }
-        }
-        edges.insert(task_name.clone(), task.depends_on.clone());
-    }
-    if let Some(cycle) = graph::find_cycle(&edges) {
-        return Err(SpecError::Cycle { dag: name.to_owned(), cycle });
-    }
-    Ok(())
 }
