@@ -246,11 +246,6 @@ impl Engine {
         Ok(suspended)
     }
 
-    /// What the run's pipeline asks for that this machine did not apply.
-    pub async fn run_notices(&self, principal: &Principal, id: &str) -> Result<Vec<String>> {
-        Ok(self.run_plan(principal, id).await?.notices)
-    }
-
     async fn run_plan(&self, principal: &Principal, id: &str) -> Result<crate::spec::Plan> {
         self.authorize_run(principal, id, Verb::Get).await?;
         let plan: String =
@@ -258,11 +253,16 @@ impl Engine {
         serde_json::from_str(&plan).map_err(|e| Error::Corrupt { what: "run plan", detail: e.to_string() })
     }
 
-    /// One level of a run's DAG with its tasks' states, laid out.
-    pub async fn run_dag_view(&self, principal: &Principal, id: &str, scope: &str) -> Result<model::dag::DagView> {
+    /// One level of a run's DAG with its tasks' states, laid out, and the run's plan.
+    pub async fn run_dag_view(
+        &self,
+        principal: &Principal,
+        id: &str,
+        scope: &str,
+    ) -> Result<(model::dag::DagView, crate::spec::Plan)> {
         let plan = self.run_plan(principal, id).await?;
         let scope = if scope.is_empty() { crate::runs::dag_view::default_scope(&plan) } else { scope.to_owned() };
-        super::dag_view::build(&plan, &scope, &self.task_records(id).await?)
+        Ok((super::dag_view::build(&plan, &scope, &self.task_records(id).await?)?, plan))
     }
 
     /// The attempts of task `task_id` of run `run_id`, first first.

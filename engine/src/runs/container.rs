@@ -244,6 +244,14 @@ impl AttemptPaths {
     }
 }
 
+impl AttemptPaths {
+    /// Where the attempt keeps a path its template fixes: moved under the
+    /// attempt when absolute, in its working directory when relative.
+    fn fixed(&self, path: &str) -> PathBuf {
+        self.dir.join("work").join(self.moves.place(path))
+    }
+}
+
 /// Deterministic attempt name: run, task and attempt number.
 fn attempt_name(ctx: &RunContext, path: &str, number: u32) -> String {
     format!("{}-{}-{number}", &ctx.run_id[..8], path_hash(path))
@@ -280,7 +288,7 @@ impl Attempt<'_> {
         // Argo templates read inputs from fixed paths (the attempt's own).
         for (input, def) in &component.input_artifacts {
             if let (Some(target), Some(artifact)) = (&def.path, inputs.artifacts.get(input).and_then(|a| a.first())) {
-                let placed = paths.dir.join("work").join(paths.moves.place(target));
+                let placed = paths.fixed(target);
                 if let Some(parent) = placed.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
                 }
@@ -418,7 +426,7 @@ async fn finish(
 }
 
 fn collect_outputs(component: &Component, spec: &Container, paths: &AttemptPaths) -> Result<Values, String> {
-    let AttemptPaths { parameter_files, artifacts, executor_output, dir: attempt_dir, moves, .. } = paths;
+    let AttemptPaths { parameter_files, artifacts, executor_output, dir: attempt_dir, .. } = paths;
     let mut outputs = Values::default();
     let written: Value = match std::fs::read(executor_output) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("executor_output.json is not JSON: {e}"))?,
@@ -454,7 +462,7 @@ fn collect_outputs(component: &Component, spec: &Container, paths: &AttemptPaths
     for (name, artifact) in artifacts {
         let mut artifact = artifact.clone();
         if let Some(path) = component.output_artifacts.get(name).and_then(|d| d.path.as_ref()) {
-            std::fs::copy(attempt_dir.join("work").join(moves.place(path)), &artifact.uri)
+            std::fs::copy(paths.fixed(path), &artifact.uri)
                 .map_err(|e| format!("did not write output artifact {name:?} at {path}: {e}"))?;
         }
         if let Some(metadata) = written.pointer(&format!("/artifacts/{}/artifacts/0/metadata", escape_pointer(name))) {

@@ -346,15 +346,7 @@ fn parameter_value(
         }
         ParameterSource::Template(pieces) => {
             let run = ctx.run_values();
-            let fill = Fill {
-                inputs: &scope.inputs,
-                output_parameter_files: &BTreeMap::new(),
-                output_artifacts: &BTreeMap::new(),
-                executor_input: &Value::Null,
-                run: &run,
-                pipeline_inputs: &ctx.parameters,
-                item: item.or(scope.item.as_ref()),
-            };
+            let fill = Fill::outside_process(&scope.inputs, &run, &ctx.parameters, item.or(scope.item.as_ref()));
             let variables = fill.expression_variables(Some(tasks_variable(upstream)));
             let pieces = sibling_values(pieces, upstream)?
                 .into_iter()
@@ -542,15 +534,7 @@ fn http_request(
     item: Option<&Value>,
 ) -> Result<super::http::Request, String> {
     let run = ctx.run_values();
-    let fill = Fill {
-        inputs,
-        output_parameter_files: &BTreeMap::new(),
-        output_artifacts: &BTreeMap::new(),
-        executor_input: &Value::Null,
-        run: &run,
-        pipeline_inputs: &ctx.parameters,
-        item,
-    };
+    let fill = Fill::outside_process(inputs, &run, &ctx.parameters, item);
     Ok(super::http::Request {
         method: call.method.clone(),
         url: fill.text(&call.url)?,

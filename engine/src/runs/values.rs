@@ -65,6 +65,31 @@ pub fn item_field(item: &Value, field: Option<&str>) -> Option<Value> {
     }
 }
 
+/// No output files or artifacts: what a fill outside a process launch has.
+static NO_FILES: BTreeMap<String, PathBuf> = BTreeMap::new();
+static NO_ARTIFACTS: BTreeMap<String, ArtifactValue> = BTreeMap::new();
+
+impl<'a> Fill<'a> {
+    /// A fill for text the engine itself reads (task arguments, `when`,
+    /// `http` requests): inputs, run values and the loop item, no outputs.
+    pub fn outside_process(
+        inputs: &'a Values,
+        run: &'a BTreeMap<String, String>,
+        pipeline_inputs: &'a BTreeMap<String, Value>,
+        item: Option<&'a Value>,
+    ) -> Self {
+        Fill {
+            inputs,
+            output_parameter_files: &NO_FILES,
+            output_artifacts: &NO_ARTIFACTS,
+            executor_input: &Value::Null,
+            run,
+            pipeline_inputs,
+            item,
+        }
+    }
+}
+
 impl Fill<'_> {
     /// Expands argv templates into the arguments of the process.
     pub fn argv(&self, args: &[Arg]) -> Result<Vec<String>, String> {

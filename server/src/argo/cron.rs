@@ -59,8 +59,7 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Path(namespace): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let options = engine::listing::ListOptions { page_size: engine::listing::MAX_PAGE_SIZE, ..Default::default() };
-    let page = state.engine.list_recurring_runs(&principal, &namespace, None, &options).await?;
+    let page = state.engine.list_recurring_runs(&principal, &namespace, None, &super::first_page()).await?;
     let items: Vec<Value> = page.items.iter().filter(|r| r.cron_workflow.is_some()).map(as_cron_workflow).collect();
     Ok(Json(json!({"metadata": {}, "items": items})))
 }
@@ -86,9 +85,8 @@ pub async fn delete(
 }
 
 async fn find(state: &AppState, principal: &Principal, namespace: &str, name: &str) -> Result<RecurringRun, ApiError> {
-    let filter = json!({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]});
-    let options = engine::listing::ListOptions { page_size: 1, filter: filter.to_string(), ..Default::default() };
-    let page = state.engine.list_recurring_runs(principal, namespace, None, &options).await?;
+    // Several recurring runs may share a name; the CronWorkflow is among the first.
+    let page = state.engine.list_recurring_runs(principal, namespace, None, &super::named(name, 20)).await?;
     page.items
         .into_iter()
         .find(|r| r.cron_workflow.is_some())

@@ -95,8 +95,7 @@ async fn list(
     Extension(principal): Extension<Principal>,
     Path(namespace): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let options = engine::listing::ListOptions { page_size: engine::listing::MAX_PAGE_SIZE, ..Default::default() };
-    let page = state.engine.list_runs(&principal, &namespace, None, &options).await?;
+    let page = state.engine.list_runs(&principal, &namespace, None, &first_page()).await?;
     let items: Vec<Value> = page.items.iter().map(|run| as_workflow(run, &[])).collect();
     Ok(Json(json!({"metadata": {"continue": page.next_page_token}, "items": items})))
 }
@@ -189,11 +188,21 @@ fn workflow_name(workflow: &Value) -> Result<String, ApiError> {
     Ok(format!("{prefix}{suffix}"))
 }
 
+/// A first page of objects whose display name is `name`: how Argo's names
+/// are found among runs and recurring runs.
+fn named(name: &str, page_size: u32) -> engine::listing::ListOptions {
+    let filter = json!({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]});
+    engine::listing::ListOptions { page_size, filter: filter.to_string(), ..Default::default() }
+}
+
+/// Up to 200 objects of a namespace's list, newest first.
+fn first_page() -> engine::listing::ListOptions {
+    engine::listing::ListOptions { page_size: engine::listing::MAX_PAGE_SIZE, ..Default::default() }
+}
+
 /// The namespace's newest run named `name`.
 async fn find(state: &AppState, principal: &Principal, namespace: &str, name: &str) -> Result<RunRecord, ApiError> {
-    let filter = json!({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]});
-    let options = engine::listing::ListOptions { page_size: 1, filter: filter.to_string(), ..Default::default() };
-    let page = state.engine.list_runs(principal, namespace, None, &options).await?;
+    let page = state.engine.list_runs(principal, namespace, None, &named(name, 1)).await?;
     page.items.into_iter().next().ok_or_else(|| ApiError::NotFound(format!("workflow {namespace}/{name} not found")))
 }
 

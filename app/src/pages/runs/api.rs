@@ -219,8 +219,9 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
     use crate::error::ssr::{engine, principal};
     let (engine, principal) = (engine()?, principal()?);
     let record = engine.run_without_tasks(&principal, &id).await?;
-    let dag = engine.run_dag_view(&principal, &id, &scope).await?;
-    let notices = engine.run_notices(&principal, &id).await?;
+    // One read of the stored plan gives the graph and the notices.
+    let (dag, plan) = engine.run_dag_view(&principal, &id, &scope).await?;
+    let notices = plan.notices;
     let suspended = engine.run_suspended(&principal, &id).await?;
     Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag, notices, suspended })
 }
