@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/runs") view=pages::RunsPage />
                         <Route path=path!("/runs/:id") view=pages::RunDetailPage />
                         <Route path=path!("/recurring-runs") view=pages::RecurringRunsPage />
+                        <Route path=path!("/workflow-templates") view=pages::WorkflowTemplatesPage />
                         <Route path=path!("/artifacts") view=pages::ArtifactsPage />
                         <Route path=path!("/utilization") view=pages::UtilizationPage />
                         <Route path=path!("/activity") view=pages::ActivityPage />

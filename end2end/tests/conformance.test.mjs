@@ -1,6 +1,7 @@
 // Pipelines written elsewhere, in a real browser against a real server: an
-// Argo workflow with an approval gate resumed from the run page, and a KFP
-// pipeline whose Kubernetes settings are shown as not applied here.
+// Argo workflow with an approval gate resumed from the run page, a KFP
+// pipeline whose Kubernetes settings are shown as not applied here, and
+// Argo workflow templates saved, edited and deleted on their page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -44,6 +45,10 @@ test('a suspended step waits on the run page until Resume is clicked', async () 
   }
   await page.setViewportSize({ width: 1360, height: 860 });
   assert.equal(await page.getByTestId('task-row').filter({ hasText: 'deploy' }).count(), 0, 'deploy waits for the gate');
+  // The gate's supplied output is asked for, among its enum, its default chosen.
+  const answer = page.getByTestId('supplied-output').locator('select');
+  assert.equal(await answer.inputValue(), 'NO');
+  await answer.selectOption('YES');
   await page.getByTestId('resume').click();
   await page.getByTestId('task-row').filter({ hasText: 'deploy' }).filter({ hasText: /succeeded/i }).waitFor({ timeout: 60_000 });
   assert.deepEqual(problems, []);
@@ -69,6 +74,63 @@ test('Kubernetes settings of a KFP pipeline are listed on the run page as not ap
   await importer.filter({ hasText: /failed/i }).waitFor({ timeout: 60_000 });
   await importer.getByRole('link').click();
   await page.getByTestId('task-panel').getByText('the s3:// scheme is not served on this machine').waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+const TEMPLATE = `apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: greetings-e2e
+spec:
+  templates:
+  - name: hello
+    inputs:
+      parameters:
+      - name: n
+    container:
+      image: alpine:3.20
+      command: [echo, "hello {{inputs.parameters.n}}"]
+`;
+
+test('workflow templates are saved, refused with a reason, edited and deleted on their page', async () => {
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/workflow-templates?ns=default`);
+  await waitLive(page);
+  await page.getByText('No workflow templates').waitFor();
+  const editor = page.getByLabel('Template YAML');
+  await editor.fill(TEMPLATE);
+  await page.getByRole('button', { name: 'Save' }).click();
+  const table = page.getByTestId('templates-table');
+  await table.getByRole('row').filter({ hasText: 'greetings-e2e' }).filter({ hasText: 'hello' }).waitFor();
+  // A second save of the same name is refused unless it replaces.
+  await editor.fill(TEMPLATE);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('template-error').getByText(/greetings-e2e/).waitFor();
+  // A broken template is refused naming the problem; nothing is stored.
+  await editor.fill(TEMPLATE.replace('name: hello', 'name: "bad name!"'));
+  await page.getByLabel('Replace the template of the same name').check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('template-error').getByText(/bad name!/).waitFor();
+  await table.getByRole('row').filter({ hasText: 'hello' }).waitFor();
+  // Edit opens it as YAML; saving replaces it.
+  await table.getByRole('link', { name: 'Edit' }).click();
+  await page.waitForURL(/edit=greetings-e2e/);
+  await waitLive(page);
+  await page.getByLabel('Template YAML').filter({ hasText: 'hello {{inputs.parameters.n}}' }).waitFor();
+  await page.getByLabel('Template YAML').fill(TEMPLATE.replace('name: hello', 'name: hi'));
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('templates-table').getByRole('row').filter({ hasText: 'greetings-e2e' }).filter({ hasText: 'hi' }).waitFor();
+  for (const width of [1440, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(outputDir, `workflow-templates-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1360, height: 860 });
+  // The Argo API sees what the page saved.
+  const listed = await (await fetch(`${server.url}/api/v1/workflow-templates/default`)).json();
+  assert.deepEqual(listed.items.map((t) => t.spec.templates[0].name), ['hi']);
+  await page.getByTestId('templates-table').getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('No workflow templates').waitFor();
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -75,8 +75,11 @@ async fn a_suspended_step_waits_until_the_run_is_resumed() {
     let gate = tasks.iter().find(|t| t.path == "(root)/main/approve").unwrap();
     assert_eq!((gate.state.as_str(), gate.reason.as_deref()), ("RUNNING", Some("suspended until the run is resumed")));
     assert!(tasks.iter().all(|t| t.path != "(root)/main/deploy"), "deploy waits for the gate");
-    h.runner.resume_suspended(&model::Principal::local(), &run_id).await.unwrap();
+    // Whoever resumes answers the gate's supplied output; deploy reads it.
+    let supplied = [("approve".to_owned(), "YES".to_owned())].into();
+    h.runner.resume_suspended(&model::Principal::local(), &run_id, supplied).await.unwrap();
     let report = driving.await.unwrap();
+    assert_eq!(task_output(&h, &report, "(root)/main/approve", "approve").await, json!("YES"));
     // Steps this machine cannot run fail naming the backend or setting they need.
     assert_eq!(task(&report, "(root)/main/deploy").state, State::Succeeded);
     assert_eq!(task(&report, "(root)/main/apply").state, State::Skipped, "{report:#?}");
@@ -314,4 +317,157 @@ spec:
         assert_eq!(task(&report, "(root)/main/long").state, State::Canceled, "{verb}");
         assert_eq!(task(&report, "(root)/on-exit").state, exit_handler, "{verb}: {report:#?}");
     }
+}
+
+#[tokio::test]
+async fn a_daemon_serves_the_steps_after_it_and_stops_with_its_scope() {
+    let h = harness().await;
+    let report = run(&h, "argo/daemon-service.yaml", &[]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    // Both clients reached the daemon at {{steps.server.ip}} once its probe passed.
+    for client in ["ask", "ask-again"] {
+        let answer = task_output(&h, &report, &format!("(root)/main/{client}"), "answer").await;
+        assert_eq!(answer, json!("hello from the daemon, on=yes"));
+    }
+    // Stopped when the steps ended, and recorded so, as Argo does.
+    let tasks = h.engine.task_records(&report.run_id).await.unwrap();
+    let server = tasks.iter().find(|t| t.path == "(root)/main/server").unwrap();
+    assert_eq!(server.state, "SUCCEEDED");
+    assert_eq!(server.reason.as_deref(), Some("daemon stopped when its DAG or steps ended"));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", 18931)).is_err(), "the daemon's port is closed");
+
+    // A daemon that exits before it is ready fails its step; nothing after it runs.
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/daemon-service.yaml")).unwrap();
+    let yaml = yaml.replace("import functools, http.server, os", "raise SystemExit(3)");
+    let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
+    let failed =
+        h.runner.run(&model::Principal::local(), "default", plan, Default::default(), Default::default()).await;
+    let failed = failed.unwrap();
+    assert_eq!(failed.state, State::Failed, "{failed:#?}");
+    assert_eq!(task(&failed, "(root)/main/server").state, State::Failed);
+    assert_eq!(task(&failed, "(root)/main/ask").state, State::Skipped);
+}
+
+#[test]
+fn daemon_probes_name_what_is_wrong() {
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/daemon-service.yaml")).unwrap();
+    let refused =
+        |from: &str, to: &str| engine::spec::parse(yaml.replace(from, to).as_bytes()).unwrap_err().to_string();
+    let unknown_port = refused("port: web", "port: admin");
+    assert!(unknown_port.contains("port \"admin\" is neither a number nor a named container port"), "{unknown_port}");
+    let two_checks = refused("        httpGet:\n", "        tcpSocket: {port: 1}\n        httpGet:\n");
+    assert!(two_checks.contains("needs exactly one of httpGet, tcpSocket, exec"), "{two_checks}");
+    let not_a_container = refused("  - name: main\n    steps:", "  - name: main\n    daemon: true\n    steps:");
+    assert!(not_a_container.contains("only container and script templates can be daemons"), "{not_a_container}");
+}
+
+#[tokio::test]
+async fn outputs_computed_by_expressions_take_the_branch_that_ran() {
+    let h = harness().await;
+    for (n, verdict, doubled) in [("7", "7 is odd", "14"), ("10", "10 is even", "20")] {
+        let report = run(&h, "argo/conditional-outputs.yaml", &[("n", json!(n))]).await;
+        assert_eq!(report.state, State::Succeeded, "{report:#?}");
+        assert_eq!(task_output(&h, &report, "(root)/main", "verdict").await, json!(verdict));
+        assert_eq!(task_output(&h, &report, "(root)/main", "doubled").await, json!(doubled));
+    }
+    // An expression that cannot be evaluated fails the steps, naming the output.
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/conditional-outputs.yaml")).unwrap();
+    let plan =
+        engine::spec::parse(yaml.replace("workflow.parameters.n) * 2", "steps.nowhere.outputs.result) * 2").as_bytes())
+            .unwrap();
+    let report =
+        h.runner.run(&model::Principal::local(), "default", plan, Default::default(), Default::default()).await;
+    let report = report.unwrap();
+    assert_eq!(report.state, State::Failed, "{report:#?}");
+    let tasks = h.engine.task_records(&report.run_id).await.unwrap();
+    let main = tasks.iter().find(|t| t.path == "(root)/main").unwrap();
+    assert!(main.reason.as_deref().unwrap_or_default().contains("output \"doubled\""), "{main:#?}");
+}
+
+/// The id of the only run of a fresh harness, once it is recorded.
+async fn only_run(h: &common::Harness) -> String {
+    let runs = h.engine.list_runs(&model::Principal::local(), "default", None, &Default::default()).await.unwrap();
+    runs.items[0].id.clone()
+}
+
+#[tokio::test]
+async fn a_gate_refuses_an_answer_outside_its_enum_and_defaults_to_its_input() {
+    for (supplied, gate, deploy) in
+        [(Some("MAYBE"), State::Failed, None), (None, State::Succeeded, Some(State::Skipped))]
+    {
+        let (h, mut progress) = common::harness_with_progress().await;
+        let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/approval.yaml")).unwrap();
+        let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
+        let runner = h.runner.clone();
+        let driving = tokio::spawn(async move {
+            runner
+                .run(&model::Principal::local(), "default", plan, Default::default(), Default::default())
+                .await
+                .unwrap()
+        });
+        reached(&mut progress, "(root)/main/approve", State::Running).await;
+        let answer = supplied.map(|s| [("approve".to_owned(), s.to_owned())].into()).unwrap_or_default();
+        h.runner.resume_suspended(&model::Principal::local(), &only_run(&h).await, answer).await.unwrap();
+        let report = driving.await.unwrap();
+        assert_eq!(task(&report, "(root)/main/approve").state, gate, "{report:#?}");
+        let tasks = h.engine.task_records(&report.run_id).await.unwrap();
+        let approve = tasks.iter().find(|t| t.path == "(root)/main/approve").unwrap();
+        match deploy {
+            // The input's default, NO, is the answer: deploy's condition is false.
+            Some(state) => assert_eq!(task(&report, "(root)/main/deploy").state, state),
+            None => assert!(approve.reason.as_deref().unwrap_or_default().contains("\"MAYBE\""), "{approve:#?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_suspended_workflow_starts_no_new_step_until_resumed() {
+    let (h, mut progress) = common::harness_with_progress().await;
+    // The first step waits for a file the test writes once it suspended the run.
+    let gate = tempfile::tempdir().unwrap();
+    let flag = gate.path().join("go");
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/conditional-outputs.yaml")).unwrap();
+    let waiting = format!(
+        "import os, time\n        while not os.path.exists({:?}): time.sleep(0.02)\n        print(",
+        flag.display().to_string()
+    );
+    let yaml = yaml.replacen("print(\"even\"", &format!("{waiting}\"even\""), 1);
+    let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
+    let runner = h.runner.clone();
+    let driving = tokio::spawn(async move {
+        runner.run(&model::Principal::local(), "default", plan, Default::default(), Default::default()).await.unwrap()
+    });
+    // Suspended once its first step is running (it cannot end before the flag).
+    let run_id = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            let runs = h.engine.list_runs(&model::Principal::local(), "default", None, &Default::default()).await;
+            if let Some(run) = runs.unwrap().items.first() {
+                let tasks = h.engine.task_records(&run.id).await.unwrap();
+                if tasks.iter().any(|t| t.path == "(root)/main/check" && t.state == "RUNNING") {
+                    return run.id.clone();
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the first step runs");
+    h.runner.suspend(&model::Principal::local(), &run_id).await.unwrap();
+    assert!(h.runner.is_suspended(&run_id));
+    std::fs::write(&flag, b"").unwrap();
+    // The running step finishes; the next does not start while suspended.
+    reached(&mut progress, "(root)/main/check", State::Succeeded).await;
+    let next = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while let Some((path, _)) = progress.recv().await {
+            if path.ends_with("/on-odd") {
+                return path;
+            }
+        }
+        String::new()
+    });
+    assert!(next.await.is_err(), "on-odd started while the workflow was suspended");
+    h.runner.resume_suspended(&model::Principal::local(), &run_id, Default::default()).await.unwrap();
+    let report = driving.await.unwrap();
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    assert_eq!(task_output(&h, &report, "(root)/main", "verdict").await, json!("7 is odd"));
 }

@@ -10,6 +10,7 @@ mod pipelines;
 mod recurring;
 mod runs;
 mod utilization;
+mod workflow_templates;
 
 pub use activity::ActivityPage;
 pub use artifacts::ArtifactsPage;
@@ -21,3 +22,4 @@ pub use pipelines::{PipelineDetailPage, PipelinesPage};
 pub use recurring::RecurringRunsPage;
 pub use runs::{RunDetailPage, RunsPage};
 pub use utilization::UtilizationPage;
+pub use workflow_templates::WorkflowTemplatesPage;

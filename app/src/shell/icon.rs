@@ -11,6 +11,7 @@ fn path_of(name: &str) -> &'static str {
         "experiment" => "M9 3h6M10 3v6l-5 9a2 2 0 0 0 2 3h10a2 2 0 0 0 2-3l-5-9V3M7.5 14h9",
         "run" => "M7 4l12 8-12 8z",
         "recurring" => "M4 12a8 8 0 0 1 14-5.3M20 12a8 8 0 0 1-14 5.3M18 3v4h-4M6 21v-4h4",
+        "template" => "M4 4h16v5H4zM4 13h7v7H4zM15 13h5v7h-5z",
         "artifact" => "M4 7l8-4 8 4v10l-8 4-8-4zM4 7l8 4 8-4M12 11v10",
         "gauge" => "M4 18a8 8 0 1 1 16 0M12 18l4-6",
         "activity" => "M3 12h4l3-8 4 16 3-8h4",

@@ -7,13 +7,14 @@ use super::Icon;
 use crate::namespace::{href_in, use_namespace};
 
 /// Pages in the navigation: path, label, icon.
-pub const PAGES: [(&str, &str, &str); 9] = [
+pub const PAGES: [(&str, &str, &str); 10] = [
     ("/", "Home", "home"),
     ("/notebooks", "Notebooks", "notebook"),
     ("/pipelines", "Pipelines", "pipeline"),
     ("/experiments", "Experiments", "experiment"),
     ("/runs", "Runs", "run"),
     ("/recurring-runs", "Recurring runs", "recurring"),
+    ("/workflow-templates", "Workflow templates", "template"),
     ("/artifacts", "Artifacts", "artifact"),
     ("/utilization", "Utilization", "gauge"),
     ("/activity", "Activity", "activity"),

@@ -1,8 +1,8 @@
-//! The runs this process is driving, so that a request can stop one or
-//! resume its suspended steps.
+//! The runs this process is driving, so that a request can stop one,
+//! suspend it, or resume its suspended steps.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
 };
 
@@ -16,7 +16,27 @@ struct Handle {
     /// Stops the run's DAG but lets its exit handler run (Argo `stop`).
     stop: CancellationToken,
     /// Counts resumes; a suspended step waits for it to grow.
-    resumes: watch::Sender<u64>,
+    resumes: watch::Sender<Resume>,
+    /// Whether new steps wait (Argo's suspended workflow).
+    paused: watch::Sender<bool>,
+}
+
+/// The latest resume of a run: how many there were, and the output
+/// values it supplied to suspended steps (Argo `valueFrom.supplied`).
+#[derive(Clone, Debug, Default)]
+pub struct Resume {
+    /// Resumes so far.
+    pub count: u64,
+    /// Output values by name.
+    pub supplied: Arc<BTreeMap<String, String>>,
+}
+
+/// What a run being driven watches.
+pub(crate) struct Watches {
+    /// Each resume.
+    pub resumes: watch::Receiver<Resume>,
+    /// Whether the run is suspended.
+    pub paused: watch::Receiver<bool>,
 }
 
 /// Handles of the runs being driven, by run id.
@@ -35,15 +55,30 @@ impl ActiveRuns {
     /// Records that `id` is being driven and stops when `cancel` is
     /// cancelled; the receiver sees each resume, and the returned token (a
     /// child of `cancel`) is cancelled by [`ActiveRuns::stop`] as well.
-    pub fn register(
-        &self,
-        id: &str,
-        cancel: &CancellationToken,
-    ) -> (Registration, watch::Receiver<u64>, CancellationToken) {
-        let (resumes, receiver) = watch::channel(0);
+    pub fn register(&self, id: &str, cancel: &CancellationToken) -> (Registration, Watches, CancellationToken) {
+        let (resumes, resumes_seen) = watch::channel(Resume::default());
+        let (paused, paused_seen) = watch::channel(false);
         let stop = cancel.child_token();
-        self.lock().insert(id.to_owned(), Handle { cancel: cancel.clone(), stop: stop.clone(), resumes });
-        (Registration { runs: self.clone(), id: id.to_owned() }, receiver, stop)
+        self.lock().insert(id.to_owned(), Handle { cancel: cancel.clone(), stop: stop.clone(), resumes, paused });
+        let watches = Watches { resumes: resumes_seen, paused: paused_seen };
+        (Registration { runs: self.clone(), id: id.to_owned() }, watches, stop)
+    }
+
+    /// Holds back the run's next steps if this process drives it (running
+    /// ones go on); whether it did.
+    pub fn suspend(&self, id: &str) -> bool {
+        match self.lock().get(id) {
+            Some(handle) => {
+                handle.paused.send_replace(true);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the run is suspended.
+    pub fn is_suspended(&self, id: &str) -> bool {
+        self.lock().get(id).is_some_and(|h| *h.paused.borrow())
     }
 
     /// Stops the run's DAG if this process drives it, leaving its exit
@@ -69,11 +104,14 @@ impl ActiveRuns {
         }
     }
 
-    /// Resumes the run's suspended steps if this process drives it; whether it did.
-    pub fn resume(&self, id: &str) -> bool {
+    /// Lets a suspended run go on and resumes its suspended steps, giving
+    /// them `supplied` outputs, if this process drives it; whether it did.
+    pub fn resume(&self, id: &str, supplied: BTreeMap<String, String>) -> bool {
         match self.lock().get(id) {
             Some(handle) => {
-                handle.resumes.send_modify(|n| *n += 1);
+                handle.paused.send_replace(false);
+                let supplied = Arc::new(supplied);
+                handle.resumes.send_modify(|r| *r = Resume { count: r.count + 1, supplied });
                 true
             }
             None => false,

@@ -234,16 +234,16 @@ impl Engine {
         query.fetch(self.store.pool(), &select, decode_run).await
     }
 
-    /// Whether any step of the run is suspended, waiting to be resumed.
-    pub async fn run_suspended(&self, principal: &Principal, id: &str) -> Result<bool> {
+    /// The paths of the run's suspended steps, which wait to be resumed.
+    pub async fn suspended_steps(&self, principal: &Principal, id: &str) -> Result<Vec<String>> {
         self.authorize_run(principal, id, Verb::Get).await?;
-        let suspended: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tasks WHERE run_id = ?1 AND state = 'RUNNING' AND reason LIKE 'suspended%')",
+        let paths: Vec<String> = sqlx::query_scalar(
+            "SELECT path FROM tasks WHERE run_id = ?1 AND state = 'RUNNING' AND reason LIKE 'suspended%' ORDER BY path",
         )
         .bind(id)
-        .fetch_one(self.store.pool())
+        .fetch_all(self.store.pool())
         .await?;
-        Ok(suspended)
+        Ok(paths)
     }
 
     async fn run_plan(&self, principal: &Principal, id: &str) -> Result<crate::spec::Plan> {

@@ -336,7 +336,7 @@ impl Attempt<'_> {
             log_dir: paths.dir.clone(),
             timeout: task.timeout_seconds.map(Duration::from_secs),
             gpus: grant.gpus.clone(),
-            started: None,
+            started: ctx.daemon_started.clone().map(started_notice),
             holding: Some(holding(ctx, &name, &request, &grant.gpus)),
         };
         let running = ctx.backend.launch(launch, ctx.cancel.clone());
@@ -348,6 +348,19 @@ impl Attempt<'_> {
             .await
             .map_err(|reason| Failure { reason, code })
     }
+}
+
+/// A channel the backend tells once the process started, which wakes `notify`.
+fn started_notice(
+    notify: std::sync::Arc<tokio::sync::Notify>,
+) -> tokio::sync::oneshot::Sender<crate::backend::ProcessId> {
+    let (started, told) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        if told.await.is_ok() {
+            notify.notify_one();
+        }
+    });
+    started
 }
 
 /// Why an attempt failed, with its exit status when it ran.

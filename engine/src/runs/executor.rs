@@ -47,18 +47,25 @@ pub struct Scope {
     pub inputs: Values,
     /// The loop item of the innermost iteration.
     pub item: Option<Value>,
+    /// The daemons of the innermost DAG, stopped when it ends.
+    pub daemons: Option<std::sync::Arc<super::daemon::Daemons>>,
 }
 
 /// Runs a DAG to its end.
 pub fn run_dag<'a>(ctx: &'a RunContext, dag: &'a Dag, scope: Scope, path: String) -> BoxFuture<'a, Outcome> {
     async move {
+        let daemons = super::daemon::Daemons::new(&ctx.cancel);
+        let scope = Scope { daemons: Some(daemons.clone()), ..scope };
         let mut results: BTreeMap<String, Outcome> = BTreeMap::new();
         let mut waiting: BTreeSet<&str> = dag.tasks.keys().map(String::as_str).collect();
         let mut running = FuturesUnordered::new();
         let limit = dag.parallelism.filter(|p| *p > 0).map_or(usize::MAX, |p| p as usize);
         loop {
+            // A suspended run starts nothing new; what runs goes on.
+            let paused = *ctx.paused.borrow() && !ctx.cancel.is_cancelled();
             let ready: Vec<&str> = waiting
                 .iter()
+                .filter(|_| !paused)
                 .copied()
                 .filter(|name| dag.tasks[*name].depends_on.iter().all(|d| results.contains_key(d)))
                 .collect();
@@ -75,16 +82,64 @@ pub fn run_dag<'a>(ctx: &'a RunContext, dag: &'a Dag, scope: Scope, path: String
                 let scope = scope.clone();
                 running.push(async move { (name, run_task(ctx, name, task, &upstream, &scope, task_path).await) });
             }
-            match running.next().await {
-                Some((name, outcome)) => {
-                    results.insert(name.to_owned(), outcome);
+            let unpaused = async {
+                if !paused {
+                    return std::future::pending().await;
                 }
-                None => break,
+                tokio::select! {
+                    () = ctx.unpaused() => {}
+                    () = ctx.cancel.cancelled() => {}
+                }
+            };
+            if running.is_empty() && paused && !waiting.is_empty() {
+                unpaused.await;
+                continue;
+            }
+            tokio::select! {
+                next = running.next() => match next {
+                    Some((name, outcome)) => {
+                        results.insert(name.to_owned(), outcome);
+                    }
+                    None => break,
+                },
+                () = unpaused => {}
             }
         }
-        dag_outcome(dag, results)
+        daemons.stop().await;
+        let computed = output_expressions(ctx, dag, &scope, &results);
+        let mut outcome = dag_outcome(dag, results);
+        match computed {
+            Ok(values) => outcome.outputs.parameters.extend(values),
+            Err(e) if outcome.state == State::Succeeded => return Outcome::failed(format!("{path}: {e}")),
+            Err(_) => {}
+        }
+        outcome
     }
     .boxed()
+}
+
+/// The DAG's outputs given by expressions over its tasks' results (Argo
+/// `valueFrom.expression`).
+fn output_expressions(
+    ctx: &RunContext,
+    dag: &Dag,
+    scope: &Scope,
+    results: &BTreeMap<String, Outcome>,
+) -> Result<BTreeMap<String, Value>, String> {
+    if dag.output_expressions.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let run = ctx.run_values();
+    let fill = Fill::outside_process(&scope.inputs, &run, &ctx.parameters, scope.item.as_ref());
+    let variables = fill.expression_variables(Some(tasks_variable(results)));
+    dag.output_expressions
+        .iter()
+        .map(|(name, expression)| {
+            let value = super::expr::evaluate(expression, &variables)
+                .map_err(|e| format!("output {name:?}: expression {expression:?}: {e}"))?;
+            Ok((name.clone(), Value::String(value)))
+        })
+        .collect()
 }
 
 fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
@@ -271,7 +326,7 @@ fn run_once<'a>(
                         Ok(id) => id,
                         Err(e) => return Outcome::failed(format!("cannot record task: {e}")),
                     };
-                let inner = Scope { inputs, item: item.or_else(|| scope.item.clone()) };
+                let inner = Scope { inputs, item: item.or_else(|| scope.item.clone()), daemons: None };
                 let outcome = run_dag(ctx, dag, inner, path.clone()).await;
                 let _ = super::record::task_finished(
                     &ctx.store,
@@ -286,15 +341,18 @@ fn run_once<'a>(
                 outcome
             }
             Body::Importer(importer) => super::importer::run(ctx, name, component, importer, &inputs, &path).await,
-            Body::Suspend { seconds } => super::suspend::run(ctx, name, &path, *seconds).await,
+            Body::Suspend { seconds } => super::suspend::run(ctx, name, component, &inputs, &path, *seconds).await,
             Body::Http(call) => match http_request(ctx, call, &inputs, item.as_ref()) {
                 Ok(request) => super::http::run(ctx, name, &path, request).await,
                 Err(e) => fail(ctx, name, &path, &e).await,
             },
             Body::Unavailable { reason } => fail(ctx, name, &path, reason).await,
-            Body::Container(spec) => {
-                container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await
-            }
+            Body::Container(spec) => match (&spec.daemon, &scope.daemons) {
+                (Some(daemon), Some(daemons)) => {
+                    super::daemon::start(ctx, daemons, name, task, daemon, inputs, item.as_ref(), path).await
+                }
+                _ => container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await,
+            },
         }
     }
     .boxed()

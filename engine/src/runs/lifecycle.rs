@@ -1,6 +1,8 @@
 //! What the API does to runs: start one (committed before the answer,
 //! driven in the background), stop it, retry it, archive and delete it.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use model::{Principal, Verb};
 use tokio_util::sync::CancellationToken;
@@ -74,15 +76,38 @@ impl Runner {
         });
     }
 
-    /// Resumes a run's suspended steps (Argo `suspend` templates).
-    pub async fn resume_suspended(&self, principal: &Principal, id: &str) -> Result<()> {
+    /// Resumes a suspended run and its suspended steps (Argo `suspend`
+    /// templates), which take `supplied` as their output values.
+    pub async fn resume_suspended(
+        &self,
+        principal: &Principal,
+        id: &str,
+        supplied: BTreeMap<String, String>,
+    ) -> Result<()> {
         let (_, state) = self.engine.authorize_run(principal, id, Verb::Update).await?;
-        if state != "RUNNING" || !self.active.resume(id) {
+        if state != "RUNNING" || !self.active.resume(id, supplied) {
             return Err(Error::FailedPrecondition {
                 message: format!("run {id} is not running here: nothing to resume"),
             });
         }
         Ok(())
+    }
+
+    /// Suspends a run (Argo's `suspend` of a workflow): no new step starts
+    /// until it is resumed; running steps go on.
+    pub async fn suspend(&self, principal: &Principal, id: &str) -> Result<()> {
+        let (_, state) = self.engine.authorize_run(principal, id, Verb::Update).await?;
+        if state != "RUNNING" || !self.active.suspend(id) {
+            return Err(Error::FailedPrecondition {
+                message: format!("run {id} is not running here: nothing to suspend"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the run is suspended.
+    pub fn is_suspended(&self, id: &str) -> bool {
+        self.active.is_suspended(id)
     }
 
     /// Stops a run: its running steps are signalled, nothing new starts,

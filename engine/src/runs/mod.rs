@@ -5,6 +5,7 @@ mod active;
 pub mod catalog;
 pub mod conditions;
 mod container;
+mod daemon;
 pub mod dag_view;
 mod executor;
 pub(crate) mod expr;
@@ -131,11 +132,15 @@ pub(crate) struct RunContext {
     /// its exit handler (Argo `{{workflow.status}}`, `{{workflow.failures}}`).
     pub ended: std::sync::OnceLock<BTreeMap<String, String>>,
     /// Resumes of the run, which suspended steps wait for.
-    pub resumes: tokio::sync::watch::Receiver<u64>,
+    pub resumes: tokio::sync::watch::Receiver<active::Resume>,
+    /// Whether the run is suspended: no new step starts while it is.
+    pub paused: tokio::sync::watch::Receiver<bool>,
     /// Where task progress is published.
     pub events: events::EventBus,
     /// The run's namespace, for its events.
     pub namespace: model::ResourceName,
+    /// Told when a daemon step's process started (set on the daemon's own copy).
+    pub daemon_started: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl RunContext {
@@ -164,6 +169,13 @@ impl RunContext {
     /// Tells live pages that attempt `attempt` wrote more output.
     fn report_log_growth(&self, attempt: &str) {
         self.publish_transient(EventKind::LogGrew { run_id: self.run_id.clone(), attempt: attempt.to_owned() });
+    }
+
+    /// Returns once the run is not suspended (at once when it is not).
+    pub(crate) async fn unpaused(&self) {
+        let mut paused = self.paused.clone();
+        // An error means the handle is gone: nothing can suspend it then.
+        let _gone = paused.wait_for(|p| !*p).await;
     }
 
     fn publish_transient(&self, kind: EventKind) {
@@ -354,7 +366,7 @@ impl Runner {
 
     pub(crate) async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
         let store = self.engine.store().clone();
-        let (_active, resumes, stop) = self.active.register(&run.id, &cancel);
+        let (_active, watches, stop) = self.active.register(&run.id, &cancel);
         let ctx = RunContext {
             store: store.clone(),
             backend: self.backend.clone(),
@@ -379,9 +391,11 @@ impl Runner {
             import_roots: self.import_roots.clone(),
             http_allow_hosts: self.http_allow_hosts.clone(),
             ended: std::sync::OnceLock::new(),
-            resumes,
+            resumes: watches.resumes,
+            paused: watches.paused,
             events: self.engine.events.clone(),
             namespace: run.namespace.clone(),
+            daemon_started: None,
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;
@@ -472,6 +486,7 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
     let scope = executor::Scope {
         inputs: values::Values { parameters: ctx.parameters.clone(), artifacts: BTreeMap::new() },
         item: None,
+        daemons: None,
     };
     let mut outcome = executor::run_dag(ctx, dag, scope.clone(), ctx.plan.root.clone()).await;
     if let Some(exit) = &ctx.plan.on_exit {

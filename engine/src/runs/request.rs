@@ -86,6 +86,7 @@ mod tests {
             },
             script: None,
             stdout_result: false,
+            daemon: None,
         }
     }
 

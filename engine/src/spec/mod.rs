@@ -95,6 +95,12 @@ pub fn check_template_library(object: &serde_json::Value) -> Result<(), SpecErro
     argo::check_library(object)
 }
 
+/// A spec as YAML, for people to read and edit; [`load_json`] reads it
+/// back to the same value.
+pub fn to_yaml(value: &serde_json::Value) -> String {
+    serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot write the spec as YAML: {e}\n"))
+}
+
 /// Reads and parses a spec file. At most one byte past
 /// [`MAX_SPEC_BYTES`] is read, so a huge file is refused without loading it.
 pub fn parse_file(path: &std::path::Path) -> Result<Plan, SpecError> {

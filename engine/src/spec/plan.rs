@@ -234,6 +234,42 @@ pub struct Container {
     pub script: Option<Vec<Piece>>,
     /// Whether stdout becomes the output `result` (Argo).
     pub stdout_result: bool,
+    /// Set for an Argo `daemon: true` step: it counts as done once ready
+    /// and keeps running until the DAG or steps around it end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<Daemon>,
+}
+
+/// How a daemon step tells it is ready (its `readinessProbe`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Daemon {
+    /// The check; without one, ready once its process started.
+    pub probe: Option<Probe>,
+    /// Seconds before the first check.
+    pub initial_delay_seconds: u64,
+}
+
+/// A readiness check, as Kubernetes runs them, against the local process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Probe {
+    /// `httpGet`: a 2xx or 3xx answer from `http://127.0.0.1:{port}{path}`.
+    Http {
+        /// Request path.
+        path: String,
+        /// Port on this machine.
+        port: u16,
+    },
+    /// `tcpSocket`: a connection to the port is accepted.
+    Tcp {
+        /// Port on this machine.
+        port: u16,
+    },
+    /// `exec`: the command exits with status 0.
+    Exec {
+        /// The command, run directly (no shell).
+        argv: Vec<String>,
+    },
 }
 
 /// Requested resources.
@@ -334,6 +370,10 @@ pub struct Dag {
     pub output_parameters: BTreeMap<String, Vec<(String, String)>>,
     /// Where the DAG's output artifacts come from, likewise.
     pub output_artifacts: BTreeMap<String, Vec<(String, String)>>,
+    /// Output parameters computed from the tasks' results once the DAG
+    /// ended (Argo `valueFrom.expression`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub output_expressions: BTreeMap<String, String>,
     /// Most tasks of this DAG running at once (Argo `parallelism`).
     pub parallelism: Option<u32>,
 }
@@ -504,6 +544,19 @@ impl Plan {
             Body::Dag(dag) => dag,
             _ => unreachable!("validation makes the root a DAG"),
         }
+    }
+
+    /// The component a task path runs (`(root)/main/step`, loop
+    /// iterations written `step[2]`).
+    pub fn component_at(&self, path: &str) -> Option<&Component> {
+        let mut segments = path.split('/');
+        let mut component = self.components.get(segments.next()?)?;
+        for segment in segments {
+            let name = segment.split_once('[').map_or(segment, |(name, _)| name);
+            let Body::Dag(dag) = &component.body else { return None };
+            component = self.components.get(&dag.tasks.get(name)?.component)?;
+        }
+        Some(component)
     }
 
     /// Number of tasks over all DAGs (iterations not expanded).

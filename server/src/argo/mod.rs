@@ -4,6 +4,8 @@
 //! and the version. A workflow is a run whose display name is the
 //! workflow's name; its `status.nodes` are the run's tasks as Argo reports them.
 
+use std::collections::BTreeMap;
+
 use axum::{
     Extension, Json, Router,
     extract::{Path, State},
@@ -107,8 +109,7 @@ async fn read(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let run = find(&state, &principal, &namespace, &name).await?;
-    let run = state.engine.run_record(&principal, &run.id).await?;
-    Ok(Json(as_workflow(&run, &run.tasks)))
+    current(&state, &principal, &run.id).await
 }
 
 /// `DELETE /api/v1/workflows/{ns}/{name}`.
@@ -122,24 +123,51 @@ async fn delete(
     Ok(Json(json!({})))
 }
 
-/// `PUT /api/v1/workflows/{ns}/{name}/resume|stop|terminate|retry`.
+/// `PUT .../{name}/set`: output values for suspended steps (Argo's
+/// `argo node set --output-parameter`), which then end.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SetRequest {
+    /// A JSON object of output names to values, as a string.
+    output_parameters: String,
+}
+
+/// `PUT /api/v1/workflows/{ns}/{name}/suspend|resume|set|stop|terminate|retry`.
 async fn act(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path((namespace, name, verb)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let run = find(&state, &principal, &namespace, &name).await?;
     match verb.as_str() {
-        "resume" => state.runner.resume_suspended(&principal, &run.id).await?,
+        "suspend" => state.runner.suspend(&principal, &run.id).await?,
+        "resume" => state.runner.resume_suspended(&principal, &run.id, Default::default()).await?,
+        "set" => state.runner.resume_suspended(&principal, &run.id, supplied_outputs(&body)?).await?,
         // Stop lets the exit handler run; terminate does not.
         "stop" => state.runner.stop(&principal, &run.id).await?,
         "terminate" => state.runner.terminate(&principal, &run.id).await?,
         "retry" => state.runner.retry(&principal, &run.id).await?,
-        "suspend" => return Err(ApiError::BadRequest("suspending a running workflow is not supported".into())),
         other => return Err(ApiError::NotFound(format!("no such method: PUT .../{name}/{other}"))),
     }
-    let run = state.engine.run_record(&principal, &run.id).await?;
-    Ok(Json(as_workflow(&run, &run.tasks)))
+    current(&state, &principal, &run.id).await
+}
+
+/// The values of a `set` request: `outputParameters`, a JSON object of
+/// strings (numbers and booleans are taken as their text).
+fn supplied_outputs(body: &[u8]) -> Result<BTreeMap<String, String>, ApiError> {
+    let bad = |problem: String| ApiError::BadRequest(format!("outputParameters: {problem}"));
+    let request: SetRequest = serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
+    let values: serde_json::Map<String, Value> =
+        serde_json::from_str(&request.output_parameters).map_err(|e| bad(format!("not a JSON object: {e}")))?;
+    values
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(text) => Ok((name, text)),
+            Value::Number(_) | Value::Bool(_) => Ok((name, value.to_string())),
+            other => Err(bad(format!("{name:?} must be text, got {other}"))),
+        })
+        .collect()
 }
 
 /// Query of the log endpoint.
@@ -216,6 +244,16 @@ fn phase(state: &str) -> &'static str {
         "PENDING" => "Pending",
         _ => "Running",
     }
+}
+
+/// The run as it is now, as an Argo `Workflow` with its nodes.
+async fn current(state: &AppState, principal: &Principal, id: &str) -> Result<Json<Value>, ApiError> {
+    let run = state.engine.run_record(principal, id).await?;
+    let mut workflow = as_workflow(&run, &run.tasks);
+    if state.runner.is_suspended(id) {
+        workflow["spec"]["suspend"] = json!(true);
+    }
+    Ok(Json(workflow))
 }
 
 /// A run as an Argo `Workflow`: metadata, the spec it was submitted with,

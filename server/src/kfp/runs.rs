@@ -93,7 +93,7 @@ pub async fn act(
     match custom_method(&segment) {
         (id, Some("terminate")) => runner.terminate(&principal, id).await?,
         // Not in KFP's API: resumes suspended steps (Argo `suspend`).
-        (id, Some("resume")) => runner.resume_suspended(&principal, id).await?,
+        (id, Some("resume")) => runner.resume_suspended(&principal, id, Default::default()).await?,
         (id, Some("retry")) => runner.retry(&principal, id).await?,
         (id, Some("archive")) => runner.archive(&principal, id, true).await?,
         (id, Some("unarchive")) => runner.archive(&principal, id, false).await?,

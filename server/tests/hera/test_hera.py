@@ -101,6 +101,41 @@ class HeraAgainstFerroflow(unittest.TestCase):
                      templates=w.templates).create(wait=False)
         self.assertIn('task main/sq: templateRef: no WorkflowTemplate named "hera-shared"', str(missing.exception))
 
+    def test_a_gate_is_answered_through_set_after_the_workflow_was_suspended(self):
+        import time
+
+        from hera.workflows import Container, Step, Steps, Suspend
+        from hera.workflows.models import WorkflowSetRequest, WorkflowSuspendRequest
+
+        with Workflow(generate_name="hera-gate-", entrypoint="main", namespace="default",
+                      workflows_service=self.service) as w:
+            gate = Suspend(
+                name="gate",
+                inputs=[Parameter(name="approve", default="NO", enum=["YES", "NO"])],
+                outputs=[Parameter(name="approve", value_from={"supplied": {}})],
+            )
+            say = Container(name="say", image="alpine:3.20", command=["echo", "deployed"])
+            with Steps(name="main"):
+                gate(name="approve")
+                Step(name="deploy", template=say, when="{{steps.approve.outputs.parameters.approve}} == YES")
+        w.name = w.create(wait=False).metadata.name
+        deadline = time.monotonic() + 60
+        while True:  # until the gate waits (bounded)
+            nodes = self.service.get_workflow(w.name, namespace="default").status.nodes or {}
+            if any(n.display_name == "approve" and n.phase == "Running" for n in nodes.values()):
+                break
+            self.assertLess(time.monotonic(), deadline, "the gate never waited")
+            time.sleep(0.2)
+        suspended = self.service.suspend_workflow(w.name, WorkflowSuspendRequest(), namespace="default")
+        self.assertTrue(suspended.spec.suspend)
+        answer = WorkflowSetRequest(node_field_selector="displayName=approve", output_parameters='{"approve": "YES"}')
+        self.service.set_workflow(w.name, answer, namespace="default")
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        nodes = {n.display_name: n for n in done.status.nodes.values()}
+        self.assertEqual(nodes["approve"].outputs.parameters[0].value, "YES")
+        self.assertEqual(nodes["deploy"].phase, "Succeeded")
+
     def test_lint_names_the_problem(self):
         w = build(self.service)
         w.lint()

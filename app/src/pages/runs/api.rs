@@ -1,5 +1,7 @@
 //! Server functions of the run pages, and what they return.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use model::dag::DagView;
@@ -74,6 +76,19 @@ pub struct RunDetails {
     pub notices: Vec<String>,
     /// Whether a step waits to be resumed (Argo `suspend`).
     pub suspended: bool,
+    /// Outputs the suspended steps take from whoever resumes them.
+    pub supplied: Vec<SuppliedOutput>,
+}
+
+/// An output a person gives when resuming (Argo `valueFrom.supplied`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SuppliedOutput {
+    /// Its name.
+    pub name: String,
+    /// Its default, if any.
+    pub default: Option<String>,
+    /// The values it may take (Argo `enum`); any when empty.
+    pub choices: Vec<String>,
 }
 
 /// Rows of the task table: a filtered, sorted first part of the run's tasks.
@@ -221,9 +236,42 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
     let record = engine.run_without_tasks(&principal, &id).await?;
     // One read of the stored plan gives the graph and the notices.
     let (dag, plan) = engine.run_dag_view(&principal, &id, &scope).await?;
-    let notices = plan.notices;
-    let suspended = engine.run_suspended(&principal, &id).await?;
-    Ok(RunDetails { run: summary(record), node_count: dag.nodes.len(), dag, notices, suspended })
+    let waiting = engine.suspended_steps(&principal, &id).await?;
+    let supplied = waiting.iter().filter_map(|path| plan.component_at(path)).flat_map(supplied_outputs).collect();
+    let suspended = !waiting.is_empty();
+    Ok(RunDetails {
+        run: summary(record),
+        node_count: dag.nodes.len(),
+        dag,
+        notices: plan.notices,
+        suspended,
+        supplied,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn supplied_outputs(component: &engine::spec::Component) -> Vec<SuppliedOutput> {
+    let text = |v: &serde_json::Value| engine::runs::values::as_argument(v);
+    component
+        .output_parameters
+        .iter()
+        .map(|(name, def)| {
+            // Argo's examples declare the choices on the input of the same name.
+            let input = component.input_parameters.get(name);
+            SuppliedOutput {
+                name: name.clone(),
+                default: def.default.as_ref().or(input.and_then(|i| i.default.as_ref())).map(text),
+                choices: def
+                    .choices
+                    .as_ref()
+                    .or(input.and_then(|i| i.choices.as_ref()))
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The task table's rows: tasks whose path or state contains `filter`
@@ -319,11 +367,11 @@ pub async fn task_log(run_id: String, attempt: String, stream: String, offset: u
     }
 }
 
-/// Resumes a run's suspended steps.
+/// Resumes a run's suspended steps, giving them `supplied` outputs.
 #[server(ResumeRun, "/api/ui", endpoint = "resume_run")]
-pub async fn resume_run(id: String) -> Result<(), AppError> {
+pub async fn resume_run(id: String, #[server(default)] supplied: HashMap<String, String>) -> Result<(), AppError> {
     use crate::error::ssr::{principal, runner};
-    Ok(runner()?.resume_suspended(&principal()?, &id).await?)
+    Ok(runner()?.resume_suspended(&principal()?, &id, supplied.into_iter().collect()).await?)
 }
 
 /// Stops a run.

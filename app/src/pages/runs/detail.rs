@@ -26,6 +26,32 @@ use crate::{
     shell::Loading,
 };
 
+/// One output to give when resuming: a choice among its `enum`, or text.
+#[component]
+fn SuppliedField(output: super::api::SuppliedOutput) -> impl IntoView {
+    let name = format!("supplied[{}]", output.name);
+    let default = output.default.clone().unwrap_or_default();
+    let input = if output.choices.is_empty() {
+        view! { <input class="input" type="text" name=name value=default required=true /> }.into_any()
+    } else {
+        view! {
+            <select class="input" name=name>
+                {output.choices.into_iter().map(|c| {
+                    let (selected, label) = (c == default, c.clone());
+                    view! { <option value=c selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+        }
+        .into_any()
+    };
+    view! {
+        <label class="field field--inline" data-testid="supplied-output">
+            <span>{output.name}</span>
+            {input}
+        </label>
+    }
+}
+
 /// The run page, `/runs/:id?ns=&scope=&task=`.
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
@@ -106,7 +132,7 @@ fn RunView(
                 {run.error.clone().map(|e| view! { <p class="notice notice--danger" role="alert">{e}</p> })}
                 <NotAppliedHere notices=details.notices.clone() />
             </div>
-            <RunActions run=run.clone() suspended=details.suspended />
+            <RunActions run=run.clone() suspended=details.suspended supplied=details.supplied.clone() />
         </header>
         <div class="run-layout">
             <section class="card run-layout__graph">
@@ -126,7 +152,11 @@ fn RunView(
 
 /// Terminate, retry, clone, archive and delete, as the run's state allows.
 #[component]
-fn RunActions(run: super::api::RunSummary, suspended: bool) -> impl IntoView {
+fn RunActions(
+    run: super::api::RunSummary,
+    suspended: bool,
+    supplied: Vec<super::api::SuppliedOutput>,
+) -> impl IntoView {
     let namespace = use_namespace();
     let (id, state) = (run.id.clone(), run.state.clone());
     // Clone opens the pipeline's run form filled from this run.
@@ -159,7 +189,11 @@ fn RunActions(run: super::api::RunSummary, suspended: bool) -> impl IntoView {
     view! {
         <div class="run-actions">
             {(running && suspended).then(move || view! {
-                <ActionForm action=resume><input type="hidden" name="id" value=id_resume /><button class="button button--primary" type="submit" data-testid="resume">"Resume"</button></ActionForm>
+                <ActionForm action=resume attr:class="resume-form">
+                    <input type="hidden" name="id" value=id_resume />
+                    {supplied.into_iter().map(|output| view! { <SuppliedField output /> }).collect_view()}
+                    <button class="button button--primary" type="submit" data-testid="resume">"Resume"</button>
+                </ActionForm>
             })}
             {running.then(move || view! {
                 <ActionForm action=terminate><input type="hidden" name="id" value=id_terminate /><button class="button" type="submit">"Terminate"</button></ActionForm>

@@ -33,6 +33,7 @@ impl Encoder<Result<RunDetails, AppError>> for GraphDrawn {
             node_count: details.node_count,
             notices: details.notices.clone(),
             suspended: details.suspended,
+            supplied: details.supplied.clone(),
             dag: DagView {
                 scope: dag.scope.clone(),
                 breadcrumbs: dag.breadcrumbs.clone(),
@@ -98,6 +99,7 @@ mod tests {
             node_count: 2,
             notices: vec![],
             suspended: false,
+            supplied: Vec::new(),
         };
         let text = GraphDrawn::encode(&Ok(details.clone())).unwrap();
         let back = GraphDrawn::decode(&text).unwrap().unwrap();

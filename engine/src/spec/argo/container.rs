@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{placeholders, workflow};
-use crate::spec::{Arg, Container, Resources, SpecError, quantity};
+use crate::spec::{Arg, Container, Daemon, Probe, Resources, SpecError, quantity};
 
 /// An `http` template as the request it sends, placeholders parsed.
 pub(super) fn http_call(t: &workflow::Template) -> Result<crate::spec::HttpCall, SpecError> {
@@ -64,7 +64,42 @@ pub(super) fn container(
         resources: convert_resources(template, &c.resources)?,
         script,
         stdout_result: true,
+        daemon: None,
     })
+}
+
+/// A `daemon: true` container's readiness: its probe, run against the
+/// local process (ports are this machine's).
+pub(super) fn daemon(template: &str, c: &workflow::ContainerTemplate) -> Result<Daemon, SpecError> {
+    let Some(probe) = &c.readiness_probe else {
+        return Ok(Daemon::default());
+    };
+    let here = |problem: String| SpecError::component(template, "readinessProbe", problem);
+    let port = |port: &crate::spec::text::Text| -> Result<u16, SpecError> {
+        port.0.parse::<u16>().ok().filter(|p| *p > 0).map_or_else(
+            || {
+                c.ports
+                    .iter()
+                    .find(|p| p.name.as_deref() == Some(port.0.as_str()))
+                    .map(|p| p.container_port)
+                    .ok_or_else(|| here(format!("port {:?} is neither a number nor a named container port", port.0)))
+            },
+            Ok,
+        )
+    };
+    let check = match (&probe.http_get, &probe.tcp_socket, &probe.exec) {
+        (Some(http), None, None) => {
+            let path = if http.path.is_empty() { "/".to_owned() } else { http.path.clone() };
+            if !path.starts_with('/') {
+                return Err(here(format!("httpGet.path {path:?} must start with /")));
+            }
+            Probe::Http { path, port: port(&http.port)? }
+        }
+        (None, Some(tcp), None) => Probe::Tcp { port: port(&tcp.port)? },
+        (None, None, Some(exec)) if !exec.command.is_empty() => Probe::Exec { argv: exec.command.clone() },
+        _ => return Err(here("needs exactly one of httpGet, tcpSocket, exec (with a command)".into())),
+    };
+    Ok(Daemon { probe: Some(check), initial_delay_seconds: probe.initial_delay_seconds })
 }
 
 fn convert_resources(template: &str, r: &workflow::Resources) -> Result<Resources, SpecError> {

@@ -208,6 +208,7 @@ fn convert_template(
     let mut output_parameters: BTreeMap<String, ParameterDef> = BTreeMap::new();
     // DAG and steps templates: outputs taken from their tasks.
     let mut taken_from_tasks = BTreeMap::new();
+    let mut output_expressions = BTreeMap::new();
     let is_group = t.dag.is_some() || t.steps.is_some();
     for p in &t.outputs.parameters {
         let field = format!("outputs.parameters.{}", p.name);
@@ -230,7 +231,16 @@ fn convert_template(
                 };
                 taken_from_tasks.insert(p.name.clone(), vec![source]);
             }
+            (Some(from), true) if from.expression.is_some() => {
+                let expression = from.expression.clone().unwrap_or_default();
+                crate::runs::expr::compile(&expression)
+                    .map_err(|e| here(&format!("{field}.valueFrom.expression"), e))?;
+                output_expressions.insert(p.name.clone(), expression);
+            }
             (Some(_), false) if path.is_some() => {}
+            // Read off the created object: the step itself is refused at
+            // run time on this machine, naming the backend that runs it.
+            (Some(from), false) if t.resource.is_some() && (from.json_path.is_some() || from.jq_filter.is_some()) => {}
             (Some(from), _) if from.supplied.is_some() && t.suspend.is_some() => {}
             (Some(from), _) => {
                 let unsupported = [
@@ -255,7 +265,14 @@ fn convert_template(
         }
         output_parameters.insert(
             p.name.clone(),
-            ParameterDef { kind: ParameterType::String, default, optional: false, path, choices: None },
+            ParameterDef {
+                kind: ParameterType::String,
+                default,
+                optional: false,
+                path,
+                // What a person resuming may pick for a supplied output.
+                choices: p.choices.as_ref().map(|c| c.iter().map(|t| Value::String(t.0.clone())).collect()),
+            },
         );
     }
     let output_artifacts = t.outputs.artifacts.iter().map(artifact).collect();
@@ -303,13 +320,15 @@ fn convert_template(
         }
     };
     if t.daemon == Some(true) {
-        body = Body::Unavailable {
-            reason: "daemon templates (containers kept running beside their DAG) are not run on this machine yet"
-                .into(),
-        };
+        let container = t.container.clone().or_else(|| t.script.as_ref().map(|s| s.container()));
+        match (&mut body, container) {
+            (Body::Container(c), Some(template)) => c.daemon = Some(container::daemon(&t.name, &template)?),
+            _ => return Err(here("daemon", "only container and script templates can be daemons".into())),
+        }
     }
     if let Body::Dag(dag) = &mut body {
         dag.output_parameters = taken_from_tasks;
+        dag.output_expressions = output_expressions;
         for a in &t.outputs.artifacts {
             let field = format!("outputs.artifacts.{}", a.name);
             let from = a.from.as_deref().ok_or_else(|| here(&field, "a DAG or steps output needs from".into()))?;

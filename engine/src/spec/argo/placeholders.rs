@@ -2,6 +2,9 @@
 
 use crate::spec::Piece;
 
+/// `{{tasks.X.ip}}` on the local backend.
+const LOCAL_IP: &str = "127.0.0.1";
+
 /// Splits text into literals and placeholders; names any it does not know.
 pub fn parse_pieces(raw: &str) -> Result<Vec<Piece>, String> {
     let mut pieces = Vec::new();
@@ -44,6 +47,8 @@ fn tag(tag: &str) -> Result<Piece, String> {
             Piece::TaskOutput { task: (*task).to_owned(), output: "result".into() }
         }
         ["tasks" | "steps", task, "status"] => Piece::TaskStatus((*task).to_owned()),
+        // Daemons run on this machine, as every local step does.
+        ["tasks" | "steps", _, "ip"] => Piece::Literal(LOCAL_IP.into()),
         ["tasks" | "steps", task, "exitCode"] => Piece::TaskExitCode((*task).to_owned()),
         ["tasks" | "steps", task, "outputs", "parameters"] => Piece::TaskOutputParameters((*task).to_owned()),
         ["inputs", "parameters"] => Piece::InputParameters,

@@ -132,6 +132,47 @@ pub struct ContainerTemplate {
     pub env: Vec<EnvVar>,
     #[serde(default)]
     pub resources: Resources,
+    #[serde(default)]
+    pub ports: Vec<ContainerPort>,
+    #[serde(rename = "readinessProbe")]
+    pub readiness_probe: Option<ProbeSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub container_port: u16,
+}
+
+/// A Kubernetes probe: one of its actions, and when to start.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeSpec {
+    pub http_get: Option<HttpGetAction>,
+    pub tcp_socket: Option<TcpSocketAction>,
+    pub exec: Option<ExecAction>,
+    #[serde(default)]
+    pub initial_delay_seconds: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct HttpGetAction {
+    #[serde(default)]
+    pub path: String,
+    /// A number or the name of one of the container's ports.
+    pub port: Text,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TcpSocketAction {
+    pub port: Text,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ExecAction {
+    #[serde(default)]
+    pub command: Vec<String>,
 }
 
 /// A container whose script `source` is written to a file and passed as
@@ -149,6 +190,10 @@ pub struct ScriptTemplate {
     pub env: Vec<EnvVar>,
     #[serde(default)]
     pub resources: Resources,
+    #[serde(default)]
+    pub ports: Vec<ContainerPort>,
+    #[serde(rename = "readinessProbe")]
+    pub readiness_probe: Option<ProbeSpec>,
     pub source: String,
 }
 
@@ -161,6 +206,8 @@ impl ScriptTemplate {
             args: self.args.clone(),
             env: self.env.clone(),
             resources: self.resources.clone(),
+            ports: self.ports.clone(),
+            readiness_probe: self.readiness_probe.clone(),
         }
     }
 }

@@ -187,7 +187,7 @@ fn convert_container(component: &str, spec: &ir::ContainerSpec) -> Result<Contai
         env.insert(var.name.clone(), pieces);
     }
     let resources = spec.resources.as_ref().map(|r| convert_resources(component, r)).transpose()?.unwrap_or_default();
-    Ok(Container { image: spec.image.clone(), argv, env, resources, script: None, stdout_result: false })
+    Ok(Container { image: spec.image.clone(), argv, env, resources, script: None, stdout_result: false, daemon: None })
 }
 
 fn convert_importer(component: &str, label: &str, spec: &ir::ImporterSpec) -> Result<Importer, SpecError> {
@@ -296,7 +296,7 @@ fn convert_dag(component: &str, dag: &ir::DagSpec) -> Result<Dag, SpecError> {
             Ok((name.clone(), candidates))
         })
         .collect::<Result<_, SpecError>>()?;
-    Ok(Dag { tasks, output_parameters, output_artifacts, parallelism: None })
+    Ok(Dag { tasks, output_parameters, output_artifacts, ..Dag::default() })
 }
 
 fn qualified(component: &str, task: &str) -> String {
