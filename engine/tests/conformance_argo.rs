@@ -369,6 +369,11 @@ async fn outputs_computed_by_expressions_take_the_branch_that_ran() {
         assert_eq!(report.state, State::Succeeded, "{report:#?}");
         assert_eq!(task_output(&h, &report, "(root)/main", "verdict").await, json!(verdict));
         assert_eq!(task_output(&h, &report, "(root)/main", "doubled").await, json!(doubled));
+        // The artifact of the branch that ran, chosen by fromExpression.
+        let tasks = h.engine.task_records(&report.run_id).await.unwrap();
+        let main = tasks.iter().find(|t| t.path == "(root)/main").unwrap();
+        let uri = main.outputs["artifacts"]["said"][0]["uri"].as_str().unwrap();
+        assert_eq!(std::fs::read_to_string(uri).unwrap(), format!("{verdict}\n"));
     }
     // An expression that cannot be evaluated fails the steps, naming the output.
     let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/conditional-outputs.yaml")).unwrap();
@@ -470,4 +475,22 @@ async fn a_suspended_workflow_starts_no_new_step_until_resumed() {
     let report = driving.await.unwrap();
     assert_eq!(report.state, State::Succeeded, "{report:#?}");
     assert_eq!(task_output(&h, &report, "(root)/main", "verdict").await, json!("7 is odd"));
+}
+
+#[tokio::test]
+async fn inline_templates_retries_and_the_workflows_times() {
+    let h = harness().await;
+    let report = run(&h, "argo/inline-and-times.yaml", &[]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    // The third attempt (two retries) succeeded, reading {{retries}}.
+    assert_eq!(task_output(&h, &report, "(root)/main/flaky", "tries").await, json!("2"));
+    assert_eq!(task(&report, "(root)/main/flaky").attempts, 3);
+    let stamp = task_output(&h, &report, "(root)/main/times/stamp", "stamp").await;
+    let parts: Vec<&str> = stamp.as_str().unwrap().split('|').collect();
+    let created = chrono::DateTime::parse_from_rfc3339(parts[1]).expect("creationTimestamp is RFC 3339");
+    assert_eq!(parts[0], created.format("%Y").to_string());
+    // Not a scheduled run: its schedule time is its creation time.
+    assert_eq!(parts[2], parts[1]);
+    let duration: f64 = parts[3].parse().expect("duration in seconds");
+    assert!(duration >= 0.0, "{duration}");
 }

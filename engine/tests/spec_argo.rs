@@ -125,11 +125,12 @@ fn unknown_placeholders_and_entrypoint_are_named() {
 fn templates_of_no_known_kind_say_so() {
     let yaml = example("dag-diamond").replace(
         "  - name: report\n    container:",
-        "  - name: wait\n    plugin: {hello: {}}\n  - name: report\n    container:",
+        "  - name: wait\n    retryStrategy: {limit: 1}\n  - name: report\n    container:",
     );
     assert_eq!(
         refusal(&yaml),
-        "component \"wait\": template: needs exactly one of container, script, dag, steps, suspend, resource, http"
+        "component \"wait\": template: needs exactly one of container, script, dag, steps, suspend, resource, http, \
+         plugin, containerSet"
     );
     let timed = example("dag-diamond").replace(
         "  - name: report\n    container:",
@@ -208,4 +209,50 @@ fn references_to_stored_templates_are_refused_by_name() {
     let workflow_ref = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: x-}\n\
                         spec:\n  workflowTemplateRef: {name: shared}\n";
     assert!(refusal(workflow_ref).starts_with("spec.workflowTemplateRef: the stored WorkflowTemplate is copied in"));
+}
+
+/// The reason a template is refused when it runs, if it is.
+fn unavailable(plan: &spec::Plan, component: &str) -> String {
+    match &plan.components[component].body {
+        Body::Unavailable { reason } => reason.clone(),
+        other => panic!("{component} runs here: {other:?}"),
+    }
+}
+
+#[test]
+fn what_needs_a_cluster_or_a_plugin_is_accepted_and_refused_when_it_runs() {
+    let yaml = example("dag-diamond").replace(
+        "  - name: report\n    container:",
+        "  - name: hello\n    plugin: {hello: {}}\n  - name: group\n    containerSet: {containers: [{name: a, image: alpine}]}\n  \
+         - name: configured\n    inputs:\n      parameters:\n      - name: msg\n        valueFrom:\n          \
+         configMapKeyRef: {name: settings, key: msg}\n    container: {image: alpine, command: [echo, \"{{inputs.parameters.msg}}\"]}\n  \
+         - name: report\n    container:",
+    );
+    let plan = spec::parse(yaml.as_bytes()).unwrap();
+    assert!(unavailable(&plan, "hello").contains("executor plugin"));
+    assert!(unavailable(&plan, "group").contains("containerSet templates"));
+    assert_eq!(
+        unavailable(&plan, "configured"),
+        "input parameter \"msg\" comes from a ConfigMap (valueFrom.configMapKeyRef): ConfigMaps are read with the \
+         Kubernetes backend (backend = \"kubernetes\")"
+    );
+}
+
+#[test]
+fn arguments_a_template_does_not_declare_are_passed_unused_as_argo_allows() {
+    let yaml = example("dag-diamond").replace(
+        "          - name: text\n            value: \"{{inputs.parameters.message}}\"",
+        "          - name: text\n            value: \"{{inputs.parameters.message}}\"\n          - name: unused\n            value: \"1\"",
+    );
+    let plan = spec::parse(yaml.as_bytes()).unwrap();
+    assert!(dag(&plan, "diamond").tasks["a"].parameters.contains_key("unused"));
+}
+
+#[test]
+fn a_template_library_is_checked_template_by_template() {
+    let library = spec::load_json(example("shared-templates").as_bytes()).unwrap();
+    assert!(spec::is_template_library(&library));
+    spec::check_template_library(&library).unwrap();
+    let workflow = spec::load_json(example("dag-diamond").as_bytes()).unwrap();
+    assert!(!spec::is_template_library(&workflow));
 }

@@ -167,7 +167,23 @@ fn init_cli_logging() {
 /// Prints the plan's summary, or the first problem found, naming the task
 /// and field; exits non-zero on a problem.
 fn validate(file: &std::path::Path) -> anyhow::Result<()> {
-    match engine::spec::parse_file(file) {
+    let loaded = engine::spec::read_file(file).and_then(|bytes| engine::spec::load_json(&bytes));
+    if let Ok(object) = &loaded
+        && engine::spec::is_template_library(object)
+    {
+        return match engine::spec::check_template_library(object) {
+            Ok(()) => {
+                let count = object["spec"]["templates"].as_array().map_or(0, Vec::len);
+                println!("{}: valid template library with {count} templates (use it by templateRef)", file.display());
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", file.display());
+                std::process::exit(1);
+            }
+        };
+    }
+    match loaded.and_then(|object| engine::spec::parse_json(&object)) {
         Ok(plan) => {
             println!("{}: valid pipeline {:?} with {} tasks", file.display(), plan.name, plan.task_count());
             for notice in &plan.notices {

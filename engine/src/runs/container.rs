@@ -300,6 +300,7 @@ impl Attempt<'_> {
         let mut run_values = ctx.run_values();
         run_values.insert("task_name".into(), path.rsplit('/').next().unwrap_or(path).to_owned());
         run_values.insert("task_uuid".into(), attempt_task_uuid(ctx, path));
+        run_values.insert("retries".into(), (number - 1).to_string());
         let fill = Fill {
             inputs,
             output_parameter_files: &paths.parameter_files,

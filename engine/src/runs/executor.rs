@@ -109,7 +109,10 @@ pub fn run_dag<'a>(ctx: &'a RunContext, dag: &'a Dag, scope: Scope, path: String
         let computed = output_expressions(ctx, dag, &scope, &results);
         let mut outcome = dag_outcome(dag, results);
         match computed {
-            Ok(values) => outcome.outputs.parameters.extend(values),
+            Ok(values) => {
+                outcome.outputs.parameters.extend(values.parameters);
+                outcome.outputs.artifacts.extend(values.artifacts);
+            }
             Err(e) if outcome.state == State::Succeeded => return Outcome::failed(format!("{path}: {e}")),
             Err(_) => {}
         }
@@ -119,28 +122,41 @@ pub fn run_dag<'a>(ctx: &'a RunContext, dag: &'a Dag, scope: Scope, path: String
 }
 
 /// The DAG's outputs given by expressions over its tasks' results (Argo
-/// `valueFrom.expression`).
+/// `valueFrom.expression`, and `fromExpression` for artifacts, whose value
+/// names one task's artifact: see [`ARTIFACT_REF`]).
 fn output_expressions(
     ctx: &RunContext,
     dag: &Dag,
     scope: &Scope,
     results: &BTreeMap<String, Outcome>,
-) -> Result<BTreeMap<String, Value>, String> {
-    if dag.output_expressions.is_empty() {
-        return Ok(BTreeMap::new());
+) -> Result<Values, String> {
+    let mut outputs = Values::default();
+    if dag.output_expressions.is_empty() && dag.output_artifact_expressions.is_empty() {
+        return Ok(outputs);
     }
     let run = ctx.run_values();
     let fill = Fill::outside_process(&scope.inputs, &run, &ctx.parameters, scope.item.as_ref());
     let variables = fill.expression_variables(Some(tasks_variable(results)));
-    dag.output_expressions
-        .iter()
-        .map(|(name, expression)| {
-            let value = super::expr::evaluate(expression, &variables)
-                .map_err(|e| format!("output {name:?}: expression {expression:?}: {e}"))?;
-            Ok((name.clone(), Value::String(value)))
-        })
-        .collect()
+    let evaluate = |name: &str, expression: &str| {
+        super::expr::evaluate(expression, &variables).map_err(|e| format!("output {name:?}: {e}"))
+    };
+    for (name, expression) in &dag.output_expressions {
+        outputs.parameters.insert(name.clone(), Value::String(evaluate(name, expression)?));
+    }
+    for (name, expression) in &dag.output_artifact_expressions {
+        let chosen = evaluate(name, expression)?;
+        let artifact = chosen
+            .strip_prefix(ARTIFACT_REF)
+            .and_then(|r| r.split_once('/'))
+            .and_then(|(task, output)| results.get(task)?.outputs.artifacts.get(output))
+            .ok_or_else(|| format!("output artifact {name:?}: {expression:?} gave {chosen:?}, no task's artifact"))?;
+        outputs.artifacts.insert(name.clone(), artifact.clone());
+    }
+    Ok(outputs)
 }
+
+/// How an expression sees a task's output artifact: `artifact://task/name`.
+const ARTIFACT_REF: &str = "artifact://";
 
 fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
     let failed: Vec<&String> = results.iter().filter(|(_, o)| o.state == State::Failed).map(|(n, _)| n).collect();
@@ -569,7 +585,13 @@ fn tasks_variable(upstream: &BTreeMap<String, Outcome>) -> Value {
             let mut parameters: serde_json::Map<String, Value> =
                 outcome.outputs.parameters.iter().map(|(k, v)| (k.clone(), Value::String(as_argument(v)))).collect();
             let result = parameters.remove("result");
-            let mut outputs = json!({ "parameters": parameters });
+            let artifacts: serde_json::Map<String, Value> = outcome
+                .outputs
+                .artifacts
+                .keys()
+                .map(|artifact| (artifact.clone(), Value::String(format!("{ARTIFACT_REF}{name}/{artifact}"))))
+                .collect();
+            let mut outputs = json!({ "parameters": parameters, "artifacts": artifacts });
             if let Some(result) = result {
                 outputs["result"] = result;
             }

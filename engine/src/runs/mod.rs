@@ -115,6 +115,8 @@ pub(crate) struct RunContext {
     pub artifacts_dir: PathBuf,
     pub parameters: BTreeMap<String, Value>,
     pub run_values: BTreeMap<String, String>,
+    /// When the run was created.
+    pub started_at: chrono::DateTime<Utc>,
     pub cancel: CancellationToken,
     /// Cancelled when the whole run, exit handler included, is to end;
     /// `cancel` is its child, cancelled alone by a stop.
@@ -148,6 +150,9 @@ impl RunContext {
     /// ended, the workflow's status and failures.
     pub(crate) fn run_values(&self) -> BTreeMap<String, String> {
         let mut values = self.run_values.clone();
+        // Seconds since the run started, as Argo's `{{workflow.duration}}`.
+        let duration = (Utc::now() - self.started_at).num_milliseconds() as f64 / 1000.0;
+        values.insert("duration".into(), duration.to_string());
         if let Some(ended) = self.ended.get() {
             values.extend(ended.clone());
         }
@@ -323,6 +328,8 @@ impl Runner {
             actor: principal.name.clone(),
             plan: row.plan,
             parameters,
+            created_at: now,
+            scheduled_at: row.scheduled_at,
         })
     }
 
@@ -344,12 +351,15 @@ impl Runner {
 
     /// A run in the `RUNNING` state, as the executor needs it.
     pub(crate) async fn load_running(&self, run_id: &str) -> Result<StoredRun> {
-        let row: Option<(String, String, String, String, String)> =
-            sqlx::query_as("SELECT name, namespace, plan, parameters, state FROM runs WHERE id = ?")
-                .bind(run_id)
-                .fetch_optional(self.engine.store().pool())
-                .await?;
-        let (name, namespace, plan, parameters, state) = crate::store::found(row, "run", run_id)?;
+        type Row = (String, String, String, String, String, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT name, namespace, plan, parameters, state, created_at, scheduled_at FROM runs WHERE id = ?",
+        )
+        .bind(run_id)
+        .fetch_optional(self.engine.store().pool())
+        .await?;
+        let (name, namespace, plan, parameters, state, created_at, scheduled_at) =
+            crate::store::found(row, "run", run_id)?;
         if state != "RUNNING" {
             return Err(Error::FailedPrecondition { message: format!("run {run_id} already ended: {state}") });
         }
@@ -361,12 +371,15 @@ impl Runner {
             actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
             plan: serde_json::from_str(&plan).map_err(|e| corrupt(e.to_string()))?,
             parameters: serde_json::from_str(&parameters).map_err(|e| corrupt(e.to_string()))?,
+            created_at,
+            scheduled_at,
         })
     }
 
     pub(crate) async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
         let store = self.engine.store().clone();
         let (_active, watches, stop) = self.active.register(&run.id, &cancel);
+        let run_values = run_values(&run, &self.data_dir);
         let ctx = RunContext {
             store: store.clone(),
             backend: self.backend.clone(),
@@ -377,12 +390,8 @@ impl Runner {
             run_dir: self.data_dir.join("runs").join(&run.id),
             artifacts_dir: self.data_dir.join("artifacts"),
             parameters: run.parameters,
-            run_values: BTreeMap::from([
-                ("job_name".to_owned(), run.name.clone()),
-                ("job_uuid".to_owned(), run.id.clone()),
-                ("namespace".to_owned(), run.namespace.to_string()),
-                ("root".to_owned(), self.data_dir.join("artifacts").display().to_string()),
-            ]),
+            run_values,
+            started_at: run.created_at,
             cancel: stop,
             terminate: cancel,
             progress: self.progress.clone(),
@@ -475,6 +484,29 @@ pub(crate) struct StoredRun {
     actor: String,
     plan: Plan,
     parameters: BTreeMap<String, Value>,
+    created_at: chrono::DateTime<Utc>,
+    /// When a recurring run's fire was due.
+    scheduled_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Run-level placeholder values: names, and Argo's creation and schedule
+/// times (`{{workflow.creationTimestamp}}` in RFC 3339 and by strftime
+/// letter, `.Y`, `.m`, ...; `{{workflow.scheduledTime}}`, the creation
+/// time of a run that was not scheduled).
+fn run_values(run: &StoredRun, data_dir: &std::path::Path) -> BTreeMap<String, String> {
+    let rfc3339 = |t: &chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut values = BTreeMap::from([
+        ("job_name".to_owned(), run.name.clone()),
+        ("job_uuid".to_owned(), run.id.clone()),
+        ("namespace".to_owned(), run.namespace.to_string()),
+        ("root".to_owned(), data_dir.join("artifacts").display().to_string()),
+        ("created_at".to_owned(), rfc3339(&run.created_at)),
+        ("scheduled_time".to_owned(), rfc3339(&run.scheduled_at.unwrap_or(run.created_at))),
+    ]);
+    for letter in "YmdHMSyjbBaAIpUWuwZz".chars() {
+        values.insert(format!("created_at.{letter}"), run.created_at.format(&format!("%{letter}")).to_string());
+    }
+    values
 }
 
 /// Runs the root DAG, then the exit handler, if any.

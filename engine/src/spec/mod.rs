@@ -101,16 +101,29 @@ pub fn to_yaml(value: &serde_json::Value) -> String {
     serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot write the spec as YAML: {e}\n"))
 }
 
-/// Reads and parses a spec file. At most one byte past
-/// [`MAX_SPEC_BYTES`] is read, so a huge file is refused without loading it.
+/// Reads and parses a spec file.
 pub fn parse_file(path: &std::path::Path) -> Result<Plan, SpecError> {
+    parse(&read_file(path)?)
+}
+
+/// Reads a spec file. At most one byte past [`MAX_SPEC_BYTES`] is read,
+/// so a huge file is refused without loading it.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, SpecError> {
     use std::io::Read;
     let unreadable = |e: std::io::Error| SpecError::Read { path: path.display().to_string(), message: e.to_string() };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes))
         .map_err(unreadable)?;
-    parse(&bytes)
+    Ok(bytes)
+}
+
+/// Whether a loaded spec is an Argo template library: a `WorkflowTemplate`
+/// or `ClusterWorkflowTemplate` without an entrypoint, which is stored and
+/// used through `templateRef` rather than run.
+pub fn is_template_library(object: &serde_json::Value) -> bool {
+    matches!(object["kind"].as_str(), Some("WorkflowTemplate" | "ClusterWorkflowTemplate"))
+        && object["spec"]["entrypoint"].as_str().is_none_or(str::is_empty)
 }
 
 /// Whether `name` may name a task or template: letters, digits, `-`, `_`

@@ -374,6 +374,10 @@ pub struct Dag {
     /// ended (Argo `valueFrom.expression`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub output_expressions: BTreeMap<String, String>,
+    /// Output artifacts chosen by an expression over the tasks' results
+    /// (Argo `fromExpression`), which names one task's output artifact.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub output_artifact_expressions: BTreeMap<String, String>,
     /// Most tasks of this DAG running at once (Argo `parallelism`).
     pub parallelism: Option<u32>,
 }

@@ -2,6 +2,7 @@
 //! `steps` become DAGs, `{{...}}` tags become placeholders.
 
 mod container;
+mod inline;
 mod placeholders;
 mod schedule;
 mod validate;
@@ -33,6 +34,7 @@ pub fn mark_text(document: &super::yaml::Node) {
 /// Compiles a Workflow, WorkflowTemplate, ClusterWorkflowTemplate or
 /// CronWorkflow document.
 pub fn compile(document: &Value) -> Result<Plan, SpecError> {
+    let document = &inline::lift(document);
     if document.get("kind").and_then(Value::as_str) == Some("CronWorkflow") {
         let cron: workflow::CronWorkflow = SpecError::typed(document)?;
         let schedule = schedule::check(&cron.spec)?;
@@ -45,7 +47,7 @@ pub fn compile(document: &Value) -> Result<Plan, SpecError> {
 /// Checks a stored `WorkflowTemplate`: the whole workflow when it has an
 /// entrypoint, else each template (a library used through `templateRef`).
 pub fn check_library(document: &Value) -> Result<(), SpecError> {
-    let workflow: workflow::Workflow = SpecError::typed(document)?;
+    let workflow: workflow::Workflow = SpecError::typed(&inline::lift(document))?;
     if !workflow.spec.entrypoint.is_empty() {
         return compile_workflow(workflow).map(|_| ());
     }
@@ -192,7 +194,20 @@ fn convert_template(
             super::check_io_name(&t.name, &format!("{side}.{name}"), name)?;
         }
     }
-    let input_parameters = text_parameters(&t.inputs.parameters);
+    let mut input_parameters = text_parameters(&t.inputs.parameters);
+    // Inputs read from a ConfigMap: the step is refused when it runs.
+    let from_config_map: Vec<&str> = t
+        .inputs
+        .parameters
+        .iter()
+        .filter(|p| p.value.is_none() && p.value_from.as_ref().is_some_and(|v| v.config_map_key_ref.is_some()))
+        .map(|p| p.name.as_str())
+        .collect();
+    for name in &from_config_map {
+        if let Some(def) = input_parameters.get_mut(*name) {
+            def.optional = true;
+        }
+    }
     let artifact = |a: &workflow::Artifact| {
         (
             a.name.clone(),
@@ -312,13 +327,32 @@ fn convert_template(
                 .into(),
         },
         (None, None, None, None) if t.http.is_some() => Body::Http(container::http_call(t)?),
+        (None, None, None, None) if t.plugin.is_some() => Body::Unavailable {
+            reason: "plugin templates run in an Argo executor plugin beside Argo's controller; \
+                     this machine has none"
+                .into(),
+        },
+        (None, None, None, None) if t.container_set.is_some() => Body::Unavailable {
+            reason: "containerSet templates (several containers in one pod) are not run on this machine yet; \
+                     write them as a DAG of container templates"
+                .into(),
+        },
         _ => {
             return Err(here(
                 "template",
-                "needs exactly one of container, script, dag, steps, suspend, resource, http".into(),
+                "needs exactly one of container, script, dag, steps, suspend, resource, http, plugin, containerSet"
+                    .into(),
             ));
         }
     };
+    if let Some(name) = from_config_map.first() {
+        body = Body::Unavailable {
+            reason: format!(
+                "input parameter {name:?} comes from a ConfigMap (valueFrom.configMapKeyRef): \
+                 ConfigMaps are read with the Kubernetes backend (backend = \"kubernetes\")"
+            ),
+        };
+    }
     if t.daemon == Some(true) {
         let container = t.container.clone().or_else(|| t.script.as_ref().map(|s| s.container()));
         match (&mut body, container) {
@@ -331,7 +365,15 @@ fn convert_template(
         dag.output_expressions = output_expressions;
         for a in &t.outputs.artifacts {
             let field = format!("outputs.artifacts.{}", a.name);
-            let from = a.from.as_deref().ok_or_else(|| here(&field, "a DAG or steps output needs from".into()))?;
+            if let (None, Some(expression)) = (&a.from, &a.from_expression) {
+                crate::runs::expr::compile(expression).map_err(|e| here(&format!("{field}.fromExpression"), e))?;
+                dag.output_artifact_expressions.insert(a.name.clone(), expression.clone());
+                continue;
+            }
+            let from = a
+                .from
+                .as_deref()
+                .ok_or_else(|| here(&field, "a DAG or steps output needs from or fromExpression".into()))?;
             match placeholders::artifact_ref(from) {
                 Some((Some(task), output)) => {
                     dag.output_artifacts.insert(a.name.clone(), vec![(task, output)]);

@@ -2,6 +2,10 @@
 
 use crate::spec::Piece;
 
+/// The strftime letters `{{workflow.creationTimestamp.<letter>}}` takes.
+const STRFTIME_LETTERS: [&str; 20] =
+    ["Y", "m", "d", "H", "M", "S", "y", "j", "b", "B", "a", "A", "I", "p", "U", "W", "u", "w", "Z", "z"];
+
 /// `{{tasks.X.ip}}` on the local backend.
 const LOCAL_IP: &str = "127.0.0.1";
 
@@ -39,6 +43,13 @@ fn tag(tag: &str) -> Result<Piece, String> {
         ["workflow", "uid"] => Piece::Run("job_uuid".into()),
         ["workflow", "namespace"] => Piece::Run("namespace".into()),
         ["workflow", "status"] => Piece::Run("status".into()),
+        ["workflow", "duration"] => Piece::Run("duration".into()),
+        ["workflow", "scheduledTime"] => Piece::Run("scheduled_time".into()),
+        ["workflow", "creationTimestamp"] => Piece::Run("created_at".into()),
+        ["workflow", "creationTimestamp", letter] if STRFTIME_LETTERS.contains(letter) => {
+            Piece::Run(format!("created_at.{letter}"))
+        }
+        ["retries"] => Piece::Run("retries".into()),
         ["pod", "name"] => Piece::Run("task_name".into()),
         ["tasks" | "steps", task, "outputs", "parameters", output] => {
             Piece::TaskOutput { task: (*task).to_owned(), output: (*output).to_owned() }

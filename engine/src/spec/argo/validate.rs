@@ -65,14 +65,9 @@ fn validate_dag(plan: &Plan, name: &str, component: &Component, dag: &Dag) -> Re
             }
         }
         for (input, source) in &task.parameters {
+            // An argument the template does not declare is passed and
+            // unused, as Argo's validation allows.
             let field = format!("arguments.parameters.{input}");
-            if !target.input_parameters.contains_key(input) {
-                return Err(SpecError::task(
-                    &id,
-                    field,
-                    format!("template {:?} has no input parameter {input:?}", task.component),
-                ));
-            }
             let pieces: Vec<Piece> = match source {
                 ParameterSource::ComponentInput(n) => vec![Piece::InputValue(n.clone())],
                 ParameterSource::TaskOutput { task, output } => {
@@ -119,7 +114,7 @@ fn validate_dag(plan: &Plan, name: &str, component: &Component, dag: &Dag) -> Re
             }
         }
         for (input, def) in &target.input_parameters {
-            if def.default.is_none() && !task.parameters.contains_key(input) {
+            if def.default.is_none() && !def.optional && !task.parameters.contains_key(input) {
                 return Err(SpecError::task(&id, format!("arguments.parameters.{input}"), "required input is missing"));
             }
         }

@@ -92,10 +92,12 @@ pub struct ValueFrom {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Artifact {
     pub name: String,
     pub path: Option<String>,
     pub from: Option<String>,
+    pub from_expression: Option<String>,
     #[serde(default)]
     pub optional: bool,
 }
@@ -119,6 +121,8 @@ pub struct Template {
     pub suspend: Option<Suspend>,
     pub http: Option<HttpTemplate>,
     pub daemon: Option<bool>,
+    pub plugin: Option<Value>,
+    pub container_set: Option<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -246,6 +250,10 @@ pub struct TaskTemplate {
     pub when: Option<String>,
     pub with_items: Option<Vec<Value>>,
     pub with_param: Option<String>,
+    /// Read only so that its text fields are marked as text; [`super::inline`]
+    /// lifts it out before the workflow is converted.
+    #[expect(dead_code, reason = "deserialized for its text fields only")]
+    pub inline: Option<Box<Template>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
