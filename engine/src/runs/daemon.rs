@@ -15,7 +15,7 @@ use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use super::{Progress, RunContext, State, container, executor::Outcome, record, values::Values};
-use crate::spec::{Body, Daemon, Probe, Task};
+use crate::spec::{Body, Container, Probe, Task};
 
 /// How often a readiness probe is tried: sooner than Kubernetes' default
 /// period, since the process is local.
@@ -56,11 +56,14 @@ pub async fn start(
     daemons: &Daemons,
     name: &str,
     task: &Task,
-    daemon: &Daemon,
     inputs: Values,
     item: Option<&Value>,
     path: String,
 ) -> Outcome {
+    let daemon = match &ctx.plan.components[&task.component].body {
+        Body::Container(Container { daemon: Some(daemon), .. }) => daemon.clone(),
+        _ => return Outcome::failed(format!("{path}: a daemon must be a container")),
+    };
     let started = Arc::new(Notify::new());
     let mut own = ctx.clone();
     own.cancel = daemons.stop.clone();

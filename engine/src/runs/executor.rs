@@ -364,8 +364,8 @@ fn run_once<'a>(
             },
             Body::Unavailable { reason } => fail(ctx, name, &path, reason).await,
             Body::Container(spec) => match (&spec.daemon, &scope.daemons) {
-                (Some(daemon), Some(daemons)) => {
-                    super::daemon::start(ctx, daemons, name, task, daemon, inputs, item.as_ref(), path).await
+                (Some(_), Some(daemons)) => {
+                    super::daemon::start(ctx, daemons, name, task, inputs, item.as_ref(), path).await
                 }
                 _ => container::run(ctx, name, task, component, spec, inputs, item.as_ref(), path).await,
             },
