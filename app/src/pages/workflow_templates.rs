@@ -158,9 +158,15 @@ fn TemplateEditor(save: ServerAction<SaveWorkflowTemplate>) -> impl IntoView {
             <label class="field">
                 <span>"WorkflowTemplate or ClusterWorkflowTemplate (YAML or JSON)"</span>
                 <Transition fallback=|| view! { <Loading what="the template" /> }>
-                    {move || text.get().map(|t| view! {
-                        <textarea class="input code" name="text" rows="14" required=true spellcheck="false"
-                            aria-label="Template YAML">{t.unwrap_or_else(|e| format!("# {e}"))}</textarea>
+                    {move || text.get().map(|t| {
+                        let t = t.unwrap_or_else(|e| format!("# {e}"));
+                        let value = t.clone();
+                        // The text child is the server's rendering; a textarea made in
+                        // the browser (after a client-side navigation) takes its value.
+                        view! {
+                            <textarea class="input code" name="text" rows="14" required=true spellcheck="false"
+                                aria-label="Template YAML" prop:value=value>{t}</textarea>
+                        }
                     })}
                 </Transition>
             </label>
@@ -185,6 +191,7 @@ fn TemplateTable(rows: Vec<TemplateRow>, delete: ServerAction<DeleteWorkflowTemp
     let namespace = use_namespace();
     let ns = namespace.get_untracked().to_string();
     view! {
+        <div class="table-wrap">
         <table class="table" data-testid="templates-table">
             <thead><tr><th>"Name"</th><th>"Scope"</th><th>"Entrypoint"</th><th>"Templates"</th><th></th></tr></thead>
             <tbody>
@@ -212,5 +219,6 @@ fn TemplateTable(rows: Vec<TemplateRow>, delete: ServerAction<DeleteWorkflowTemp
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
