@@ -92,9 +92,13 @@ impl LocalBackend {
         self
     }
 
+    fn runtime_for(&self, image: &str) -> Option<&PathBuf> {
+        self.runtimes.get(image).or(self.default_runtime.as_ref())
+    }
+
     fn path_for(&self, image: &str) -> String {
         let host = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-        match self.runtimes.get(image).or(self.default_runtime.as_ref()) {
+        match self.runtime_for(image) {
             Some(dir) => format!("{}:{host}", dir.display()),
             None => host,
         }
@@ -108,13 +112,16 @@ impl Backend for LocalBackend {
         cancel: CancellationToken,
     ) -> BoxFuture<'static, Result<Exit, BackendError>> {
         let path = self.path_for(&spec.image);
+        // A step that installs packages does so in an environment of its own.
+        let overlay_over =
+            self.runtime_for(&spec.image).filter(|_| super::python_overlay::installs_packages(&spec.argv)).cloned();
         if let Some(supervisor) = &self.supervisor {
             let mut argv = supervisor.clone();
             argv.push(spec.log_dir.join(EXIT_FILE).display().to_string());
             argv.append(&mut spec.argv);
             spec.argv = argv;
         }
-        run(spec, path, cancel, self.owners.clone()).boxed()
+        run(spec, path, overlay_over, cancel, self.owners.clone()).boxed()
     }
 
     fn reattach(&self, attempt: Reattach, cancel: CancellationToken) -> BoxFuture<'static, Exit> {
@@ -140,12 +147,21 @@ impl Drop for Registered {
 async fn run(
     mut spec: LaunchSpec,
     path: String,
+    overlay_over: Option<PathBuf>,
     cancel: CancellationToken,
     owners: Option<ProcessOwners>,
 ) -> Result<Exit, BackendError> {
     for dir in [&spec.workdir, &spec.log_dir] {
         std::fs::create_dir_all(dir).map_err(|source| BackendError::Prepare { path: dir.clone(), source })?;
     }
+    let path = match &overlay_over {
+        Some(runtime) => match super::python_overlay::prepare(runtime, &spec.log_dir.join("python")).await {
+            Ok(Some(bin)) => format!("{}:{path}", bin.display()),
+            Ok(None) => path,
+            Err(e) => return Ok(exit(None, Some(format!("cannot make the step's own Python environment: {e}")))),
+        },
+        None => path,
+    };
     let open = |name: &str| {
         let path = spec.log_dir.join(name);
         std::fs::File::create(&path).map_err(|source| BackendError::Prepare { path, source })
