@@ -151,3 +151,26 @@ async fn a_step_asking_for_gpus_on_a_host_without_is_refused_at_submission() {
     assert_eq!(err.to_string(), "task \"train\" asks for 1 GPU; this machine hands out none (setting `gpus`)");
     assert!(h.engine.runs_by_state().await.unwrap().is_empty(), "nothing was committed");
 }
+
+#[tokio::test]
+async fn run_placeholders_in_arguments_and_the_exit_handlers_final_status() {
+    let h = harness().await;
+    let fine = run(&h, "kfp/placeholders.yaml", &[]).await;
+    assert_eq!(fine.state, State::Succeeded, "{fine:#?}");
+    let shown = common::task_output(&h, &fine, "root/exit-handler-1/show", "Output").await;
+    let parts: Vec<String> = shown.as_str().unwrap().split('|').map(str::to_owned).collect();
+    let runs = h.engine.list_runs(&model::Principal::local(), "default", None, &Default::default()).await.unwrap();
+    let record = runs.items.iter().find(|r| r.id == fine.run_id).unwrap();
+    // Job name and resource name: the run's name; its id; the task's name and id.
+    assert!(parts[0].starts_with("placeholders-") && parts[1] == parts[0], "{parts:?}");
+    assert_eq!(parts[0], record.display_name);
+    assert_eq!(parts[2], fine.run_id);
+    assert_eq!(parts[3], "show");
+    assert!(parts[4].starts_with(&fine.run_id) && parts[4].len() > fine.run_id.len(), "{parts:?}");
+    // The final status as KFP's backend reports it: the ML Metadata state.
+    let status = common::task_output(&h, &fine, "root/report", "Output").await;
+    assert_eq!(status, json!("COMPLETE exit-handler-1"));
+    let failed = run(&h, "kfp/placeholders.yaml", &[("y", json!(true))]).await;
+    assert_eq!(failed.state, State::Failed, "{failed:#?}");
+    assert_eq!(common::task_output(&h, &failed, "root/report", "Output").await, json!("FAILED exit-handler-1"));
+}

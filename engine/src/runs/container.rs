@@ -394,7 +394,7 @@ fn holding(ctx: &RunContext, attempt: &str, request: &Request, gpus: &[u32]) -> 
 }
 
 /// A stable id for `{{$.pipeline_task_uuid}}`: the same for every attempt of the task.
-fn attempt_task_uuid(ctx: &RunContext, path: &str) -> String {
+pub(super) fn attempt_task_uuid(ctx: &RunContext, path: &str) -> String {
     format!("{}-{}", ctx.run_id, path_hash(path))
 }
 

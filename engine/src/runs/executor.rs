@@ -312,7 +312,8 @@ fn run_once<'a>(
 ) -> BoxFuture<'a, Outcome> {
     async move {
         let component = &ctx.plan.components[&task.component];
-        let mut inputs = match resolve_inputs(ctx, task, component, upstream, scope, item.as_ref()) {
+        let mut inputs = match resolve_inputs(ctx, task, component, upstream, scope, item.as_ref(), Some((name, &path)))
+        {
             Ok(inputs) => inputs,
             Err(e) => return fail(ctx, name, &path, &e).await,
         };
@@ -388,12 +389,17 @@ async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome
     Outcome::failed(format!("{path}: {reason}"))
 }
 
+/// Which task a value is resolved for: its name and path (KFP's
+/// `{{$.pipeline_task_name}}` and `{{$.pipeline_task_uuid}}` in constants).
+type TaskAt<'a> = Option<(&'a str, &'a str)>;
+
 fn parameter_value(
     ctx: &RunContext,
     source: &ParameterSource,
     upstream: &BTreeMap<String, Outcome>,
     scope: &Scope,
     item: Option<&Value>,
+    at: TaskAt<'_>,
 ) -> Result<Option<Value>, String> {
     Ok(match source {
         ParameterSource::Constant(value) => Some(value.clone()),
@@ -412,14 +418,18 @@ fn parameter_value(
         ParameterSource::TaskFinalStatus(task) => {
             let outcome = upstream.get(task).ok_or_else(|| format!("no status of task {task:?}"))?;
             Some(json!({
-                "state": outcome.state.as_str(),
+                "state": mlmd_state(outcome.state),
                 "pipelineJobResourceName": ctx.run_name,
                 "pipelineTaskName": task,
                 "error": { "message": outcome.reason.clone().unwrap_or_default() },
             }))
         }
         ParameterSource::Template(pieces) => {
-            let run = ctx.run_values();
+            let mut run = ctx.run_values();
+            if let Some((name, path)) = at {
+                run.insert("task_name".into(), name.to_owned());
+                run.insert("task_uuid".into(), super::container::attempt_task_uuid(ctx, path));
+            }
             let fill = Fill::outside_process(&scope.inputs, &run, &ctx.parameters, item.or(scope.item.as_ref()));
             let variables = fill.expression_variables(Some(tasks_variable(upstream)));
             let pieces = sibling_values(pieces, upstream)?
@@ -441,10 +451,11 @@ fn resolve_inputs(
     upstream: &BTreeMap<String, Outcome>,
     scope: &Scope,
     item: Option<&Value>,
+    at: TaskAt<'_>,
 ) -> Result<Values, String> {
     let mut inputs = Values::default();
     for (name, source) in &task.parameters {
-        if let Some(value) = parameter_value(ctx, source, upstream, scope, item)? {
+        if let Some(value) = parameter_value(ctx, source, upstream, scope, item, at)? {
             let value = component.input_parameters.get(name).map_or(value.clone(), |def| coerce(def.kind, value));
             if let Some(def) = component.input_parameters.get(name) {
                 def.allows(name, &value)?;
@@ -494,11 +505,17 @@ fn conditions_hold(
                 conditions::depends(expression, &states)?
             }
             Condition::ArgoWhen(pieces) => {
-                let text =
-                    match parameter_value(ctx, &ParameterSource::Template(pieces.clone()), upstream, scope, item)? {
-                        Some(Value::String(text)) => text,
-                        _ => String::new(),
-                    };
+                let text = match parameter_value(
+                    ctx,
+                    &ParameterSource::Template(pieces.clone()),
+                    upstream,
+                    scope,
+                    item,
+                    None,
+                )? {
+                    Some(Value::String(text)) => text,
+                    _ => String::new(),
+                };
                 conditions::when(&text)?
             }
         };
@@ -517,7 +534,7 @@ fn resolve_items(
 ) -> Result<Vec<Value>, String> {
     match items {
         ItemsSource::Raw(items) => Ok(items.clone()),
-        ItemsSource::Parameter(source) => match parameter_value(ctx, source, upstream, scope, None)? {
+        ItemsSource::Parameter(source) => match parameter_value(ctx, source, upstream, scope, None, None)? {
             Some(Value::Array(items)) => Ok(items),
             Some(Value::String(text)) => {
                 serde_json::from_str(text.trim()).map_err(|e| format!("loop items {text:?} are not a JSON list: {e}"))
@@ -562,6 +579,20 @@ fn sibling_values(pieces: &[Piece], upstream: &BTreeMap<String, Outcome>) -> Res
             Ok(Piece::Literal(text))
         })
         .collect()
+}
+
+/// A task's state as KFP's backend reports it in `PipelineTaskFinalStatus`:
+/// the ML Metadata execution state of the task.
+fn mlmd_state(state: State) -> &'static str {
+    match state {
+        State::Succeeded => "COMPLETE",
+        State::Cached => "CACHED",
+        State::Failed | State::Lost => "FAILED",
+        // Condition false (not triggered) and canceled tasks alike.
+        State::Skipped | State::Canceled => "CANCELED",
+        State::Pending => "NEW",
+        State::Running => "RUNNING",
+    }
 }
 
 /// A task's state as Argo names node phases.

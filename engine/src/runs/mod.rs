@@ -497,6 +497,10 @@ fn run_values(run: &StoredRun, data_dir: &std::path::Path) -> BTreeMap<String, S
     let rfc3339 = |t: &chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut values = BTreeMap::from([
         ("job_name".to_owned(), run.name.clone()),
+        // KFP's resource name is its Argo workflow's; a run's name here.
+        ("job_resource_name".to_owned(), run.name.clone()),
+        ("job_create_time_utc".to_owned(), rfc3339(&run.created_at)),
+        ("job_schedule_time_utc".to_owned(), run.scheduled_at.as_ref().map(rfc3339).unwrap_or_default()),
         ("job_uuid".to_owned(), run.id.clone()),
         ("namespace".to_owned(), run.namespace.to_string()),
         ("root".to_owned(), data_dir.join("artifacts").display().to_string()),

@@ -329,7 +329,14 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
             (None, Some(t), None, None) => {
                 ParameterSource::TaskOutput { task: t.producer_task.clone(), output: t.output_parameter_key.clone() }
             }
-            (None, None, Some(v), None) => ParameterSource::Constant(v.constant.clone()),
+            // KFP's backend fills run placeholders in constants
+            // (`dsl.PIPELINE_TASK_NAME_PLACEHOLDER` passed as an argument).
+            (None, None, Some(v), None) => match &v.constant {
+                Value::String(text) if text.contains("{{$.pipeline_") => ParameterSource::Template(
+                    placeholders::parse_pieces(text).map_err(|e| SpecError::task(task, &field, e))?,
+                ),
+                other => ParameterSource::Constant(other.clone()),
+            },
             (None, None, None, Some(s)) => ParameterSource::TaskFinalStatus(s.producer_task.clone()),
             _ => {
                 return Err(SpecError::task(

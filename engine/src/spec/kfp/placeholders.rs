@@ -79,6 +79,7 @@ fn placeholder(inner: &str) -> Result<Piece, PlaceholderError> {
     if let Some(run) = path.strip_prefix("pipeline_") {
         return match run {
             "job_name"
+            | "job_resource_name"
             | "job_uuid"
             | "task_name"
             | "task_uuid"
