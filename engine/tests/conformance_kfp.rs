@@ -174,3 +174,11 @@ async fn run_placeholders_in_arguments_and_the_exit_handlers_final_status() {
     assert_eq!(failed.state, State::Failed, "{failed:#?}");
     assert_eq!(common::task_output(&h, &failed, "root/report", "Output").await, json!("FAILED exit-handler-1"));
 }
+
+#[tokio::test]
+async fn returned_artifacts_made_by_the_component_reach_the_next_task() {
+    let h = harness().await;
+    let report = run(&h, "kfp/pythonic.yaml", &[("n", json!(7))]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    assert_eq!(report.outputs["Output"], json!("trained on 7"));
+}

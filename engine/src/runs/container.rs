@@ -479,12 +479,42 @@ fn collect_outputs(component: &Component, spec: &Container, paths: &AttemptPaths
             std::fs::copy(paths.fixed(path), &artifact.uri)
                 .map_err(|e| format!("did not write output artifact {name:?} at {path}: {e}"))?;
         }
-        if let Some(metadata) = written.pointer(&format!("/artifacts/{}/artifacts/0/metadata", escape_pointer(name))) {
+        let written_at = format!("/artifacts/{}/artifacts/0", escape_pointer(name));
+        if let Some(metadata) = written.pointer(&format!("{written_at}/metadata")) {
             artifact.metadata = metadata.clone();
+        }
+        if let Some(uri) = written.pointer(&format!("{written_at}/uri")).and_then(Value::as_str) {
+            take_returned(uri, &artifact.uri, attempt_dir).map_err(|e| format!("output artifact {name:?}: {e}"))?;
         }
         outputs.artifacts.insert(name.clone(), vec![artifact]);
     }
     Ok(outputs)
+}
+
+/// A component that returns an artifact it made itself (KFP's pythonic
+/// artifacts: `Dataset(uri=dsl.get_uri())`) wrote it where it chose; when
+/// that is inside the attempt's directory, it is moved to the artifact's
+/// place in the store. Other places are left alone (the store's copy, if
+/// any, stands).
+fn take_returned(uri: &str, planned: &str, attempt_dir: &std::path::Path) -> Result<(), String> {
+    let chosen = std::path::Path::new(uri.strip_prefix("file://").unwrap_or(uri));
+    if uri == planned || !chosen.exists() {
+        return Ok(());
+    }
+    let (Ok(chosen), Ok(root)) = (chosen.canonicalize(), attempt_dir.canonicalize()) else {
+        return Ok(());
+    };
+    if !chosen.starts_with(&root) {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(planned).parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    // A file left at the planned place by the executor is replaced.
+    if std::path::Path::new(planned).is_file() {
+        std::fs::remove_file(planned).map_err(|e| format!("cannot replace {planned}: {e}"))?;
+    }
+    std::fs::rename(&chosen, planned).map_err(|e| format!("cannot move {} to {planned}: {e}", chosen.display()))
 }
 
 fn escape_pointer(key: &str) -> String {
