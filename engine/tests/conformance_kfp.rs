@@ -90,14 +90,10 @@ async fn importer_artifact_loops_list_placeholders_and_resources_from_inputs() {
     // The container component got the list of artifacts as JSON.
     let joined = artifacts.iter().find(|a| a.task == "root/cat-all").unwrap();
     let list: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&joined.uri).unwrap()).unwrap();
-    let texts: Vec<String> = list["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| std::fs::read_to_string(a["uri"].as_str().unwrap()).unwrap())
-        .collect();
+    let texts: Vec<String> =
+        list.as_array().unwrap().iter().map(|a| std::fs::read_to_string(a["uri"].as_str().unwrap()).unwrap()).collect();
     assert_eq!(texts, ["ab", "cde", "f"]);
-    assert_eq!(list["artifacts"][1]["metadata"]["length"], 3);
+    assert_eq!(list[1]["metadata"]["length"], 3);
 }
 
 #[tokio::test]

@@ -156,7 +156,9 @@ impl Fill<'_> {
             Piece::InputArtifactMetadata(name) => artifact(name)?.metadata.to_string(),
             Piece::InputArtifactList(name) => {
                 let list = self.inputs.artifacts.get(name).map(Vec::as_slice).unwrap_or_default();
-                json!({ "artifacts": list.iter().map(artifact_json).collect::<Vec<_>>() }).to_string()
+                // A JSON list of artifacts, the shape KFP's own test pipelines
+                // read (`[d['uri'] for d in json.loads(...)]`).
+                Value::Array(list.iter().map(artifact_json).collect()).to_string()
             }
             Piece::OutputArtifactMetadata(name) => self
                 .output_artifacts
