@@ -178,3 +178,11 @@ async fn returned_artifacts_made_by_the_component_reach_the_next_task() {
     assert_eq!(report.state, State::Succeeded, "{report:#?}");
     assert_eq!(report.outputs["Output"], json!("trained on 7"));
 }
+
+#[tokio::test]
+async fn an_inner_loop_runs_over_a_field_of_the_outer_item() {
+    let h = harness().await;
+    let report = run(&h, "kfp/nested_items.yaml", &[]).await;
+    assert_eq!(report.state, State::Succeeded, "{report:#?}");
+    assert_eq!(report.outputs["Output"], json!("halo:11,hello:1,hello:2"));
+}

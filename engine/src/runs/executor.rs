@@ -375,6 +375,15 @@ fn parameter_value(
                 .cloned()
                 .ok_or_else(|| format!("task {task:?} produced no output {output:?}"))?,
         ),
+        ParameterSource::ComponentInputField { input, field } => {
+            let value = scope.inputs.parameters.get(input).ok_or_else(|| format!("no input {input:?}"))?;
+            // `parseJson(string_value)["field"]`: loop items reach a body as text.
+            let object = match value {
+                Value::String(text) => serde_json::from_str(text).unwrap_or_else(|_| value.clone()),
+                other => other.clone(),
+            };
+            Some(item_field(&object, Some(field)).ok_or_else(|| format!("input {input:?} has no field {field:?}"))?)
+        }
         ParameterSource::LoopItem { field } => {
             let item = item.or(scope.item.as_ref()).ok_or("loop item used outside a loop")?;
             Some(item_field(item, field.as_deref()).ok_or_else(|| format!("loop item has no field {field:?}"))?)

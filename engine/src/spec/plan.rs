@@ -446,6 +446,15 @@ pub enum ParameterSource {
         /// Key within the item, for items that are objects.
         field: Option<String>,
     },
+    /// One field of an input parameter of the enclosing component that
+    /// holds an object (KFP's `parameterExpressionSelector` over a loop
+    /// item: `item.p_a`, also from an outer loop's item).
+    ComponentInputField {
+        /// The input.
+        input: String,
+        /// The key within it.
+        field: String,
+    },
     /// The final status of a task (exit handlers).
     TaskFinalStatus(String),
     /// A text template with placeholders (Argo).

@@ -348,14 +348,15 @@ fn convert_task(task: &str, spec: &ir::TaskSpec) -> Result<Task, SpecError> {
         };
         let source = match (&input.parameter_expression_selector, source) {
             (None, source) => source,
-            (Some(selector), ParameterSource::ComponentInput(_)) => ParameterSource::LoopItem {
-                field: Some(selector_field(selector).ok_or_else(|| {
+            (Some(selector), ParameterSource::ComponentInput(from)) => ParameterSource::ComponentInputField {
+                input: from,
+                field: selector_field(selector).ok_or_else(|| {
                     SpecError::task(
                         task,
                         format!("{field}.parameterExpressionSelector"),
                         format!("unsupported selector {selector:?}"),
                     )
-                })?),
+                })?,
             },
             (Some(_), _) => {
                 return Err(SpecError::task(task, field, "parameterExpressionSelector needs componentInputParameter"));

@@ -128,7 +128,7 @@ fn validate_dag(plan: &Plan, dag_name: &str, dag_component: &Component, dag: &Da
                         ));
                     }
                 }
-                ParameterSource::ComponentInput(from) => {
+                ParameterSource::ComponentInput(from) | ParameterSource::ComponentInputField { input: from, .. } => {
                     if !dag_component.input_parameters.contains_key(from) {
                         return Err(SpecError::task(
                             &task_id,
