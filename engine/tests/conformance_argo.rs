@@ -59,13 +59,8 @@ async fn reached(progress: &mut tokio::sync::mpsc::UnboundedReceiver<(String, St
 #[tokio::test]
 async fn a_suspended_step_waits_until_the_run_is_resumed() {
     let (h, mut progress) = common::harness_with_progress().await;
-    let plan =
-        engine::spec::parse(&std::fs::read(common::workspace().join("examples/argo/approval.yaml")).unwrap()).unwrap();
-    let runner = h.runner.clone();
-    let driving = tokio::spawn(async move {
-        let parameters = [("env".to_owned(), json!("prod"))].into();
-        runner.run(&model::Principal::local(), "default", plan, parameters, Default::default()).await.unwrap()
-    });
+    let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/approval.yaml")).unwrap();
+    let driving = common::start(&h, &yaml, &[("env", json!("prod"))]);
     reached(&mut progress, "(root)/main/approve", State::Running).await;
     // The timed pause ends on its own; the gate does not.
     reached(&mut progress, "(root)/main/wait", State::Succeeded).await;
@@ -285,14 +280,7 @@ spec:
 "#;
     for (verb, exit_handler) in [("stop", State::Succeeded), ("terminate", State::Canceled)] {
         let h = harness().await;
-        let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
-        let runner = h.runner.clone();
-        let driving = tokio::spawn(async move {
-            runner
-                .run(&model::Principal::local(), "default", plan, Default::default(), Default::default())
-                .await
-                .unwrap()
-        });
+        let driving = common::start(&h, yaml, &[]);
         // Steps report when they end; that the sleep has started shows in its record.
         let id = tokio::time::timeout(std::time::Duration::from_secs(60), async {
             loop {
@@ -402,14 +390,7 @@ async fn a_gate_refuses_an_answer_outside_its_enum_and_defaults_to_its_input() {
     {
         let (h, mut progress) = common::harness_with_progress().await;
         let yaml = std::fs::read_to_string(common::workspace().join("examples/argo/approval.yaml")).unwrap();
-        let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
-        let runner = h.runner.clone();
-        let driving = tokio::spawn(async move {
-            runner
-                .run(&model::Principal::local(), "default", plan, Default::default(), Default::default())
-                .await
-                .unwrap()
-        });
+        let driving = common::start(&h, &yaml, &[]);
         reached(&mut progress, "(root)/main/approve", State::Running).await;
         let answer = supplied.map(|s| [("approve".to_owned(), s.to_owned())].into()).unwrap_or_default();
         h.runner.resume_suspended(&model::Principal::local(), &only_run(&h).await, answer).await.unwrap();
@@ -437,11 +418,7 @@ async fn a_suspended_workflow_starts_no_new_step_until_resumed() {
         flag.display().to_string()
     );
     let yaml = yaml.replacen("print(\"even\"", &format!("{waiting}\"even\""), 1);
-    let plan = engine::spec::parse(yaml.as_bytes()).unwrap();
-    let runner = h.runner.clone();
-    let driving = tokio::spawn(async move {
-        runner.run(&model::Principal::local(), "default", plan, Default::default(), Default::default()).await.unwrap()
-    });
+    let driving = common::start(&h, &yaml, &[]);
     // Suspended once its first step is running (it cannot end before the flag).
     let run_id = tokio::time::timeout(std::time::Duration::from_secs(60), async {
         loop {

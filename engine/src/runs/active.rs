@@ -67,13 +67,9 @@ impl ActiveRuns {
     /// Holds back the run's next steps if this process drives it (running
     /// ones go on); whether it did.
     pub fn suspend(&self, id: &str) -> bool {
-        match self.lock().get(id) {
-            Some(handle) => {
-                handle.paused.send_replace(true);
-                true
-            }
-            None => false,
-        }
+        self.act(id, |handle| {
+            handle.paused.send_replace(true);
+        })
     }
 
     /// Whether the run is suspended.
@@ -84,38 +80,27 @@ impl ActiveRuns {
     /// Stops the run's DAG if this process drives it, leaving its exit
     /// handler to run; whether it did.
     pub fn stop(&self, id: &str) -> bool {
-        match self.lock().get(id) {
-            Some(handle) => {
-                handle.stop.cancel();
-                true
-            }
-            None => false,
-        }
+        self.act(id, |handle| handle.stop.cancel())
     }
 
     /// Cancels the run if this process drives it; whether it did.
     pub fn cancel(&self, id: &str) -> bool {
-        match self.lock().get(id) {
-            Some(handle) => {
-                handle.cancel.cancel();
-                true
-            }
-            None => false,
-        }
+        self.act(id, |handle| handle.cancel.cancel())
     }
 
     /// Lets a suspended run go on and resumes its suspended steps, giving
     /// them `supplied` outputs, if this process drives it; whether it did.
     pub fn resume(&self, id: &str, supplied: BTreeMap<String, String>) -> bool {
-        match self.lock().get(id) {
-            Some(handle) => {
-                handle.paused.send_replace(false);
-                let supplied = Arc::new(supplied);
-                handle.resumes.send_modify(|r| *r = Resume { count: r.count + 1, supplied });
-                true
-            }
-            None => false,
-        }
+        let supplied = Arc::new(supplied);
+        self.act(id, |handle| {
+            handle.paused.send_replace(false);
+            handle.resumes.send_modify(|r| *r = Resume { count: r.count + 1, supplied });
+        })
+    }
+
+    /// Does `action` to the run's handle if this process drives it; whether it did.
+    fn act(&self, id: &str, action: impl FnOnce(&Handle)) -> bool {
+        self.lock().get(id).map(action).is_some()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {

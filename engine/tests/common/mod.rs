@@ -57,6 +57,17 @@ async fn harness_with(configure: impl FnOnce(Runner) -> Runner) -> Harness {
     Harness { _dir: dir, engine, runner }
 }
 
+/// Starts a run of the spec `yaml` in the background; the handle gives its report.
+#[allow(dead_code, reason = "not every test binary drives runs in the background")]
+pub fn start(h: &Harness, yaml: &str, parameters: &[(&str, Value)]) -> tokio::task::JoinHandle<RunReport> {
+    let plan = spec::parse(yaml.as_bytes()).unwrap();
+    let parameters: BTreeMap<String, Value> = parameters.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let runner = h.runner.clone();
+    tokio::spawn(async move {
+        runner.run(&Principal::local(), "default", plan, parameters, CancellationToken::new()).await.unwrap()
+    })
+}
+
 pub async fn run(h: &Harness, example: &str, parameters: &[(&str, Value)]) -> RunReport {
     let yaml = std::fs::read(workspace().join("examples").join(example)).unwrap();
     let plan = spec::parse(&yaml).unwrap();
