@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::State;
+use super::propagation::Ended;
 
 /// Evaluates a KFP trigger condition, e.g.
 /// `int(inputs.parameter_values['n']) > 2`, over the task's input values.
@@ -38,15 +38,16 @@ pub fn compile_cel(expression: &str) -> Result<cel_interpreter::Program, String>
 
 /// Evaluates an Argo `depends` expression over upstream results: a bare
 /// name means `Succeeded || Skipped || Daemoned`.
-pub fn depends(expression: &str, results: &BTreeMap<String, State>) -> Result<bool, String> {
+pub fn depends(expression: &str, results: &BTreeMap<String, Ended>) -> Result<bool, String> {
     let mut parser = Parser::new(expression, |atom: &str| {
         let (task, result) = atom.split_once('.').unwrap_or((atom, ""));
-        let state = *results.get(task).ok_or_else(|| format!("unknown task {task:?}"))?;
+        let ended = *results.get(task).ok_or_else(|| format!("unknown task {task:?}"))?;
         Ok(match result {
-            "" => matches!(state, State::Succeeded | State::Cached | State::Skipped),
-            "Succeeded" => matches!(state, State::Succeeded | State::Cached),
-            "Failed" | "Errored" => state == State::Failed,
-            "Skipped" | "Omitted" => state == State::Skipped,
+            "" => matches!(ended, Ended::Succeeded | Ended::Skipped),
+            "Succeeded" => ended == Ended::Succeeded,
+            "Failed" | "Errored" => ended == Ended::Failed,
+            "Skipped" => ended == Ended::Skipped,
+            "Omitted" => ended == Ended::Omitted,
             "Daemoned" => false,
             other => return Err(format!("unknown result {other:?}")),
         })
@@ -187,8 +188,8 @@ mod tests {
 
     #[test]
     fn argo_depends_logic() {
-        let results: BTreeMap<String, State> =
-            [("a".to_owned(), State::Succeeded), ("b".to_owned(), State::Failed), ("c".to_owned(), State::Skipped)]
+        let results: BTreeMap<String, Ended> =
+            [("a".to_owned(), Ended::Succeeded), ("b".to_owned(), Ended::Failed), ("c".to_owned(), Ended::Skipped)]
                 .into();
         assert_eq!(depends("a && (b.Succeeded || b.Failed)", &results), Ok(true));
         assert_eq!(depends("a && b", &results), Ok(false));

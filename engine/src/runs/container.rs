@@ -64,7 +64,7 @@ pub async fn run(
     if let Some((from, outputs, values)) = hit {
         let _ = record::task_ended(&ctx.store, key, State::Cached, &outputs, Some(&from), None).await;
         ctx.report(Progress { path: &path, state: State::Cached, attempts: 0, cached: true });
-        return Outcome { state: State::Cached, outputs: values, reason: None, exit_code: None, iterations: None };
+        return Outcome { state: State::Cached, outputs: values, reason: None, exit_code: None, iterations: None, omitted: false };
     }
     for number in next_number..=max_attempts {
         if number > 1 {
@@ -84,6 +84,7 @@ pub async fn run(
                     reason: None,
                     exit_code: Some(0),
                     iterations: None,
+                    omitted: false,
                 };
             }
             Err(failure) => (last_reason, last_code) = (failure.reason, failure.code),
@@ -101,6 +102,7 @@ pub async fn run(
         reason: Some(format!("{path}: {last_reason}")),
         exit_code: last_code,
         iterations: None,
+        omitted: false,
     }
 }
 
@@ -131,6 +133,7 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, input
                 reason: None,
                 exit_code: None,
                 iterations: None,
+                omitted: false,
             });
         }
         State::Failed | State::Canceled | State::Skipped | State::Lost => {
@@ -140,6 +143,7 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, input
                 reason: prior.reason,
                 exit_code: None,
                 iterations: None,
+                omitted: false,
             });
         }
         State::Pending | State::Running => {}
@@ -177,6 +181,7 @@ async fn resume(ctx: &RunContext, component: &Component, spec: &Container, input
                 reason: None,
                 exit_code: Some(0),
                 iterations: None,
+                omitted: false,
             })
         }
         Err(reason) => Resumed::Continue { next: last.number + 1, base, reason: Some(reason) },

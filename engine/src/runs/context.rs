@@ -57,6 +57,9 @@ pub(crate) struct RunContext {
     pub namespace: model::ResourceName,
     /// Told when a daemon step's process started (set on the daemon's own copy).
     pub daemon_started: Option<Arc<tokio::sync::Notify>>,
+    /// How far the run may grow, and how far it has.
+    pub limits: super::RunLimits,
+    pub usage: super::limits::Usage,
 }
 
 impl RunContext {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{
     Progress, RunContext, State, conditions, container,
+    propagation::{self, Decision, Ended},
     siblings::{mlmd_state, output_expressions, sibling_values, tasks_variable},
     values::{ArtifactValue, Fill, Values, coerce, item_field},
 };
@@ -27,6 +28,9 @@ pub struct Outcome {
     /// For a loop: each iteration's output parameters as an object (Argo's
     /// aggregated `outputs.parameters`).
     pub iterations: Option<Vec<Value>>,
+    /// Skipped because what came before did not allow it (Argo's
+    /// `Omitted`), not because its own condition was false.
+    pub omitted: bool,
 }
 
 impl Outcome {
@@ -37,6 +41,7 @@ impl Outcome {
             reason: Some(reason.into()),
             exit_code: None,
             iterations: None,
+            omitted: false,
         }
     }
 }
@@ -148,7 +153,7 @@ fn dag_outcome(dag: &Dag, results: BTreeMap<String, Outcome>) -> Outcome {
     }
     // The innermost failure, which names its task and why.
     let reason = failed.first().and_then(|name| results[*name].reason.clone());
-    Outcome { state, outputs, reason, exit_code: None, iterations: None }
+    Outcome { state, outputs, reason, exit_code: None, iterations: None, omitted: false }
 }
 
 /// Runs one task of a DAG (all its iterations), once its dependencies ended.
@@ -164,12 +169,11 @@ pub fn run_task<'a>(
         if ctx.cancel.is_cancelled() {
             return skip(ctx, name, &path, State::Canceled, "run canceled").await;
         }
-        let argo_depends = task.trigger.conditions.iter().any(|c| matches!(c, Condition::ArgoDepends(_)));
-        let blocked: Vec<&String> =
-            task.depends_on.iter().filter(|d| matches!(upstream[*d].state, State::Failed | State::Canceled)).collect();
-        if !blocked.is_empty() && !task.trigger.after_failures && !argo_depends {
-            let reason = format!("upstream task {} did not succeed", blocked[0]);
-            return skip(ctx, name, &path, State::Skipped, &reason).await;
+        let ended = upstream.iter().map(|(k, o)| (k.clone(), Ended::of(o.state, o.omitted))).collect();
+        match propagation::decide(&task.trigger, &ended) {
+            Ok(Decision::Run) => {}
+            Ok(Decision::Omit(reason)) => return omit(ctx, name, &path, &reason).await,
+            Err(e) => return fail(ctx, name, &path, &e).await,
         }
         let Some(iterator) = &task.iterator else {
             return run_once(ctx, name, task, upstream, scope, None, path).await;
@@ -178,6 +182,9 @@ pub fn run_task<'a>(
             Ok(items) => items,
             Err(e) => return fail(ctx, name, &path, &e).await,
         };
+        if let Err(e) = ctx.limits.admit_loop(items.len()) {
+            return fail(ctx, name, &path, &e).await;
+        }
         let limit = if iterator.parallelism == 0 { usize::MAX } else { iterator.parallelism as usize };
         let mut pending = items.into_iter().enumerate();
         let mut running = FuturesUnordered::new();
@@ -262,7 +269,7 @@ fn collect_iterations(ctx: &RunContext, task: &Task, outcomes: Vec<Outcome>) -> 
         .iter()
         .map(|o| json!(o.outputs.parameters.iter().filter(|(k, _)| *k != "result").collect::<BTreeMap<_, _>>()))
         .collect();
-    Outcome { state, outputs, reason, exit_code: None, iterations: Some(iterations) }
+    Outcome { state, outputs, reason, exit_code: None, iterations: Some(iterations), omitted: false }
 }
 
 fn run_once<'a>(
@@ -275,6 +282,9 @@ fn run_once<'a>(
     path: String,
 ) -> BoxFuture<'a, Outcome> {
     async move {
+        if let Err(e) = ctx.limits.admit(&ctx.usage, &path) {
+            return fail(ctx, name, &path, &e).await;
+        }
         let component = &ctx.plan.components[&task.component];
         let mut inputs = match resolve_inputs(ctx, task, component, upstream, scope, item.as_ref(), Some((name, &path)))
         {
@@ -343,7 +353,12 @@ async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &s
     let key = super::record::TaskKey { run_id: &ctx.run_id, path, name };
     let _ = super::record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason)).await;
     ctx.report(Progress { path, state, attempts: 0, cached: false });
-    Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()), exit_code: None, iterations: None }
+    Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()), exit_code: None, iterations: None, omitted: false }
+}
+
+/// Not run because of what came before: Argo's `Omitted`, shown as skipped.
+async fn omit(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
+    Outcome { omitted: true, ..skip(ctx, name, path, State::Skipped, reason).await }
 }
 
 async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
@@ -473,10 +488,8 @@ fn conditions_hold(
     for condition in &task.trigger.conditions {
         let holds = match condition {
             Condition::Cel(expression) => conditions::cel(expression, &inputs.parameters)?,
-            Condition::ArgoDepends(expression) => {
-                let states = upstream.iter().map(|(k, o)| (k.clone(), o.state)).collect();
-                conditions::depends(expression, &states)?
-            }
+            // Decided before the task's inputs were resolved.
+            Condition::ArgoDepends(_) => true,
             Condition::ArgoWhen(pieces) => {
                 let text = match parameter_value(
                     ctx,
@@ -514,6 +527,21 @@ fn resolve_items(
             }
             other => Err(format!("loop items must be a list, got {other:?}")),
         },
+        ItemsSource::Sequence(sequence) => {
+            let number = |source: &Option<ParameterSource>, what: &str| -> Result<Option<i64>, String> {
+                let Some(source) = source else { return Ok(None) };
+                let value = parameter_value(ctx, source, upstream, scope, None, None)?;
+                let text = match &value {
+                    Some(Value::String(text)) => text.trim().to_owned(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => String::new(),
+                };
+                text.parse().map(Some).map_err(|_| format!("withSequence {what} {text:?} is not a whole number"))
+            };
+            let start = number(&sequence.start, "start")?.unwrap_or(0);
+            let (count, end) = (number(&sequence.count, "count")?, number(&sequence.end, "end")?);
+            crate::spec::sequence_items(count, start, end, sequence.format.as_deref(), ctx.limits.max_loop_items)
+        }
         ItemsSource::Artifacts(source) => {
             let list = match source {
                 ArtifactSource::ComponentInput(from) => scope.inputs.artifacts.get(from),

@@ -67,7 +67,7 @@ pub(super) async fn run(ctx: &RunContext, name: &str, path: &str, request: Reque
     }
     ctx.report(Progress { path, state, attempts: 0, cached: false });
     let reason = reason.map(|r| format!("{path}: {r}"));
-    Outcome { state, outputs, reason, exit_code: None, iterations: None }
+    Outcome { state, outputs, reason, exit_code: None, iterations: None, omitted: false }
 }
 
 async fn send(ctx: &RunContext, request: &Request) -> Result<String, String> {

@@ -117,6 +117,12 @@ impl Runner {
         if state != "RUNNING" {
             return Err(Error::FailedPrecondition { message: format!("run {id} already ended: {state}") });
         }
+        // Recorded first: whoever drives the run next (this process, or one
+        // resuming it after a restart) ends it instead.
+        sqlx::query("UPDATE runs SET terminate_requested = 1 WHERE id = ?1")
+            .bind(id)
+            .execute(self.engine.store().pool())
+            .await?;
         if !self.active.cancel(id) {
             // Nobody drives it (its server stopped before it could resume it):
             // ending it here is all there is to do.
@@ -161,7 +167,7 @@ impl Runner {
         let now = Utc::now();
         let mut tx = self.engine.store().pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE runs SET state = 'RUNNING', error = NULL, finished_at = NULL,
+            "UPDATE runs SET state = 'RUNNING', error = NULL, finished_at = NULL, terminate_requested = 0,
                  state_history = json_insert(state_history, '$[#]', json_object('update_time', ?3, 'state', 'RUNNING'))
              WHERE id = ?1 AND state = ?2",
         )

@@ -14,6 +14,8 @@ mod fixed_paths;
 pub mod http;
 pub mod importer;
 mod lifecycle;
+mod limits;
+mod propagation;
 mod record;
 mod request;
 mod siblings;
@@ -26,10 +28,12 @@ use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 use chrono::Utc;
 use model::{EventKind, Principal, Verb};
 use serde::Serialize;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 pub use catalog::{AttemptRecord, NewRun, RunRecord, RunSource, StateChange, TaskRecord};
+pub use limits::RunLimits;
 pub use state::State;
 
 pub(crate) use context::{RunContext, run_values};
@@ -69,6 +73,7 @@ pub struct Runner {
     cache_ttl: Option<std::time::Duration>,
     import_roots: Vec<PathBuf>,
     http_allow_hosts: Vec<String>,
+    limits: RunLimits,
     active: active::ActiveRuns,
 }
 
@@ -128,6 +133,7 @@ impl Runner {
             cache_ttl: None,
             import_roots: Vec::new(),
             http_allow_hosts: Vec::new(),
+            limits: RunLimits::default(),
             active: Default::default(),
         }
     }
@@ -152,6 +158,12 @@ impl Runner {
     /// Reuses cached outputs only while younger than `ttl`.
     pub fn with_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.cache_ttl = Some(ttl);
+        self
+    }
+
+    /// Bounds every run by `limits`.
+    pub fn with_limits(mut self, limits: RunLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -291,6 +303,16 @@ impl Runner {
     pub(crate) async fn execute(&self, run: StoredRun, resuming: bool, cancel: CancellationToken) -> Result<RunReport> {
         let store = self.engine.store().clone();
         let (_active, watches, stop) = self.active.register(&run.id, &cancel);
+        // Terminated before it was registered here (or before a restart).
+        let terminated: bool = sqlx::query_scalar("SELECT terminate_requested FROM runs WHERE id = ?1")
+            .bind(&run.id)
+            .fetch_optional(store.pool())
+            .await?
+            .unwrap_or(false);
+        if terminated {
+            tracing::info!(run.id = %run.id, "run was terminated; ending it");
+            cancel.cancel();
+        }
         let run_values = run_values(&run, &self.data_dir);
         let ctx = RunContext {
             store: store.clone(),
@@ -317,6 +339,8 @@ impl Runner {
             events: self.engine.events.clone(),
             namespace: run.namespace.clone(),
             daemon_started: None,
+            limits: self.limits,
+            usage: Default::default(),
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;
@@ -412,7 +436,7 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
         item: None,
         daemons: None,
     };
-    let mut outcome = executor::run_dag(ctx, dag, scope.clone(), ctx.plan.root.clone()).await;
+    let mut outcome = within_deadline(ctx, executor::run_dag(ctx, dag, scope.clone(), ctx.plan.root.clone())).await;
     if let Some(exit) = &ctx.plan.on_exit {
         let failures = match record::failures(&ctx.store, &ctx.run_id).await {
             Ok(list) => list.to_string(),
@@ -437,6 +461,27 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
         }
     }
     outcome
+}
+
+/// Runs `dag` to its end, or ends it (as a terminate does) once the run is
+/// older than `max_run_seconds`, and fails it naming the limit.
+async fn within_deadline(ctx: &RunContext, dag: BoxFuture<'_, executor::Outcome>) -> executor::Outcome {
+    let Some(seconds) = ctx.limits.max_run_seconds else {
+        return dag.await;
+    };
+    let age = (Utc::now() - ctx.started_at).to_std().unwrap_or_default();
+    let left = std::time::Duration::from_secs(seconds).saturating_sub(age);
+    let mut dag = dag;
+    tokio::select! {
+        outcome = &mut dag => outcome,
+        () = tokio::time::sleep(left) => {
+            ctx.terminate.cancel();
+            let mut outcome = dag.await;
+            outcome.state = State::Failed;
+            outcome.reason = Some(format!("the run took longer than {seconds} s (max_run_seconds)"));
+            outcome
+        }
+    }
 }
 
 /// Fills defaults, refuses unknown and mistyped parameters, names missing ones.

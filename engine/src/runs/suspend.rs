@@ -66,7 +66,7 @@ pub(super) async fn run(
     }
     ctx.report(Progress { path, state, attempts: 0, cached: false });
     let reason = reason.map(|r| format!("{path}: {r}"));
-    Outcome { state, outputs, reason, exit_code: None, iterations: None }
+    Outcome { state, outputs, reason, exit_code: None, iterations: None, omitted: false }
 }
 
 /// The step's outputs: each supplied value, else its default, else the

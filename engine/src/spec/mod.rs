@@ -82,10 +82,28 @@ pub fn parse_json(value: &serde_json::Value) -> Result<Plan, SpecError> {
         }
         None => vec![value.clone()],
     };
-    match detect(&documents[0])? {
-        SpecFormat::KfpIr => kfp::compile(&documents),
-        SpecFormat::ArgoWorkflow => argo::compile(&documents[0]),
+    let format = detect(&documents[0])?;
+    let plan = match format {
+        SpecFormat::KfpIr => kfp::compile(&documents)?,
+        SpecFormat::ArgoWorkflow => argo::compile(&documents[0])?,
+    };
+    // KFP's compiler never writes a component that contains itself; Argo
+    // allows it under a condition.
+    if let Some(cycle) = plan.recursion(format == SpecFormat::ArgoWorkflow) {
+        return Err(SpecError::Component {
+            component: cycle[0].clone(),
+            field: "tasks".to_owned(),
+            message: format!(
+                "contains itself ({}){}",
+                cycle.join(" -> "),
+                match format {
+                    SpecFormat::KfpIr => "; a pipeline cannot run itself",
+                    SpecFormat::ArgoWorkflow => "; without a `when` or loop on the way it never ends",
+                }
+            ),
+        });
     }
+    Ok(plan)
 }
 
 /// Checks an Argo `WorkflowTemplate` or `ClusterWorkflowTemplate` before

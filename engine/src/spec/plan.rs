@@ -499,6 +499,101 @@ pub enum ItemsSource {
     /// Each artifact of a list of artifacts (KFP `artifactIterator`); the
     /// item is the input artifact named by `item_input`.
     Artifacts(ArtifactSource),
+    /// Numbers written as text (Argo `withSequence`).
+    Sequence(Sequence),
+}
+
+/// Argo's `withSequence`, its bounds read when the loop starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sequence {
+    /// How many numbers, from `start`; excludes `end`.
+    pub count: Option<ParameterSource>,
+    /// The first number; 0 when unset.
+    pub start: Option<ParameterSource>,
+    /// The last number, included; may be below `start` (counting down).
+    pub end: Option<ParameterSource>,
+    /// A printf format with one `%d` (`%02d`, `%5d`); `%d` when unset.
+    pub format: Option<String>,
+}
+
+/// One number of a sequence written with `format` (Go's `%d`, `%03d`,
+/// `%5d`, `%-5d`, `%%`, text around it).
+pub fn format_sequence_item(format: &str, n: i64) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = format.chars().peekable();
+    let mut verbs = 0;
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            out.push('%');
+            continue;
+        }
+        let (mut zero, mut left, mut width) = (false, false, String::new());
+        while let Some(&f) = chars.peek() {
+            match f {
+                '0' if width.is_empty() => zero = true,
+                '-' => left = true,
+                d if d.is_ascii_digit() => width.push(d),
+                _ => break,
+            }
+            chars.next();
+        }
+        if chars.next() != Some('d') {
+            return Err(format!("format {format:?}: only %d verbs are supported"));
+        }
+        verbs += 1;
+        let width: usize = if width.is_empty() { 0 } else { width.parse().map_err(|_| "width too large")? };
+        if width > 64 {
+            return Err(format!("format {format:?}: width {width} is too large"));
+        }
+        match (left, zero) {
+            (true, _) => out.push_str(&format!("{n:<width$}")),
+            (false, true) => out.push_str(&format!("{n:0width$}")),
+            (false, false) => out.push_str(&format!("{n:>width$}")),
+        }
+    }
+    if verbs != 1 {
+        return Err(format!("format {format:?} needs exactly one %d"));
+    }
+    Ok(out)
+}
+
+/// A `withSequence`'s items once its bounds are known, refused past `max`.
+pub fn sequence_items(
+    count: Option<i64>,
+    start: i64,
+    end: Option<i64>,
+    format: Option<&str>,
+    max: usize,
+) -> Result<Vec<Value>, String> {
+    let numbers: Vec<i64> = match (count, end) {
+        (Some(count), _) if count < 0 => return Err(format!("count {count} is negative")),
+        (Some(count), _) => {
+            if count as u64 > max as u64 {
+                return Err(format!("the loop has {count} items; the limit is {max} (max_loop_items)"));
+            }
+            (0..count).map(|i| start + i).collect()
+        }
+        (None, Some(end)) => {
+            let len = start.abs_diff(end).saturating_add(1);
+            if len > max as u64 {
+                return Err(format!("the loop has {len} items; the limit is {max} (max_loop_items)"));
+            }
+            if end >= start { (start..=end).collect() } else { (end..=start).rev().collect() }
+        }
+        (None, None) => return Err("withSequence needs count or end".into()),
+    };
+    numbers
+        .into_iter()
+        .map(|n| match format {
+            Some(format) => format_sequence_item(format, n).map(Value::String),
+            None => Ok(Value::String(n.to_string())),
+        })
+        .collect()
 }
 
 /// How often and how soon to retry a failed task.
@@ -572,6 +667,25 @@ impl Plan {
         Some(component)
     }
 
+    /// A chain of components that contains itself through its DAGs'
+    /// tasks, e.g. `[a, b, a]`; `None` when there is none. With
+    /// `allow_guarded`, a reference made under a condition or a loop does
+    /// not count: Argo's documented recursion (a template calling itself
+    /// `when` a coin says so) ends by itself, and runs are bounded in depth.
+    pub fn recursion(&self, allow_guarded: bool) -> Option<Vec<String>> {
+        let edges = self
+            .components
+            .iter()
+            .map(|(name, component)| {
+                let Body::Dag(dag) = &component.body else { return (name.clone(), Vec::new()) };
+                let guarded = |t: &Task| !t.trigger.conditions.is_empty() || t.iterator.is_some();
+                let used = dag.tasks.values().filter(|t| !(allow_guarded && guarded(t)));
+                (name.clone(), used.map(|t| t.component.clone()).collect())
+            })
+            .collect();
+        super::graph::find_cycle(&edges)
+    }
+
     /// Number of tasks over all DAGs (iterations not expanded).
     pub fn task_count(&self) -> usize {
         self.components
@@ -588,6 +702,19 @@ impl Plan {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn sequences_count_up_down_and_format_as_argo_does() {
+        let seq = |count, start, end, format| sequence_items(count, start, end, format, 100).unwrap();
+        assert_eq!(seq(Some(3), 0, None, None), [json!("0"), json!("1"), json!("2")]);
+        assert_eq!(seq(None, 2, Some(4), None), [json!("2"), json!("3"), json!("4")]);
+        assert_eq!(seq(None, 5, Some(3), Some("id-%02d")), [json!("id-05"), json!("id-04"), json!("id-03")]);
+        assert_eq!(seq(Some(0), 7, None, None), Vec::<Value>::new());
+        assert_eq!(format_sequence_item("%-3d|%%", 7).unwrap(), "7  |%");
+        assert!(format_sequence_item("%s", 1).is_err());
+        assert!(sequence_items(Some(101), 0, None, None, 100).unwrap_err().contains("(max_loop_items)"));
+        assert!(sequence_items(None, i64::MIN, Some(i64::MAX), None, 100).is_err());
+    }
 
     #[test]
     fn integers_written_as_floats_are_integers() {

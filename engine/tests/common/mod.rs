@@ -45,7 +45,7 @@ pub async fn harness_with_progress() -> (Harness, tokio::sync::mpsc::UnboundedRe
     (harness_with(|runner| runner.with_progress(progress)).await, receiver)
 }
 
-async fn harness_with(configure: impl FnOnce(Runner) -> Runner) -> Harness {
+pub async fn harness_with(configure: impl FnOnce(Runner) -> Runner) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await.unwrap();
     let backend = LocalBackend::new().with_default_runtime(python_runtime());

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{
+    plan,
     ArtifactDef, ArtifactSource, Body, Component, Condition, Dag, ItemsSource, Iterator, ParameterDef, ParameterSource,
     ParameterType, Piece, Plan, RetryPolicy, SpecError, Task, Trigger,
 };
@@ -472,19 +473,21 @@ fn convert_task(
         };
         artifacts.insert(a.name.clone(), source);
     }
-    let iterator = match (&task.with_items, &task.with_param) {
-        (Some(items), None) => {
-            Some(Iterator { items: ItemsSource::Raw(items.clone()), item_input: None, parallelism: 0 })
-        }
-        (None, Some(param)) => {
+    let items = match (&task.with_items, &task.with_param, &task.with_sequence) {
+        (Some(items), None, None) => Some(ItemsSource::Raw(items.clone())),
+        (None, Some(param), None) => {
             let pieces = reading_tasks(param, &mut depends_on).map_err(|e| SpecError::task(id, "withParam", e))?;
-            Some(Iterator { items: ItemsSource::Parameter(source_of(pieces)), item_input: None, parallelism: 0 })
+            Some(ItemsSource::Parameter(source_of(pieces)))
         }
-        (None, None) => None,
-        (Some(_), Some(_)) => {
-            return Err(SpecError::task(id, "withItems", "withItems and withParam exclude each other"));
+        (None, None, Some(sequence)) => Some(ItemsSource::Sequence(
+            sequence_of(sequence, &mut depends_on).map_err(|e| SpecError::task(id, "withSequence", e))?,
+        )),
+        (None, None, None) => None,
+        _ => {
+            return Err(SpecError::task(id, "withItems", "withItems, withParam and withSequence exclude each other"));
         }
     };
+    let iterator = items.map(|items| Iterator { items, item_input: None, parallelism: 0 });
     let retry = target.retry_strategy.as_ref().map(|r| retry_policy(&target.name, r)).transpose()?;
     let timeout_seconds = target
         .active_deadline_seconds
@@ -526,6 +529,33 @@ fn reading_tasks(text: &str, depends_on: &mut Vec<String>) -> Result<Vec<Piece>,
 }
 
 /// One placeholder alone becomes a direct reference; anything else a template.
+fn sequence_of(sequence: &workflow::Sequence, depends_on: &mut Vec<String>) -> Result<plan::Sequence, String> {
+    if sequence.count.is_some() && sequence.end.is_some() {
+        return Err("count and end exclude each other".into());
+    }
+    if sequence.count.is_none() && sequence.end.is_none() {
+        return Err("needs count or end".into());
+    }
+    if let Some(format) = &sequence.format {
+        plan::format_sequence_item(format, 0)?;
+    }
+    let mut bound = |value: &Option<Value>| -> Result<Option<ParameterSource>, String> {
+        let Some(value) = value else { return Ok(None) };
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            other => return Err(format!("{other} is not a number")),
+        };
+        Ok(Some(source_of(reading_tasks(&text, depends_on)?)))
+    };
+    Ok(plan::Sequence {
+        count: bound(&sequence.count)?,
+        start: bound(&sequence.start)?,
+        end: bound(&sequence.end)?,
+        format: sequence.format.clone(),
+    })
+}
+
 fn source_of(pieces: Vec<Piece>) -> ParameterSource {
     match pieces.as_slice() {
         [] => ParameterSource::Constant(Value::String(String::new())),

@@ -250,10 +250,21 @@ pub struct TaskTemplate {
     pub when: Option<String>,
     pub with_items: Option<Vec<Value>>,
     pub with_param: Option<String>,
+    pub with_sequence: Option<Sequence>,
     /// Read only so that its text fields are marked as text; [`super::inline`]
     /// lifts it out before the workflow is converted.
     #[expect(dead_code, reason = "deserialized for its text fields only")]
     pub inline: Option<Box<Template>>,
+}
+
+/// `withSequence`: numbers `start..start+count` or `start..=end`, each
+/// written with `format`. Each field may be a number or a placeholder.
+#[derive(Debug, Deserialize)]
+pub struct Sequence {
+    pub count: Option<Value>,
+    pub start: Option<Value>,
+    pub end: Option<Value>,
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
