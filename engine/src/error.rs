@@ -41,6 +41,15 @@ pub enum Error {
         #[source]
         source: NameError,
     },
+    /// A display name given by the caller is not valid.
+    #[error("invalid {field}: {source}")]
+    InvalidDisplayName {
+        /// The field, e.g. `run display_name`.
+        field: &'static str,
+        /// Why it is invalid.
+        #[source]
+        source: model::DisplayNameError,
+    },
     /// Run parameters do not fit the pipeline.
     #[error("invalid parameters: {message}")]
     InvalidParameters {
@@ -88,4 +97,34 @@ pub enum Error {
         /// What was wrong with it.
         detail: String,
     },
+}
+
+impl Error {
+    /// Whether the database was busy: another writer held the lock past
+    /// the wait, or no connection was free. Trying again later may work.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::PoolTimedOut) => true,
+            Self::Database(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // SQLite: BUSY (5) and LOCKED (6) with their extended codes;
+                // PostgreSQL: lock_not_available, serialization_failure.
+                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6)) || code == "55P03" || code == "40001"
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the disk under the database is full.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // SQLite FULL (13), PostgreSQL disk_full.
+                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(13)) || code == "53100"
+            }
+            Self::Database(sqlx::Error::Io(e)) => e.raw_os_error() == Some(28), // ENOSPC
+            _ => false,
+        }
+    }
 }

@@ -60,7 +60,8 @@ impl Engine {
         description: &str,
     ) -> Result<Experiment> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Create).await?;
-        check_text("experiment display_name", display_name, 256, true)?;
+        let display_name = &model::path_safe_display_name(display_name)
+            .map_err(|source| Error::InvalidDisplayName { field: "experiment display_name", source })?;
         check_text("experiment description", description, 16 * 1024, false)?;
         let experiment = Experiment {
             id: uuid::Uuid::new_v4().to_string(),
@@ -131,7 +132,7 @@ impl Engine {
         let experiment = self.experiment(principal, id).await?;
         access::authorize(principal, &experiment.namespace, Verb::Update)?;
         let state = if archived { "ARCHIVED" } else { "AVAILABLE" };
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         sqlx::query("UPDATE experiments SET storage_state = ? WHERE id = ?")
             .bind(state)
             .bind(id)

@@ -28,7 +28,7 @@ impl Engine {
 
     async fn insert_namespace(&self, name: &ResourceName, actor: &str) -> Result<Namespace> {
         let created_at = Utc::now();
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let inserted = sqlx::query("INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
             .bind(name.as_str())
             .bind(created_at)

@@ -148,7 +148,7 @@ impl Engine {
             description: pipeline.description,
             created_at: Utc::now(),
         };
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO pipelines (id, namespace, name, display_name, description, created_at)
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name) DO NOTHING",
@@ -185,7 +185,7 @@ impl Engine {
         version.spec =
             self.resolve_template_refs(principal, &pipeline.namespace, std::mem::take(&mut version.spec)).await?;
         spec::parse_json(&version.spec)?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let created = insert_version(&mut tx, &pipeline, version).await?;
         tx.commit().await?;
         Ok(created)
@@ -231,7 +231,7 @@ impl Engine {
     pub async fn delete_pipeline(&self, principal: &Principal, id: &str, cascade: bool) -> Result<()> {
         let pipeline = self.pipeline(principal, id).await?;
         access::authorize(principal, &pipeline.namespace, Verb::Delete)?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pipeline_versions WHERE pipeline_id = ?")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -384,8 +384,8 @@ pub(crate) fn check_text(field: &str, text: &str, max: usize, required: bool) ->
         Some("must not be empty".to_owned())
     } else if text.len() > max {
         Some(format!("is longer than {max} bytes"))
-    } else if required && text.chars().any(char::is_control) {
-        Some("must not contain control characters".to_owned())
+    } else if required && let Err(e) = model::display_name(text) {
+        Some(e.to_string())
     } else {
         None
     };

@@ -14,6 +14,7 @@ use crate::{Error, Result};
 pub const DATABASE_FILE: &str = "ferroflow.db";
 
 /// How long a writer waits for another writer's lock before failing.
+/// Writes that must land (a step's result) retry past it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -59,6 +60,14 @@ impl Store {
         let applied: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1").fetch_one(&self.pool).await?;
         Ok(applied == MIGRATOR.iter().count() as i64)
+    }
+
+    /// A write transaction that holds the write lock from its start
+    /// (`BEGIN IMMEDIATE`): a deferred one that read first could not take
+    /// the lock later if another writer went meanwhile, and would fail with
+    /// "database is locked" at once instead of waiting its turn.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// The connection pool, for the engine's feature modules.

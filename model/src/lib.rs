@@ -4,11 +4,13 @@
 //! only data, validation and serde.
 
 pub mod dag;
+mod display_name;
 mod event;
 pub mod layout;
 mod name;
 mod principal;
 
+pub use display_name::{DisplayNameError, MAX_DISPLAY_NAME_CHARS, display_name, path_safe_display_name};
 pub use event::{Event, EventKind};
 pub use name::{NameError, ResourceName};
 pub use principal::{Principal, Verb};

@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -27,6 +27,10 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// What a write answers while the disk is full.
+pub(crate) const STORAGE_FULL: &str = "storage is full: the data directory's disk has no space left; reads still work, \
+     writes are refused until space is freed";
+
 /// `{"error", "code", "message", "details"}`, as KFP's API server answers;
 /// `code` is the gRPC status code.
 #[derive(Serialize)]
@@ -42,6 +46,14 @@ impl ApiError {
     /// server errors a line pointing at the log (where it is written once, here).
     pub(crate) fn status_and_message(&self) -> (StatusCode, String) {
         let (status, _) = self.status_and_grpc_code();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "database busy");
+            return (status, "the database is busy; try again in a few seconds".to_owned());
+        }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            tracing::error!(error = %self, "storage full");
+            return (status, STORAGE_FULL.to_owned());
+        }
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
             (status, "internal error; details are in the server log".to_owned())
@@ -55,7 +67,11 @@ impl ApiError {
         match self {
             Self::BadRequest(_)
             | Self::Engine(
-                E::InvalidName { .. } | E::InvalidRequest { .. } | E::InvalidSpec(_) | E::InvalidParameters { .. },
+                E::InvalidName { .. }
+                | E::InvalidDisplayName { .. }
+                | E::InvalidRequest { .. }
+                | E::InvalidSpec(_)
+                | E::InvalidParameters { .. },
             ) => (StatusCode::BAD_REQUEST, 3),
             Self::Engine(E::FailedPrecondition { .. }) => (StatusCode::BAD_REQUEST, 9),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 8),
@@ -63,6 +79,8 @@ impl ApiError {
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 13),
             Self::Engine(E::AlreadyExists { .. }) => (StatusCode::CONFLICT, 6),
             Self::Engine(E::Forbidden { .. }) => (StatusCode::FORBIDDEN, 7),
+            Self::Engine(e) if e.is_busy() => (StatusCode::SERVICE_UNAVAILABLE, 14),
+            Self::Engine(e) if e.is_storage_full() => (StatusCode::INSUFFICIENT_STORAGE, 8),
             Self::Engine(_) => (StatusCode::INTERNAL_SERVER_ERROR, 13),
         }
     }
@@ -73,6 +91,10 @@ impl IntoResponse for ApiError {
         let (_, code) = self.status_and_grpc_code();
         let (status, message) = self.status_and_message();
         let body = ErrorBody { error: &message, code, message: &message, details: [] };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
+        response
     }
 }

@@ -17,6 +17,7 @@ mod router;
 pub mod run_command;
 mod security;
 pub mod settings;
+mod hosts;
 mod site;
 
 use std::{
@@ -74,11 +75,31 @@ pub struct AppState {
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the server shuts down; long-lived responses (SSE) end then.
     pub shutdown: CancellationToken,
+    /// Host names requests may be addressed to.
+    pub known_hosts: std::sync::Arc<hosts::KnownHosts>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
+    }
+}
+
+/// How often the watchdog looks for runs nothing drives.
+const ORPHAN_CHECK: Duration = Duration::from_secs(30);
+
+/// Every [`ORPHAN_CHECK`], picks up runs left `RUNNING` with nothing
+/// driving them, until shutdown.
+async fn watch_for_orphaned_runs(runner: engine::runs::Runner, shutdown: CancellationToken) {
+    let mut suspects = Default::default();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(ORPHAN_CHECK) => {}
+            () = shutdown.cancelled() => return,
+        }
+        if let Err(e) = runner.adopt_orphans(&mut suspects).await {
+            tracing::warn!(error = %e, "cannot look for undriven runs");
+        }
     }
 }
 
@@ -139,9 +160,14 @@ pub async fn launch(
         prometheus: Default::default(),
         leptos: site.leptos_options.clone(),
         shutdown: CancellationToken::new(),
+        known_hosts: std::sync::Arc::new(hosts::KnownHosts::new(
+            local_addr,
+            &settings.allowed_hosts.iter().cloned().chain(settings.notebook_url.clone()).collect::<Vec<_>>(),
+        )),
     };
     let token = state.shutdown.clone();
     tokio::spawn(resume_unfinished_runs(runner.clone(), token.clone()));
+    tokio::spawn(watch_for_orphaned_runs(runner.clone(), token.clone()));
     tokio::spawn(engine::recurring::scheduler::run(runner, token.clone()));
     let cull = engine::notebooks::culling::CullPolicy {
         idle_after: settings.cull_idle_seconds.map(Duration::from_secs),

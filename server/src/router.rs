@@ -16,7 +16,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    AppState, argo, auth, dashboard_files, events, health, kfp, namespaces, notebooks, prometheus, security, site::Site,
+    AppState, argo, auth, hosts, dashboard_files, events, health, kfp, namespaces, notebooks, prometheus, security, site::Site,
 };
 
 /// Every route the server answers, with its layers.
@@ -72,6 +72,7 @@ pub fn build(state: AppState, site: &Site) -> Router {
         // Brotli's default quality (11) is for static files; pages and JSON are
         // compressed per request, where level 4 is fast and nearly as small.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        .layer(middleware::from_fn_with_state(state.known_hosts.clone(), hosts::known_host))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -84,6 +85,7 @@ pub fn build(state: AppState, site: &Site) -> Router {
 pub fn build_notebook_origin(state: AppState) -> Router {
     notebooks::proxy_routes()
         .layer(middleware::from_fn(auth::single_user))
+        .layer(middleware::from_fn_with_state(state.known_hosts.clone(), hosts::known_host))
         .layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)))
         .with_state(state)
 }

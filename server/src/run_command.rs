@@ -74,7 +74,13 @@ pub fn local_runner(
     let ledger = Ledger::detect(settings.gpus);
     let mut runner = Runner::new(engine, Arc::new(backend), ledger, settings.data_dir.clone())
         .with_import_roots(settings.import_dirs.clone())
-        .with_http_allow_hosts(settings.http_allow_hosts.clone());
+        .with_http_allow_hosts(settings.http_allow_hosts.clone())
+        .with_limits(engine::runs::RunLimits {
+            max_tasks: settings.max_tasks_per_run,
+            max_depth: settings.max_nesting_depth,
+            max_loop_items: settings.max_loop_items,
+            max_run_seconds: settings.max_run_seconds,
+        });
     if let Some(seconds) = settings.cache_ttl_seconds {
         runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
     }

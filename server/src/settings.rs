@@ -89,6 +89,35 @@ pub struct Settings {
     /// Days of minute averages kept (in memory and in the database).
     #[serde(default = "default_metrics_retention_days")]
     pub metrics_retention_days: u32,
+    /// Tasks one run may start, loop iterations and nested DAGs included.
+    #[serde(default = "default_max_tasks_per_run")]
+    pub max_tasks_per_run: usize,
+    /// DAGs one run may nest inside each other.
+    #[serde(default = "default_max_nesting_depth")]
+    pub max_nesting_depth: usize,
+    /// Items one loop may fan out over.
+    #[serde(default = "default_max_loop_items")]
+    pub max_loop_items: usize,
+    /// Seconds a run may take before it is ended and failed; no bound when unset.
+    #[serde(default)]
+    pub max_run_seconds: Option<u64>,
+    /// Host names requests may be addressed to besides the bind address,
+    /// `localhost` and `127.0.0.1` (e.g. `ml.example.com` behind a proxy);
+    /// others are refused, which stops DNS-rebinding pages.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+}
+
+fn default_max_tasks_per_run() -> usize {
+    engine::runs::RunLimits::default().max_tasks
+}
+
+fn default_max_nesting_depth() -> usize {
+    engine::runs::RunLimits::default().max_depth
+}
+
+fn default_max_loop_items() -> usize {
+    engine::runs::RunLimits::default().max_loop_items
 }
 
 fn default_metrics_retention_days() -> u32 {
@@ -127,6 +156,11 @@ impl Default for Settings {
             dcgm_url: None,
             prometheus_url: None,
             metrics_retention_days: default_metrics_retention_days(),
+            max_tasks_per_run: default_max_tasks_per_run(),
+            max_nesting_depth: default_max_nesting_depth(),
+            max_loop_items: default_max_loop_items(),
+            max_run_seconds: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -195,6 +229,14 @@ pub fn default_file() -> String {
          # dcgm_url = \"http://dcgm-exporter.gpu-operator:9400/metrics\"\n\
          # ... or a Prometheus server that scrapes one.\n\
          # prometheus_url = \"http://prometheus.monitoring:9090\"\n\n\
+         # Bounds on one run: tasks started, DAGs nested, items per loop, seconds.\n\
+         max_tasks_per_run = 10000\n\
+         max_nesting_depth = 64\n\
+         max_loop_items = 10000\n\
+         # max_run_seconds = 604800\n\n\
+         # Host names the server answers to besides the bind address,\n\
+         # localhost and 127.0.0.1 (others get 421).\n\
+         # allowed_hosts = [\"ml.example.com\"]\n\n\
          # Runtimes by image.\n[runtimes]\n# \"python:3.11\" = \"/opt/venvs/py311/bin\"\n",
         defaults.bind,
         defaults.data_dir.display(),

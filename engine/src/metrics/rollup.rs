@@ -14,7 +14,7 @@ pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3_60
 impl Engine {
     /// Stores minute averages (a point already stored is replaced).
     pub async fn save_metric_points(&self, points: &[(String, Point)]) -> Result<()> {
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         for (series, point) in points {
             sqlx::query("INSERT OR REPLACE INTO metric_points (series, at, value) VALUES (?, ?, ?)")
                 .bind(series)

@@ -136,7 +136,7 @@ impl Engine {
         let namespace = self.existing_namespace(principal, namespace, Verb::Create).await?;
         let token = uuid::Uuid::new_v4().simple().to_string();
         let spec_json = encode_spec(spec)?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO notebooks (namespace, name, spec, phase, token, created_by, created_at)
              VALUES (?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -199,7 +199,7 @@ impl Engine {
     ) -> Result<()> {
         let namespace = model::ResourceName::parse(namespace)
             .map_err(|source| Error::InvalidName { field: "namespace", source })?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let before: Option<String> = sqlx::query_scalar("SELECT phase FROM notebooks WHERE namespace = ? AND name = ?")
             .bind(namespace.as_str())
             .bind(name)
@@ -256,7 +256,7 @@ impl Engine {
     ) -> Result<Notebook> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Update).await?;
         let spec_json = encode_spec(spec)?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let updated = sqlx::query("UPDATE notebooks SET spec = ? WHERE namespace = ? AND name = ? AND stopped = 1")
             .bind(spec_json)
             .bind(namespace.as_str())
@@ -302,7 +302,7 @@ impl Engine {
     /// Removes a notebook's row and records it; its volumes stay.
     pub(crate) async fn remove_notebook(&self, principal: &Principal, namespace: &str, name: &str) -> Result<()> {
         let namespace = self.existing_namespace(principal, namespace, Verb::Delete).await?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.write().await?;
         let removed = sqlx::query("DELETE FROM notebooks WHERE namespace = ? AND name = ?")
             .bind(namespace.as_str())
             .bind(name)

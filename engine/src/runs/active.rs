@@ -98,6 +98,11 @@ impl ActiveRuns {
         })
     }
 
+    /// Whether this process drives the run.
+    pub fn contains(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+
     /// Does `action` to the run's handle if this process drives it; whether it did.
     fn act(&self, id: &str, action: impl FnOnce(&Handle)) -> bool {
         self.lock().get(id).map(action).is_some()

@@ -62,7 +62,10 @@ pub async fn run(
         Some((from, outputs, values))
     });
     if let Some((from, outputs, values)) = hit {
-        let _ = record::task_ended(&ctx.store, key, State::Cached, &outputs, Some(&from), None).await;
+        let cached = record::durably("a cached task", || {
+            record::task_ended(&ctx.store, key, State::Cached, &outputs, Some(&from), None)
+        });
+        record::or_log(cached.await, key, "a cached task");
         ctx.report(Progress { path: &path, state: State::Cached, attempts: 0, cached: true });
         return Outcome { state: State::Cached, outputs: values, reason: None, exit_code: None, iterations: None, omitted: false };
     }
@@ -94,7 +97,9 @@ pub async fn run(
         }
     }
     let state = if ctx.cancel.is_cancelled() { State::Canceled } else { State::Failed };
-    let _ = record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(&last_reason)).await;
+    let ended =
+        record::durably("a task's end", || record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(&last_reason)));
+    record::or_log(ended.await, key, "a task's end");
     ctx.report(Progress { path: &path, state, attempts: max_attempts, cached: false });
     Outcome {
         state,
@@ -330,9 +335,12 @@ impl Attempt<'_> {
 
         let request = requested(spec, inputs)?;
         let grant = ctx.ledger.acquire(request).await.map_err(|e| e.to_string())?;
-        let task_id = record::begin_attempt(&ctx.store, key, &json!(inputs), &name, number, &spec.image, &paths.dir)
-            .await
-            .map_err(|e| e.to_string())?;
+        let inputs_json = json!(inputs);
+        let task_id = record::durably("an attempt's start", || {
+            record::begin_attempt(&ctx.store, key, &inputs_json, &name, number, &spec.image, &paths.dir)
+        })
+        .await
+        .map_err(|e| format!("cannot record the attempt's start: {e}"))?;
         let launch = LaunchSpec {
             name: name.clone(),
             image: spec.image.clone(),
@@ -424,7 +432,11 @@ async fn finish(
         } else {
             State::Failed
         };
-        let _ = record::end_attempt(&ctx.store, name, state, exit.code, Some(&reason), None).await;
+        let ended =
+            record::durably("an attempt's end", || record::end_attempt(&ctx.store, name, state, exit.code, Some(&reason), None));
+        if let Err(e) = ended.await {
+            tracing::error!(run.id = %ctx.run_id, attempt = name, error = %e, "cannot record an attempt's end");
+        }
         return Err(reason);
     }
     let collected = collect_outputs(component, spec, paths);
@@ -433,12 +445,14 @@ async fn finish(
             let outputs = json!(values);
             let artifacts = values.artifacts.values().flatten().collect();
             let task = TaskEnd { task_id, state: State::Succeeded, outputs: &outputs, cache_key, artifacts };
-            record::end_attempt(&ctx.store, name, State::Succeeded, exit.code, None, Some(task))
-                .await
-                .map_err(|e| format!("cannot record the result: {e}"))?;
+            let result = || record::end_attempt(&ctx.store, name, State::Succeeded, exit.code, None, Some(task.clone()));
+            record::durably("a step's result", result).await.map_err(|e| format!("cannot record the result: {e}"))?;
         }
         Err(reason) => {
-            let _ = record::end_attempt(&ctx.store, name, State::Failed, exit.code, Some(reason), None).await;
+            let ended = || record::end_attempt(&ctx.store, name, State::Failed, exit.code, Some(reason), None);
+            if let Err(e) = record::durably("an attempt's end", ended).await {
+                tracing::error!(run.id = %ctx.run_id, attempt = name, error = %e, "cannot record an attempt's end");
+            }
         }
     }
     collected

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{
     Progress, RunContext, State, conditions, container,
+    record,
     propagation::{self, Decision, Ended},
     siblings::{mlmd_state, output_expressions, sibling_values, tasks_variable},
     values::{ArtifactValue, Fill, Values, coerce, item_field},
@@ -312,22 +313,22 @@ fn run_once<'a>(
         }
         match &component.body {
             Body::Dag(dag) => {
-                let task_id =
-                    match super::record::task_started(&ctx.store, &ctx.run_id, &path, name, &json!(inputs)).await {
-                        Ok(id) => id,
-                        Err(e) => return Outcome::failed(format!("cannot record task: {e}")),
-                    };
+                let inputs_json = json!(inputs);
+                let started = record::durably("a DAG task's start", || {
+                    record::task_started(&ctx.store, &ctx.run_id, &path, name, &inputs_json)
+                });
+                let task_id = match started.await {
+                    Ok(id) => id,
+                    Err(e) => return Outcome::failed(format!("cannot record task: {e}")),
+                };
                 let inner = Scope { inputs, item: item.or_else(|| scope.item.clone()), daemons: None };
                 let outcome = run_dag(ctx, dag, inner, path.clone()).await;
-                let _ = super::record::task_finished(
-                    &ctx.store,
-                    &task_id,
-                    outcome.state,
-                    &json!(outcome.outputs),
-                    None,
-                    outcome.reason.as_deref(),
-                )
-                .await;
+                let outputs = json!(outcome.outputs);
+                let finished = record::durably("a DAG task's end", || {
+                    record::task_finished(&ctx.store, &task_id, outcome.state, &outputs, None, outcome.reason.as_deref())
+                });
+                let key = record::TaskKey { run_id: &ctx.run_id, path: &path, name };
+                record::or_log(finished.await, key, "a DAG task's end");
                 ctx.report(Progress { path: &path, state: outcome.state, attempts: 0, cached: false });
                 outcome
             }
@@ -350,8 +351,9 @@ fn run_once<'a>(
 }
 
 async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &str) -> Outcome {
-    let key = super::record::TaskKey { run_id: &ctx.run_id, path, name };
-    let _ = super::record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason)).await;
+    let key = record::TaskKey { run_id: &ctx.run_id, path, name };
+    let ended = record::durably("a skipped task", || record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason)));
+    record::or_log(ended.await, key, "a skipped task");
     ctx.report(Progress { path, state, attempts: 0, cached: false });
     Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()), exit_code: None, iterations: None, omitted: false }
 }
@@ -362,8 +364,9 @@ async fn omit(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome
 }
 
 async fn fail(ctx: &RunContext, name: &str, path: &str, reason: &str) -> Outcome {
-    let key = super::record::TaskKey { run_id: &ctx.run_id, path, name };
-    let _ = super::record::task_ended(&ctx.store, key, State::Failed, &Value::Null, None, Some(reason)).await;
+    let key = record::TaskKey { run_id: &ctx.run_id, path, name };
+    let ended = || record::task_ended(&ctx.store, key, State::Failed, &Value::Null, None, Some(reason));
+    record::or_log(record::durably("a failed task", ended).await, key, "a failed task");
     ctx.report(Progress { path, state: State::Failed, attempts: 0, cached: false });
     Outcome::failed(format!("{path}: {reason}"))
 }

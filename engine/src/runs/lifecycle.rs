@@ -34,6 +34,11 @@ impl Runner {
                 (version.spec, Some(pipeline_id), Some(version.id))
             }
         };
+        let display_name = match new.display_name.trim() {
+            "" => String::new(),
+            given => model::display_name(given)
+                .map_err(|source| Error::InvalidDisplayName { field: "run display_name", source })?,
+        };
         let plan = spec::parse_json(&spec_json)?;
         let experiment = match new.experiment_id.filter(|e| !e.is_empty()) {
             Some(id) => engine.experiment(principal, &id).await?,
@@ -48,7 +53,7 @@ impl Runner {
             });
         }
         let mut row = RunRow::new(plan, new.parameters);
-        row.display_name = new.display_name;
+        row.display_name = display_name;
         row.description = new.description;
         row.experiment_id = Some(experiment.id);
         row.pipeline_id = pipeline_id;
@@ -74,6 +79,30 @@ impl Runner {
                 tracing::error!(run.id = %id, error = %e, "run could not be driven");
             }
         });
+    }
+
+    /// The watchdog's round: a run left `RUNNING` that nothing here drives
+    /// (its driver stopped on an error it could not record) is picked up
+    /// as after a restart, so no run stays `RUNNING` with nothing behind
+    /// it. A run must be seen undriven on two rounds in a row (`suspects`
+    /// carries the last round's), so one just committed and about to be
+    /// driven is never taken twice. Returns the runs picked up.
+    pub async fn adopt_orphans(&self, suspects: &mut std::collections::BTreeSet<String>) -> Result<Vec<String>> {
+        let undriven: std::collections::BTreeSet<String> =
+            self.unfinished_runs().await?.into_iter().filter(|id| !self.active.contains(id)).collect();
+        let mut adopted = Vec::new();
+        for id in undriven.intersection(suspects) {
+            match self.load_running(id).await {
+                Ok(stored) => {
+                    tracing::warn!(run.id = %id, "run was RUNNING with nothing driving it; resuming it");
+                    self.drive_in_background(stored, true);
+                    adopted.push(id.clone());
+                }
+                Err(e) => tracing::warn!(run.id = %id, error = %e, "cannot pick up an undriven run"),
+            }
+        }
+        *suspects = undriven.difference(&adopted.iter().cloned().collect()).cloned().collect();
+        Ok(adopted)
     }
 
     /// Resumes a suspended run and its suspended steps (Argo `suspend`
@@ -165,7 +194,7 @@ impl Runner {
             });
         }
         let now = Utc::now();
-        let mut tx = self.engine.store().pool().begin().await?;
+        let mut tx = self.engine.store().write().await?;
         let updated = sqlx::query(
             "UPDATE runs SET state = 'RUNNING', error = NULL, finished_at = NULL, terminate_requested = 0,
                  state_history = json_insert(state_history, '$[#]', json_object('update_time', ?3, 'state', 'RUNNING'))

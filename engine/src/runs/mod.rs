@@ -203,7 +203,7 @@ impl Runner {
             {"update_time": catalog::timestamp(now), "state": "RUNNING"},
         ]);
         let store = self.engine.store();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.write().await?;
         sqlx::query(
             "INSERT INTO runs (id, namespace, name, state, plan, parameters, created_at, display_name, description,
                                experiment_id, pipeline_id, pipeline_version_id, pipeline_spec, pipeline_root,
@@ -344,38 +344,48 @@ impl Runner {
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;
-        let mut tx = store.pool().begin().await?;
-        let now = Utc::now();
-        sqlx::query(
-            "UPDATE runs SET state = ?2, error = ?3, finished_at = ?4,
-                 state_history = json_insert(state_history, '$[#]', json_object('update_time', ?5, 'state', ?2))
-             WHERE id = ?1",
-        )
-        .bind(&run.id)
-        .bind(state.as_str())
-        .bind(&outcome.reason)
-        .bind(now)
-        .bind(catalog::timestamp(now))
-        .execute(&mut *tx)
-        .await?;
-        let finished = events::record(
-            &mut tx,
-            &run.namespace,
-            &run.actor,
-            EventKind::RunFinished { run_id: run.id.clone(), name: run.name, state: state.as_str().to_owned() },
-        )
-        .await?;
-        tx.commit().await?;
+        let finish = || run_finished(&store, &run.id, &run.namespace, &run.actor, &run.name, state, &outcome.reason);
+        let finished = record::durably("a run's end", finish).await?;
         self.engine.events.publish(finished);
         tracing::info!(run.id = %run.id, state = state.as_str(), "run finished");
         Ok(RunReport {
             tasks: task_reports(&store, &run.id).await?,
-            run_id: run.id,
+            run_id: run.id.clone(),
             state,
             outputs: outcome.outputs.parameters,
             error: outcome.reason,
         })
     }
+}
+
+/// Records that a run ended, with its event, in one commit.
+async fn run_finished(
+    store: &Store,
+    id: &str,
+    namespace: &model::ResourceName,
+    actor: &str,
+    name: &str,
+    state: State,
+    reason: &Option<String>,
+) -> Result<model::Event> {
+    let mut tx = store.write().await?;
+    let now = Utc::now();
+    sqlx::query(
+        "UPDATE runs SET state = ?2, error = ?3, finished_at = ?4,
+             state_history = json_insert(state_history, '$[#]', json_object('update_time', ?5, 'state', ?2))
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(reason)
+    .bind(now)
+    .bind(catalog::timestamp(now))
+    .execute(&mut *tx)
+    .await?;
+    let kind = EventKind::RunFinished { run_id: id.to_owned(), name: name.to_owned(), state: state.as_str().to_owned() };
+    let finished = events::record(&mut tx, namespace, actor, kind).await?;
+    tx.commit().await?;
+    Ok(finished)
 }
 
 /// What a new run is made of, besides its namespace.

@@ -9,6 +9,47 @@ use std::path::Path;
 use super::{State, values::ArtifactValue};
 use crate::{Result, store::Store};
 
+/// Runs `write` until it lands. While the store is busy (another writer
+/// holds the lock past the wait) or its disk is full, it is tried again
+/// after a growing pause (0.1 s doubling to 5 s); any other error is
+/// returned. What a step did is true on disk whatever the database says,
+/// so a storage fault may delay recording it but never changes it.
+pub async fn durably<T, F, Fut>(what: &str, mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut pause = std::time::Duration::from_millis(100);
+    let mut tries = 0u32;
+    loop {
+        match write().await {
+            Ok(value) => {
+                if tries > 0 {
+                    tracing::info!(tries, "recorded {what} after the store recovered");
+                }
+                return Ok(value);
+            }
+            Err(e) if e.is_busy() || e.is_storage_full() => {
+                tries += 1;
+                if tries == 1 || tries % 20 == 0 {
+                    tracing::warn!(error = %e, tries, "cannot record {what} yet; trying again");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Logs a write that could not be made even after [`durably`] (the
+/// database refused it for good): the run goes on from what it knows.
+pub fn or_log(result: Result<()>, key: TaskKey<'_>, what: &str) {
+    if let Err(e) = result {
+        tracing::error!(run.id = %key.run_id, task.path = %key.path, error = %e, "cannot record {what}");
+    }
+}
+
 /// Inserts a task row (or finds the existing one on a retry of the run)
 /// and marks it running; returns its id.
 pub async fn task_started(store: &Store, run_id: &str, path: &str, name: &str, inputs: &Value) -> Result<String> {
@@ -139,6 +180,7 @@ pub struct TaskKey<'a> {
 }
 
 /// How a task ended, written with its last attempt.
+#[derive(Clone)]
 pub struct TaskEnd<'a> {
     pub task_id: &'a str,
     pub state: State,
@@ -161,7 +203,7 @@ pub async fn begin_attempt(
     dir: &Path,
 ) -> Result<String> {
     let now = Utc::now();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let task_id: String = sqlx::query_scalar(
         "INSERT INTO tasks (id, run_id, path, name, state, inputs, created_at, started_at)
          VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?6)
@@ -203,7 +245,7 @@ pub async fn end_attempt(
     task: Option<TaskEnd<'_>>,
 ) -> Result<()> {
     let now = Utc::now();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     sqlx::query("UPDATE attempts SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5 WHERE name = ?1")
         .bind(attempt)
         .bind(state.as_str())
@@ -293,7 +335,7 @@ async fn insert_artifact(
 /// into the run, in one commit.
 pub async fn task_imported(store: &Store, key: TaskKey<'_>, outputs: &Value, artifact: &ArtifactValue) -> Result<()> {
     let now = Utc::now();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let task_id: String = sqlx::query_scalar(
         "INSERT INTO tasks (id, run_id, path, name, state, outputs, created_at, started_at, finished_at)
          VALUES (?1, ?2, ?3, ?4, 'SUCCEEDED', ?5, ?6, ?6, ?6)
