@@ -64,7 +64,8 @@ pub fn build(state: AppState, site: &Site) -> Router {
         .merge(notebooks::routes())
         .merge(site.serve(not_found))
         .layer(middleware::from_fn(auth::single_user))
-        .layer(middleware::from_fn(security::same_origin_writes));
+        .layer(middleware::from_fn(security::same_origin_writes))
+        .layer(middleware::from_fn(security::bounded_bodies));
 
     let probes = Router::new().route("/healthz", get(health::live)).route("/readyz", get(health::ready));
 

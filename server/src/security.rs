@@ -38,6 +38,32 @@ pub fn with_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
         .layer(set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
 }
 
+/// The largest body a route takes: the KFP API's and uploads' limit, or
+/// axum's default of 2 MiB for the rest (forms, server functions).
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/apis/") || path == "/ui/pipelines/upload" {
+        crate::kfp::MAX_UPLOAD_BYTES
+    } else {
+        2 * 1024 * 1024
+    }
+}
+
+/// Refuses a body declared larger than its route takes with 413 before
+/// any handler reads it, so every route answers the same way (a server
+/// function or a multipart parser would otherwise answer 400 or 500).
+pub async fn bounded_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = body_limit(request.uri().path());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return crate::ApiError::TooLarge(format!("the request body is larger than {limit} bytes")).into_response();
+    }
+    next.run(request).await
+}
+
 /// Refuses a request that is not a read when its `Origin` (sent by
 /// browsers) is not this server's own. Clients that send no `Origin`
 /// (`kfp`, curl) are not browsers acting for someone else and pass.

@@ -20,6 +20,9 @@ pub struct Params<T>(pub T);
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::TooLarge(format!("the request body is larger than {} bytes", super::MAX_UPLOAD_BYTES));
+        }
         Self::BadRequest(format!("invalid request body: {}", rejection.body_text()))
     }
 }
