@@ -63,6 +63,11 @@ enum Command {
         /// The YAML file.
         file: PathBuf,
     },
+    /// The Python environments prepared for steps' package installs.
+    Runtimes {
+        #[command(subcommand)]
+        command: RuntimesCommand,
+    },
     /// Settings files.
     Config {
         #[command(subcommand)]
@@ -91,6 +96,23 @@ impl SettingsArgs {
         }
         Ok(settings)
     }
+}
+
+#[derive(Debug, Subcommand)]
+enum RuntimesCommand {
+    /// List them: the runtime each is layered on, its packages, when it was prepared and last used.
+    List {
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Remove those no step used for a while (all by default); steps prepare them again when needed.
+    Prune {
+        /// Keep environments used within this many days.
+        #[arg(long, default_value_t = 0)]
+        unused_days: u64,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +153,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Validate { file } => validate(&file),
+        Command::Runtimes { command: RuntimesCommand::List { settings } } => {
+            print!("{}", server::run_command::list_environments(&settings.load()?));
+            Ok(())
+        }
+        Command::Runtimes { command: RuntimesCommand::Prune { unused_days, settings } } => {
+            let unused_for = std::time::Duration::from_secs(unused_days * 24 * 3600);
+            for dir in server::run_command::prune_environments(&settings.load()?, unused_for)? {
+                println!("removed {}", dir.display());
+            }
+            Ok(())
+        }
         Command::Run { file, parameters, settings, json } => {
             let settings = settings.load()?;
             init_cli_logging();

@@ -64,7 +64,10 @@ pub fn local_runner(
     settings: &Settings,
     owners: engine::metrics::owners::ProcessOwners,
 ) -> std::io::Result<Runner> {
-    let mut backend = LocalBackend::new().with_supervisor(supervisor_command(settings)?).with_owners(owners);
+    let mut backend = LocalBackend::new()
+        .with_supervisor(supervisor_command(settings)?)
+        .with_owners(owners)
+        .with_environments(environments_dir(settings));
     for (image, dir) in &settings.runtimes {
         backend = backend.with_runtime(image.clone(), dir.clone());
     }
@@ -85,6 +88,39 @@ pub fn local_runner(
         runner = runner.with_cache_ttl(std::time::Duration::from_secs(seconds));
     }
     Ok(runner)
+}
+
+/// Where the environments prepared for steps' package installs are kept.
+fn environments_dir(settings: &Settings) -> std::path::PathBuf {
+    settings.data_dir.join("environments")
+}
+
+/// `ferroflow runtimes list`: one block per prepared environment.
+pub fn list_environments(settings: &Settings) -> String {
+    let environments = engine::backend::environments::Environments::new(environments_dir(settings));
+    let mut out = String::new();
+    for prepared in environments.list() {
+        let used = prepared.last_used.map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339());
+        out.push_str(&format!(
+            "{}\n  runtime:  {}\n  prepared: {}\n  used:     {}\n",
+            prepared.dir.display(),
+            prepared.runtime.display(),
+            prepared.created.to_rfc3339(),
+            used.as_deref().unwrap_or("never"),
+        ));
+        for install in &prepared.requirements.0 {
+            out.push_str(&format!("  pip install {}\n", install.join(" ")));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("no prepared environments\n");
+    }
+    out
+}
+
+/// `ferroflow runtimes prune`: removes environments unused for `unused_for`.
+pub fn prune_environments(settings: &Settings, unused_for: std::time::Duration) -> std::io::Result<Vec<std::path::PathBuf>> {
+    engine::backend::environments::Environments::new(environments_dir(settings)).prune(unused_for)
 }
 
 /// Notebook servers on this machine, sharing the runner's backend and

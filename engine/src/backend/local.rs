@@ -58,6 +58,7 @@ pub struct LocalBackend {
     supervisor: Option<Vec<String>>,
     /// Where running processes are registered with their owners.
     owners: Option<ProcessOwners>,
+    environments: Option<super::environments::Environments>,
 }
 
 impl LocalBackend {
@@ -82,6 +83,13 @@ impl LocalBackend {
     /// so samplers can attribute its use.
     pub fn with_owners(mut self, owners: ProcessOwners) -> Self {
         self.owners = Some(owners);
+        self
+    }
+
+    /// Prepares the packages steps install (`pip install` in their command
+    /// lines) once per package set, in environments kept under `dir`.
+    pub fn with_environments(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.environments = Some(super::environments::Environments::new(dir));
         self
     }
 
@@ -121,7 +129,7 @@ impl Backend for LocalBackend {
             argv.append(&mut spec.argv);
             spec.argv = argv;
         }
-        run(spec, path, overlay_over, cancel, self.owners.clone()).boxed()
+        run(spec, path, overlay_over, self.environments.clone(), cancel, self.owners.clone()).boxed()
     }
 
     fn reattach(&self, attempt: Reattach, cancel: CancellationToken) -> BoxFuture<'static, Exit> {
@@ -148,6 +156,7 @@ async fn run(
     mut spec: LaunchSpec,
     path: String,
     overlay_over: Option<PathBuf>,
+    environments: Option<super::environments::Environments>,
     cancel: CancellationToken,
     owners: Option<ProcessOwners>,
 ) -> Result<Exit, BackendError> {
@@ -155,11 +164,25 @@ async fn run(
         std::fs::create_dir_all(dir).map_err(|source| BackendError::Prepare { path: dir.clone(), source })?;
     }
     let path = match &overlay_over {
-        Some(runtime) => match super::python_overlay::prepare(runtime, &spec.log_dir.join("python")).await {
-            Ok(Some(bin)) => format!("{}:{path}", bin.display()),
-            Ok(None) => path,
-            Err(e) => return Ok(exit(None, Some(format!("cannot make the step's own Python environment: {e}")))),
-        },
+        Some(runtime) => {
+            // The packages it asks for, prepared once and shared, below its own overlay.
+            let prepared = match (&environments, super::environments::requirements(&spec.argv)) {
+                (Some(environments), Some(wanted)) => match environments.prepare(runtime, &wanted).await {
+                    Ok(dir) => Some(dir),
+                    Err(e) => return Ok(exit(None, Some(format!("cannot prepare the step's Python packages: {e}")))),
+                },
+                _ => None,
+            };
+            let layers: Vec<PathBuf> = prepared.into_iter().collect();
+            match super::python_overlay::prepare(runtime, &spec.log_dir.join("python"), &layers).await {
+                Ok(Some(bin)) => {
+                    let below = layers.iter().map(|l| format!("{}:", l.join("bin").display())).collect::<String>();
+                    format!("{}:{below}{path}", bin.display())
+                }
+                Ok(None) => path,
+                Err(e) => return Ok(exit(None, Some(format!("cannot make the step's own Python environment: {e}")))),
+            }
+        }
         None => path,
     };
     let open = |name: &str| {

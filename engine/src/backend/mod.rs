@@ -4,6 +4,7 @@
 
 pub mod ledger;
 pub mod local;
+pub mod environments;
 mod python_overlay;
 
 use std::{path::PathBuf, time::Duration};

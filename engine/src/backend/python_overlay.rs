@@ -20,15 +20,20 @@ pub fn installs_packages(argv: &[String]) -> bool {
     argv.iter().any(|a| a.contains("pip install") || a.contains("pip3 install"))
 }
 
-/// Makes the overlay in `dir` over the runtime whose `bin` is `runtime_bin`;
+/// Makes the overlay in `dir` over the runtime whose `bin` is `runtime_bin`
+/// and the prepared environments `layers` (searched before the runtime);
 /// its `bin`, to put first on `PATH`. `None` when the runtime has no
 /// `python3`.
-pub async fn prepare(runtime_bin: &Path, dir: &Path) -> Result<Option<PathBuf>, String> {
+pub async fn prepare(runtime_bin: &Path, dir: &Path, layers: &[PathBuf]) -> Result<Option<PathBuf>, String> {
     let python = runtime_bin.join("python3");
     if !python.exists() {
         return Ok(None);
     }
-    let runtime_packages = purelib(&python).await?;
+    let mut search = String::new();
+    for layer in layers {
+        search.push_str(&format!("{}\n", purelib(&layer.join("bin/python3")).await?.display()));
+    }
+    search.push_str(&format!("{}\n", purelib(&python).await?.display()));
     let made = Command::new(&python)
         .args(["-m", "venv", "--without-pip"])
         .arg(dir)
@@ -44,7 +49,7 @@ pub async fn prepare(runtime_bin: &Path, dir: &Path) -> Result<Option<PathBuf>, 
     let write = |path: PathBuf, text: String| {
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
-    write(own_packages.join("ferroflow-runtime.pth"), format!("{}\n", runtime_packages.display()))?;
+    write(own_packages.join("ferroflow-runtime.pth"), search)?;
     // `pip` and `pip3` install into the overlay too, not through the
     // runtime's own scripts.
     for name in ["pip", "pip3"] {
@@ -99,7 +104,7 @@ mod tests {
     async fn a_step_installs_into_its_own_overlay_and_the_runtime_stays_as_it_was() {
         assert!(runtime().join("python3").exists(), "run scripts/setup.sh --test");
         let dir = tempfile::tempdir().unwrap();
-        let bin = prepare(&runtime(), &dir.path().join("py")).await.unwrap().expect("the runtime has python3");
+        let bin = prepare(&runtime(), &dir.path().join("py"), &[]).await.unwrap().expect("the runtime has python3");
         // What the runtime has is importable and counts as installed: a pin
         // it satisfies needs no index.
         let kfp = python(&runtime(), "import importlib.metadata as m; print(m.version('kfp'))").await;

@@ -46,9 +46,17 @@ pub async fn harness_with_progress() -> (Harness, tokio::sync::mpsc::UnboundedRe
 }
 
 pub async fn harness_with(configure: impl FnOnce(Runner) -> Runner) -> Harness {
+    harness_with_backend(|backend, _| backend, configure).await
+}
+
+/// A harness whose backend is changed by `backend` (given the data dir) too.
+pub async fn harness_with_backend(
+    backend: impl FnOnce(LocalBackend, &std::path::Path) -> LocalBackend,
+    configure: impl FnOnce(Runner) -> Runner,
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).await.unwrap();
-    let backend = LocalBackend::new().with_default_runtime(python_runtime());
+    let backend = backend(LocalBackend::new().with_default_runtime(python_runtime()), dir.path());
     std::fs::create_dir_all(dir.path().join("imports")).unwrap();
     let runner = Runner::new(engine.clone(), Arc::new(backend), Ledger::detect(0), dir.path().to_owned())
         .with_import_roots(vec![dir.path().join("imports")])
