@@ -76,6 +76,39 @@ impl Store {
     }
 }
 
+/// Runs `write` until it lands. While the store is busy (another writer
+/// holds the lock past the wait) or its disk is full, it is tried again
+/// after a growing pause (0.1 s doubling to 5 s); any other error is
+/// returned. What a step did is true on disk whatever the database says,
+/// so a storage fault may delay recording it but never changes it.
+pub async fn durably<T, F, Fut>(what: &str, mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut pause = std::time::Duration::from_millis(100);
+    let mut tries = 0u32;
+    loop {
+        match write().await {
+            Ok(value) => {
+                if tries > 0 {
+                    tracing::info!(tries, "recorded {what} after the store recovered");
+                }
+                return Ok(value);
+            }
+            Err(e) if e.is_busy() || e.is_storage_full() => {
+                tries += 1;
+                if tries == 1 || tries % 20 == 0 {
+                    tracing::warn!(error = %e, tries, "cannot record {what} yet; trying again");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Maps "no row" to [`Error::NotFound`]: the one place that knows sqlx's
 /// way of saying it.
 pub(crate) fn found<T>(row: Option<T>, kind: &'static str, name: &str) -> Result<T> {

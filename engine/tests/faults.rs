@@ -61,7 +61,8 @@ async fn argo_tasks_after_a_failure_are_omitted_and_depends_reads_it() {
 async fn kfp_tasks_after_a_failure_do_not_run_and_the_exit_handler_does() {
     let h = harness().await;
     // Compiled by kfp 2.17.3 from kfp-diamond-after-failure.py.
-    let yaml = std::fs::read_to_string(workspace().join("engine/tests/fixtures/kfp-diamond-after-failure.yaml")).unwrap();
+    let yaml =
+        std::fs::read_to_string(workspace().join("engine/tests/fixtures/kfp-diamond-after-failure.yaml")).unwrap();
     let report = common::start(&h, &yaml, &[]).await.unwrap();
     assert_eq!(report.state, State::Failed, "{report:#?}");
     let tasks = h.engine.task_records(&report.run_id).await.unwrap();
@@ -111,7 +112,8 @@ fn a_component_or_template_that_contains_itself_is_refused_naming_the_cycle() {
         "component \"grow\": tasks: contains itself (grow -> grow); without a `when` or loop on the way it never ends"
     );
     // Argo's own recursion under a condition stays valid.
-    let coinflip = ARGO_RECURSIVE.replace("template: grow}", "template: grow, when: \"{{tasks.leaf.outputs.result}} == 2\"}");
+    let coinflip =
+        ARGO_RECURSIVE.replace("template: grow}", "template: grow, when: \"{{tasks.leaf.outputs.result}} == 2\"}");
     spec::parse(coinflip.as_bytes()).unwrap();
 }
 
@@ -119,8 +121,10 @@ fn a_component_or_template_that_contains_itself_is_refused_naming_the_cycle() {
 async fn recursion_under_a_condition_that_always_holds_stops_at_the_depth_limit() {
     let limits = RunLimits { max_depth: 6, ..RunLimits::default() };
     let h = harness_with(|runner| runner.with_limits(limits)).await;
-    let always = ARGO_RECURSIVE
-        .replace("template: grow}", "template: grow, dependencies: [leaf], when: \"{{tasks.leaf.outputs.result}} == 1\"}");
+    let always = ARGO_RECURSIVE.replace(
+        "template: grow}",
+        "template: grow, dependencies: [leaf], when: \"{{tasks.leaf.outputs.result}} == 1\"}",
+    );
     let report = common::start(&h, &always, &[]).await.unwrap();
     assert_eq!(report.state, State::Failed, "{report:#?}");
     let error = report.error.clone().unwrap_or_default();

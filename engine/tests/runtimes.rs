@@ -109,7 +109,8 @@ async fn parallel_installing_steps_share_one_prepared_environment_per_package_se
     assert_eq!(leftovers, 2, "no half-built environments are left");
     // The runtime is as it was: the step's packages never reached it.
     assert_eq!(kfp_version(), kfp_before);
-    let runtime_sees = Command::new(python_runtime().join("python3")).args(["-c", "import ffprobe_pkg"]).output().unwrap();
+    let runtime_sees =
+        Command::new(python_runtime().join("python3")).args(["-c", "import ffprobe_pkg"]).output().unwrap();
     assert!(!runtime_sees.status.success(), "the runtime must not see the step's package");
 }
 

@@ -75,9 +75,8 @@ pub async fn known_host(State(hosts): State<Arc<KnownHosts>>, request: Request, 
         .or_else(|| request.uri().authority().map(|a| a.to_string()));
     match host {
         Some(host) if !probe && !hosts.admits(&host) => {
-            let message = format!(
-                "this server does not answer to the host {host:?}; an operator can add it to allowed_hosts"
-            );
+            let message =
+                format!("this server does not answer to the host {host:?}; an operator can add it to allowed_hosts");
             (StatusCode::MISDIRECTED_REQUEST, message).into_response()
         }
         _ => next.run(request).await,
@@ -91,7 +90,8 @@ mod tests {
     #[test]
     fn loopback_answers_only_to_its_own_names() {
         let hosts = KnownHosts::new("127.0.0.1:8080".parse().unwrap(), &["https://ML.example.com/".into()]);
-        for ok in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "ml.example.com", "ml.example.com:443"]
+        for ok in
+            ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "ml.example.com", "ml.example.com:443"]
         {
             assert!(hosts.admits(ok), "{ok}");
         }

@@ -9,6 +9,7 @@ mod dashboard_files;
 mod error;
 mod events;
 mod health;
+mod hosts;
 pub mod kfp;
 mod namespaces;
 mod notebooks;
@@ -17,7 +18,6 @@ mod router;
 pub mod run_command;
 mod security;
 pub mod settings;
-mod hosts;
 mod site;
 
 use std::{
@@ -185,14 +185,7 @@ pub async fn launch(
         let (gpus, no_gpus) = engine::metrics::gpu::Nvml::open();
         tokio::spawn(metrics.run(state.engine.clone(), sampling, gpus, no_gpus, token.clone()));
     }
-    {
-        let notebooks = notebooks.clone();
-        tokio::spawn(async move {
-            if let Err(e) = notebooks.resume_all().await {
-                tracing::error!(error = %e, "cannot restart notebooks");
-            }
-        });
-    }
+    tokio::spawn(notebooks.clone().keep_phases_true(token.clone()));
     let notebook_app = router::build_notebook_origin(state.clone());
     let app = router::build(state, &site);
     tracing::info!(

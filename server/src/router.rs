@@ -16,7 +16,8 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    AppState, argo, auth, hosts, dashboard_files, events, health, kfp, namespaces, notebooks, prometheus, security, site::Site,
+    AppState, argo, auth, dashboard_files, events, health, hosts, kfp, namespaces, notebooks, prometheus, security,
+    site::Site,
 };
 
 /// Every route the server answers, with its layers.

@@ -119,7 +119,10 @@ pub fn list_environments(settings: &Settings) -> String {
 }
 
 /// `ferroflow runtimes prune`: removes environments unused for `unused_for`.
-pub fn prune_environments(settings: &Settings, unused_for: std::time::Duration) -> std::io::Result<Vec<std::path::PathBuf>> {
+pub fn prune_environments(
+    settings: &Settings,
+    unused_for: std::time::Duration,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     engine::backend::environments::Environments::new(environments_dir(settings)).prune(unused_for)
 }
 

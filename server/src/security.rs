@@ -52,11 +52,8 @@ fn body_limit(path: &str) -> usize {
 /// any handler reads it, so every route answers the same way (a server
 /// function or a multipart parser would otherwise answer 400 or 500).
 pub async fn bounded_bodies(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let limit = body_limit(request.uri().path());
     if declared.is_some_and(|length| length > limit as u64) {
         return crate::ApiError::TooLarge(format!("the request body is larger than {limit} bytes")).into_response();

@@ -50,7 +50,12 @@ async fn run(client: &reqwest::Client, server: &TestServer, id: &str) -> Value {
 }
 
 /// Waits (bounded) until `check` holds for the run.
-async fn wait_for_run(client: &reqwest::Client, server: &TestServer, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+async fn wait_for_run(
+    client: &reqwest::Client,
+    server: &TestServer,
+    id: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let body = run(client, server, id).await;
@@ -170,8 +175,12 @@ async fn display_names_are_checked_naming_the_field() {
         assert!(message.contains("run display_name") && message.contains(problem), "{message}");
     }
     for name in ["a/b", "..", "x\u{202E}y"] {
-        let refused =
-            client.post(server.url("/apis/v2beta1/experiments")).json(&json!({"display_name": name})).send().await.unwrap();
+        let refused = client
+            .post(server.url("/apis/v2beta1/experiments"))
+            .json(&json!({"display_name": name}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{name:?}");
         let body: Value = refused.json().await.unwrap();
         assert!(body["message"].as_str().unwrap().contains("experiment display_name"), "{body}");

@@ -237,3 +237,86 @@ async fn a_restart_of_ferroflow_reattaches_to_a_running_jupyter() {
     assert_eq!(jupyter_pid("/notebook/default/durable/"), None, "stopping a re-attached server ends it");
     server.stop().await.unwrap();
 }
+
+/// The phases of all `names`, by name.
+async fn phases(client: &reqwest::Client, server: &TestServer) -> std::collections::BTreeMap<String, String> {
+    let list: Value =
+        client.get(server.url("/api/namespaces/default/notebooks")).send().await.unwrap().json().await.unwrap();
+    list["notebooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["name"].as_str().unwrap().to_owned(), n["status"]["phase"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// Waits (up to 5 minutes: twenty Jupyters start on two busy cores) until
+/// every notebook is in `phase`.
+async fn wait_for_all(client: &reqwest::Client, server: &TestServer, count: usize, phase: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let now = phases(client, server).await;
+        if now.len() == count && now.values().all(|p| p == phase) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not all {phase}: {now:#?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_notebooks_created_and_stopped_at_once_reach_their_phases_and_keep_them() {
+    // One core kept busy the whole time (ended however the test ends).
+    struct Hog(std::process::Child);
+    impl Drop for Hog {
+        fn drop(&mut self) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+    let _hog = Hog(std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().unwrap());
+    let server = TestServer::start_with(|s| s.default_runtime = Some(venv())).await;
+    let client = reqwest::Client::new();
+    let api = server.url("/api/namespaces/default/notebooks");
+    let names: Vec<String> = (0..20).map(|i| format!("crowd-{i:02}")).collect();
+    let started = std::time::Instant::now();
+    let created = futures::future::join_all(
+        names
+            .iter()
+            .map(|name| client.post(&api).json(&json!({"name": name, "cpu": "0.05", "memory": "128Mi"})).send()),
+    )
+    .await;
+    for answer in created {
+        assert_eq!(answer.unwrap().status(), 200);
+    }
+    wait_for_all(&client, &server, 20, "ready").await;
+    eprintln!("20 notebooks created at once were all ready after {:.1} s", started.elapsed().as_secs_f64());
+
+    // Ready survives a restart (re-attached).
+    let data_dir = server.stop_keeping_data().await;
+    let server = TestServer::start_in(data_dir, |s| s.default_runtime = Some(venv())).await;
+    wait_for_all(&client, &server, 20, "ready").await;
+    let api = server.url("/api/namespaces/default/notebooks");
+    let stopped = futures::future::join_all(
+        names.iter().map(|name| client.patch(format!("{api}/{name}")).json(&json!({"stopped": true})).send()),
+    )
+    .await;
+    for answer in stopped {
+        assert_eq!(answer.unwrap().status(), 200);
+    }
+    wait_for_all(&client, &server, 20, "stopped").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let alive =
+        |names: &[String]| names.iter().filter(|n| jupyter_pid(&format!("/notebook/default/{n}/")).is_some()).count();
+    while alive(&names) > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(alive(&names), 0, "every server ended");
+
+    // Stopped survives a restart, and stays so once phases were reconciled.
+    let data_dir = server.stop_keeping_data().await;
+    let server = TestServer::start_in(data_dir, |s| s.default_runtime = Some(venv())).await;
+    wait_for_all(&client, &server, 20, "stopped").await;
+    assert_eq!(alive(&names), 0, "nothing was started again");
+    server.stop().await.unwrap();
+}

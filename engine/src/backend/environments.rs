@@ -39,13 +39,16 @@ pub fn requirements(argv: &[String]) -> Option<Requirements> {
     for arg in argv {
         for line in arg.lines() {
             let mut rest = line;
-            while let Some(at) = ["pip install", "pip3 install"].iter().filter_map(|p| rest.find(p).map(|i| (i, p.len()))).min() {
+            while let Some(at) =
+                ["pip install", "pip3 install"].iter().filter_map(|p| rest.find(p).map(|i| (i, p.len()))).min()
+            {
                 let after = &rest[at.0 + at.1..];
                 let words = shlex::split(after)?;
                 let args: Vec<String> =
                     words.into_iter().take_while(|w| !matches!(w.as_str(), "&&" | "||" | ";" | "|")).collect();
                 let literal = args.iter().all(|a| !a.contains('$') && !a.contains("{{") && !a.contains('`'));
-                let shareable = args.iter().all(|a| !NOT_SHAREABLE.iter().any(|o| a == o || a.starts_with(&format!("{o}="))));
+                let shareable =
+                    args.iter().all(|a| !NOT_SHAREABLE.iter().any(|o| a == o || a.starts_with(&format!("{o}="))));
                 if !literal || !shareable || args.is_empty() {
                     return None;
                 }
@@ -96,7 +99,13 @@ impl Environments {
         let key = key(runtime_bin, requirements);
         let dir = self.root.join(&key);
         // One preparation per key at a time; the others wait and find it.
-        let lock = self.preparing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(key.clone()).or_default().clone();
+        let lock = self
+            .preparing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .clone();
         let _turn = lock.lock().await;
         if !dir.join(DESCRIPTION).exists() {
             self.build(runtime_bin, requirements, &dir).await?;
@@ -136,7 +145,8 @@ impl Environments {
                 last_used: None,
             };
             let text = serde_json::to_string_pretty(&description).map_err(|e| e.to_string())?;
-            std::fs::write(building.join(DESCRIPTION), text).map_err(|e| format!("cannot describe the environment: {e}"))?;
+            std::fs::write(building.join(DESCRIPTION), text)
+                .map_err(|e| format!("cannot describe the environment: {e}"))?;
             std::fs::rename(&building, dir).map_err(|e| format!("cannot move the environment into place: {e}"))
         }
         .await;
@@ -207,7 +217,14 @@ mod tests {
     use super::*;
 
     fn sh(script: &str) -> Vec<String> {
-        vec!["sh".into(), "-c".into(), script.into(), "sh".into(), "-ec".into(), "python3 -m kfp.dsl.executor_main".into()]
+        vec![
+            "sh".into(),
+            "-c".into(),
+            script.into(),
+            "sh".into(),
+            "-ec".into(),
+            "python3 -m kfp.dsl.executor_main".into(),
+        ]
     }
 
     #[test]
@@ -215,10 +232,19 @@ mod tests {
         // As kfp 2.17.3 writes a component with packages_to_install.
         let preamble = "\nif ! [ -x \"$(command -v pip)\" ]; then\n    python3 -m ensurepip || python3 -m ensurepip --user || apt-get install python3-pip\nfi\n\nPIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --no-warn-script-location 'ffprobe-pkg==0.1'  &&  python3 -m pip install --quiet --no-warn-script-location 'kfp==2.17.3' '--no-deps' 'typing-extensions>=3.7.4,<5; python_version<\"3.9\"' && \"$0\" \"$@\"\n";
         let found = requirements(&sh(preamble)).unwrap();
-        assert_eq!(found.0, vec![
-            vec!["--quiet", "--no-warn-script-location", "ffprobe-pkg==0.1"],
-            vec!["--quiet", "--no-warn-script-location", "kfp==2.17.3", "--no-deps", "typing-extensions>=3.7.4,<5; python_version<\"3.9\""],
-        ]);
+        assert_eq!(
+            found.0,
+            vec![
+                vec!["--quiet", "--no-warn-script-location", "ffprobe-pkg==0.1"],
+                vec![
+                    "--quiet",
+                    "--no-warn-script-location",
+                    "kfp==2.17.3",
+                    "--no-deps",
+                    "typing-extensions>=3.7.4,<5; python_version<\"3.9\""
+                ],
+            ]
+        );
     }
 
     #[test]

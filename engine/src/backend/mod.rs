@@ -2,9 +2,9 @@
 //! [`Backend`] and awaits the [`Exit`]; it never knows whether a local
 //! process or a Kubernetes pod ran it.
 
+pub mod environments;
 pub mod ledger;
 pub mod local;
-pub mod environments;
 mod python_overlay;
 
 use std::{path::PathBuf, time::Duration};

@@ -40,13 +40,18 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(100);
 /// Log lines kept in an `error` message.
 const ERROR_LOG_LINES: usize = 8;
 
-/// A server this process started and can stop.
-struct Running {
+/// A server this process started and can stop. It stays listed until
+/// its follower saw it end, so a stop in progress is known.
+pub(super) struct Running {
     stop: CancellationToken,
     /// Tells this start from a later one of the same notebook.
     generation: u64,
     /// Why it was stopped, when not on request (shown with `stopped`).
     why: Arc<std::sync::OnceLock<String>>,
+    /// Asked to stop; it is on its way out.
+    pub(super) stopping: bool,
+    /// Its port, once chosen.
+    pub(super) port: Option<u16>,
 }
 
 /// Starts, stops and watches the notebook servers of this machine.
@@ -60,11 +65,21 @@ pub struct NotebookManager {
     config: Arc<SpawnerConfig>,
     /// Runtimes by image, as the pipeline backend has them.
     runtimes: Arc<std::collections::BTreeMap<String, PathBuf>>,
-    running: Arc<Mutex<HashMap<(String, String), Running>>>,
+    /// Every phase write holds this lock and names the start it is about:
+    /// a write for a start that was replaced is dropped, so phases written
+    /// by concurrent starts and stops cannot land out of order.
+    pub(super) running: Arc<Mutex<HashMap<(String, String), Running>>>,
     generations: Arc<std::sync::atomic::AtomicU64>,
     /// Cancelled at shutdown: followers stop, servers go on.
     detached: CancellationToken,
     http: reqwest::Client,
+}
+
+impl Running {
+    /// Which start of its notebook it is.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
 }
 
 impl std::fmt::Debug for NotebookManager {
@@ -189,10 +204,10 @@ impl NotebookManager {
         stopped: bool,
     ) -> Result<Notebook> {
         let notebook = self.engine.set_notebook_stopped(principal, namespace, name, stopped).await?;
+        let key = (namespace.to_owned(), name.to_owned());
         if stopped {
             self.stop(namespace, name, None).await;
-        } else if !self.running.lock().await.contains_key(&(namespace.to_owned(), name.to_owned())) {
-            self.engine.set_notebook_phase(namespace, name, Phase::Waiting, "", None).await?;
+        } else if self.running.lock().await.get(&key).is_none_or(|r| r.stopping) {
             self.start(notebook.clone()).await;
         }
         self.engine.notebook(principal, namespace, name).await
@@ -225,15 +240,16 @@ impl NotebookManager {
     /// Whether the notebook's server from before a restart still answers.
     async fn still_serving(&self, notebook: &Notebook) -> bool {
         let (Phase::Ready | Phase::Warning, Some(port)) = (notebook.phase, notebook.port) else { return false };
-        let url = format!("http://127.0.0.1:{port}/notebook/{}/{}/api/status", notebook.namespace, notebook.name);
-        let answer = self.http.get(url).header("Authorization", format!("token {}", notebook.token)).send().await;
-        answer.is_ok_and(|r| r.status().is_success())
+        self.answers(port, notebook).await
     }
 
     /// Follows a server started before a restart until it ends.
     async fn reattach(&self, notebook: Notebook) {
         let key = (notebook.namespace.clone(), notebook.name.clone());
-        let (stop, generation, why) = self.track(key.clone()).await;
+        let (stop, generation, why) = self.track(key.clone(), None).await;
+        if let Some(r) = self.running.lock().await.get_mut(&key).filter(|r| r.generation == generation) {
+            r.port = notebook.port;
+        }
         let manager = self.clone();
         let follow = async move {
             let (ns, name) = (&notebook.namespace, &notebook.name);
@@ -257,24 +273,44 @@ impl NotebookManager {
         self.spawn_follower(key, generation, follow);
     }
 
-    /// Registers a server of `key` as running: its stop token, generation
-    /// and the slot for why it was stopped.
-    async fn track(&self, key: (String, String)) -> (CancellationToken, u64, Arc<std::sync::OnceLock<String>>) {
+    /// Registers a server of `key` as running (with `phase` written, when
+    /// given): its stop token, generation and the slot for why it was
+    /// stopped. It replaces an earlier start on its way out.
+    async fn track(
+        &self,
+        key: (String, String),
+        phase: Option<Phase>,
+    ) -> (CancellationToken, u64, Arc<std::sync::OnceLock<String>>) {
         let stop = CancellationToken::new();
         let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let why = Arc::new(std::sync::OnceLock::new());
-        self.running.lock().await.insert(key, Running { stop: stop.clone(), generation, why: why.clone() });
+        let mut running = self.running.lock().await;
+        let entry = Running { stop: stop.clone(), generation, why: why.clone(), stopping: false, port: None };
+        running.insert(key.clone(), entry);
+        if let Some(phase) = phase {
+            self.write_phase(&key, phase, "", None).await;
+        }
         (stop, generation, why)
     }
 
     /// Records how a server ended, unless a later start took its place.
     async fn finished(&self, key: &(String, String), generation: u64, (phase, message): (Phase, String)) {
         let mut running = self.running.lock().await;
-        if running.get(key).is_some_and(|r| r.generation == generation) {
-            running.remove(key);
+        if !running.get(key).is_some_and(|r| r.generation == generation) {
+            return; // a later start owns the phase now
         }
-        drop(running);
-        let _ = self.engine.set_notebook_phase(&key.0, &key.1, phase, &message, None).await;
+        running.remove(key);
+        self.write_phase(key, phase, &message, None).await;
+    }
+
+    /// Writes a phase, retrying while the store is busy; the caller holds
+    /// the `running` lock. A write that fails for good is logged, and the
+    /// next reconcile corrects the phase from the process.
+    pub(super) async fn write_phase(&self, key: &(String, String), phase: Phase, message: &str, port: Option<u16>) {
+        let write = || self.engine.set_notebook_phase(&key.0, &key.1, phase, message, port);
+        if let Err(e) = crate::store::durably("a notebook's phase", write).await {
+            tracing::error!(namespace = %key.0, notebook = %key.1, phase = phase.as_str(), error = %e, "cannot record a notebook's phase");
+        }
     }
 
     /// Where a notebook's server writes its output.
@@ -327,14 +363,23 @@ impl NotebookManager {
                         continue;
                     }
                 };
-                if let Some(at) = activity.last_activity {
-                    let _ = self.engine.record_notebook_activity(&notebook.namespace, &notebook.name, at).await;
+                if let Some(at) = activity.last_activity
+                    && let Err(e) = self.engine.record_notebook_activity(&notebook.namespace, &notebook.name, at).await
+                {
+                    tracing::warn!(notebook = %notebook.name, error = %e, "cannot record notebook activity");
                 }
                 let gpus = HeldGpus::of(sample.as_ref(), &notebook.namespace, &notebook.name);
                 if let Some(why) = culling::cull_reason(&policy, &activity, gpus, chrono::Utc::now()) {
                     tracing::info!(namespace = %notebook.namespace, notebook = %notebook.name, %why, "culling idle notebook");
-                    let _ = self.engine.mark_notebook_stopped(&notebook.namespace, &notebook.name).await;
-                    self.stop(&notebook.namespace, &notebook.name, Some(why)).await;
+                    let (ns, name) = (&notebook.namespace, &notebook.name);
+                    match crate::store::durably("a culled notebook", || self.engine.mark_notebook_stopped(ns, name))
+                        .await
+                    {
+                        Ok(()) => self.stop(ns, name, Some(why)).await,
+                        Err(e) => {
+                            tracing::error!(notebook = %name, error = %e, "cannot record that a notebook is culled")
+                        }
+                    }
                 }
             }
         }
@@ -364,33 +409,42 @@ impl NotebookManager {
 
     /// Stops a notebook's server; `why` is shown with `stopped` when it was
     /// not a person's request.
-    async fn stop(&self, namespace: &str, name: &str, why: Option<String>) {
-        if let Some(r) = self.running.lock().await.remove(&(namespace.to_owned(), name.to_owned())) {
-            let _ = self.engine.set_notebook_phase(namespace, name, Phase::Terminating, "", None).await;
-            if let Some(why) = why {
-                let _ = r.why.set(why);
+    pub(super) async fn stop(&self, namespace: &str, name: &str, why: Option<String>) {
+        let key = (namespace.to_owned(), name.to_owned());
+        let mut running = self.running.lock().await;
+        match running.get_mut(&key) {
+            Some(r) if r.stopping => {}
+            Some(r) => {
+                r.stopping = true;
+                if let Some(why) = why {
+                    r.why.set(why).ok(); // the first reason stays
+                }
+                // Written before the server is told, so its follower's
+                // `stopped` always comes after.
+                let stop = r.stop.clone();
+                self.write_phase(&key, Phase::Terminating, "", None).await;
+                stop.cancel();
             }
-            r.stop.cancel();
-        } else {
-            let _ = self.engine.set_notebook_phase(namespace, name, Phase::Stopped, "", None).await;
+            None => self.write_phase(&key, Phase::Stopped, "", None).await,
         }
     }
 
     /// Launches the notebook's server in the background and follows it.
     async fn start(&self, notebook: Notebook) {
         let (ns, name) = (notebook.namespace.clone(), notebook.name.clone());
+        let key = (ns, name);
         let program = match self.program_for(&notebook) {
             Ok(program) => program,
             Err(why) => {
-                let _ = self.engine.set_notebook_phase(&ns, &name, Phase::Unavailable, &why, None).await;
+                let _turn = self.running.lock().await;
+                self.write_phase(&key, Phase::Unavailable, &why, None).await;
                 return;
             }
         };
-        let key = (ns, name);
-        let (stop, generation, why) = self.track(key.clone()).await;
+        let (stop, generation, why) = self.track(key.clone(), Some(Phase::Waiting)).await;
         let manager = self.clone();
         let follow = async move {
-            match manager.serve(&notebook, &program, stop.clone()).await {
+            match manager.serve(&notebook, &program, stop.clone(), generation).await {
                 Ok(()) if stop.is_cancelled() => (Phase::Stopped, why.get().cloned().unwrap_or_default()),
                 Ok(()) => (Phase::Error, "the server ended by itself".to_owned()),
                 Err(message) => (Phase::Error, message),
@@ -455,6 +509,7 @@ impl NotebookManager {
         notebook: &Notebook,
         program: &std::path::Path,
         stop: CancellationToken,
+        generation: u64,
     ) -> std::result::Result<(), String> {
         let (ns, name) = (&notebook.namespace, &notebook.name);
         let workdir = match &notebook.spec.workspace {
@@ -471,6 +526,10 @@ impl NotebookManager {
             }
         }
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let key = (ns.clone(), name.clone());
+        if let Some(r) = self.running.lock().await.get_mut(&key).filter(|r| r.generation == generation) {
+            r.port = Some(port);
+        }
         let base_url = format!("/notebook/{ns}/{name}/");
         let mut argv = vec![
             program.display().to_string(),
@@ -532,9 +591,11 @@ impl NotebookManager {
                 }
             }
         }
-        let _ = self.engine.set_notebook_phase(ns, name, Phase::Ready, "", Some(port)).await;
+        self.mark_ready(&key, generation, port).await;
         // Starting counts as activity until Jupyter is first asked.
-        let _ = self.engine.record_notebook_activity(ns, name, chrono::Utc::now()).await;
+        if let Err(e) = self.engine.record_notebook_activity(ns, name, chrono::Utc::now()).await {
+            tracing::warn!(notebook = %name, error = %e, "cannot record notebook activity");
+        }
         let exit = self.following_log(ns, name, &log_dir, exited).await;
         drop(grant);
         match exit {
@@ -542,6 +603,32 @@ impl NotebookManager {
             Ok(exit) => Err(failure(&log_dir, &format!("the server exited ({})", describe(&exit)))),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// Every notebook, stopped or not.
+    pub(super) async fn engine_notebooks(&self) -> Result<Vec<Notebook>> {
+        self.engine.all_notebooks().await
+    }
+
+    /// Starts a notebook that should be running and is not.
+    pub(super) async fn start_again(&self, notebook: Notebook) {
+        self.start(notebook).await;
+    }
+
+    /// Writes `ready` for the start `generation` of `key`, unless it was
+    /// replaced or asked to stop meanwhile.
+    pub(super) async fn mark_ready(&self, key: &(String, String), generation: u64, port: u16) {
+        let running = self.running.lock().await;
+        if running.get(key).is_some_and(|r| r.generation == generation && !r.stopping) {
+            self.write_phase(key, Phase::Ready, "", Some(port)).await;
+        }
+    }
+
+    /// Whether a server answers its status on `port`.
+    pub(super) async fn answers(&self, port: u16, notebook: &Notebook) -> bool {
+        let url = format!("http://127.0.0.1:{port}/notebook/{}/{}/api/status", notebook.namespace, notebook.name);
+        let answer = self.http.get(url).header("Authorization", format!("token {}", notebook.token)).send().await;
+        answer.is_ok_and(|r| r.status().is_success())
     }
 
     /// Asks the server for its status until it answers 200 or time runs out.

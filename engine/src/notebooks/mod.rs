@@ -9,6 +9,7 @@ pub mod local;
 pub mod manifest;
 pub mod origin;
 pub mod programs;
+mod reconcile;
 
 use chrono::{DateTime, Utc};
 use model::{EventKind, Principal, Verb};
@@ -184,6 +185,12 @@ impl Engine {
     /// Every notebook that should be running (for re-attaching at start).
     pub async fn notebooks_to_run(&self) -> Result<Vec<Notebook>> {
         let rows = sqlx::query("SELECT * FROM notebooks WHERE stopped = 0").fetch_all(self.store.pool()).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// Every notebook, stopped or not (for reconciling phases).
+    pub(crate) async fn all_notebooks(&self) -> Result<Vec<Notebook>> {
+        let rows = sqlx::query("SELECT * FROM notebooks").fetch_all(self.store.pool()).await?;
         rows.iter().map(decode).collect()
     }
 

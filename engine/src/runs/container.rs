@@ -67,7 +67,14 @@ pub async fn run(
         });
         record::or_log(cached.await, key, "a cached task");
         ctx.report(Progress { path: &path, state: State::Cached, attempts: 0, cached: true });
-        return Outcome { state: State::Cached, outputs: values, reason: None, exit_code: None, iterations: None, omitted: false };
+        return Outcome {
+            state: State::Cached,
+            outputs: values,
+            reason: None,
+            exit_code: None,
+            iterations: None,
+            omitted: false,
+        };
     }
     for number in next_number..=max_attempts {
         if number > 1 {
@@ -97,8 +104,9 @@ pub async fn run(
         }
     }
     let state = if ctx.cancel.is_cancelled() { State::Canceled } else { State::Failed };
-    let ended =
-        record::durably("a task's end", || record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(&last_reason)));
+    let ended = record::durably("a task's end", || {
+        record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(&last_reason))
+    });
     record::or_log(ended.await, key, "a task's end");
     ctx.report(Progress { path: &path, state, attempts: max_attempts, cached: false });
     Outcome {
@@ -432,8 +440,9 @@ async fn finish(
         } else {
             State::Failed
         };
-        let ended =
-            record::durably("an attempt's end", || record::end_attempt(&ctx.store, name, state, exit.code, Some(&reason), None));
+        let ended = record::durably("an attempt's end", || {
+            record::end_attempt(&ctx.store, name, state, exit.code, Some(&reason), None)
+        });
         if let Err(e) = ended.await {
             tracing::error!(run.id = %ctx.run_id, attempt = name, error = %e, "cannot record an attempt's end");
         }
@@ -445,7 +454,8 @@ async fn finish(
             let outputs = json!(values);
             let artifacts = values.artifacts.values().flatten().collect();
             let task = TaskEnd { task_id, state: State::Succeeded, outputs: &outputs, cache_key, artifacts };
-            let result = || record::end_attempt(&ctx.store, name, State::Succeeded, exit.code, None, Some(task.clone()));
+            let result =
+                || record::end_attempt(&ctx.store, name, State::Succeeded, exit.code, None, Some(task.clone()));
             record::durably("a step's result", result).await.map_err(|e| format!("cannot record the result: {e}"))?;
         }
         Err(reason) => {

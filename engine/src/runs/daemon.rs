@@ -109,7 +109,14 @@ pub async fn start(
         }
     });
     daemons.running.lock().unwrap_or_else(PoisonError::into_inner).push(finisher);
-    Outcome { state: State::Succeeded, outputs: Values::default(), reason: None, exit_code: None, iterations: None, omitted: false }
+    Outcome {
+        state: State::Succeeded,
+        outputs: Values::default(),
+        reason: None,
+        exit_code: None,
+        iterations: None,
+        omitted: false,
+    }
 }
 
 /// One try of a readiness probe against this machine.

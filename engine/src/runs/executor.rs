@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::{
     Progress, RunContext, State, conditions, container,
-    record,
     propagation::{self, Decision, Ended},
+    record,
     siblings::{mlmd_state, output_expressions, sibling_values, tasks_variable},
     values::{ArtifactValue, Fill, Values, coerce, item_field},
 };
@@ -325,7 +325,14 @@ fn run_once<'a>(
                 let outcome = run_dag(ctx, dag, inner, path.clone()).await;
                 let outputs = json!(outcome.outputs);
                 let finished = record::durably("a DAG task's end", || {
-                    record::task_finished(&ctx.store, &task_id, outcome.state, &outputs, None, outcome.reason.as_deref())
+                    record::task_finished(
+                        &ctx.store,
+                        &task_id,
+                        outcome.state,
+                        &outputs,
+                        None,
+                        outcome.reason.as_deref(),
+                    )
                 });
                 let key = record::TaskKey { run_id: &ctx.run_id, path: &path, name };
                 record::or_log(finished.await, key, "a DAG task's end");
@@ -352,10 +359,19 @@ fn run_once<'a>(
 
 async fn skip(ctx: &RunContext, name: &str, path: &str, state: State, reason: &str) -> Outcome {
     let key = record::TaskKey { run_id: &ctx.run_id, path, name };
-    let ended = record::durably("a skipped task", || record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason)));
+    let ended = record::durably("a skipped task", || {
+        record::task_ended(&ctx.store, key, state, &Value::Null, None, Some(reason))
+    });
     record::or_log(ended.await, key, "a skipped task");
     ctx.report(Progress { path, state, attempts: 0, cached: false });
-    Outcome { state, outputs: Values::default(), reason: Some(reason.to_owned()), exit_code: None, iterations: None, omitted: false }
+    Outcome {
+        state,
+        outputs: Values::default(),
+        reason: Some(reason.to_owned()),
+        exit_code: None,
+        iterations: None,
+        omitted: false,
+    }
 }
 
 /// Not run because of what came before: Argo's `Omitted`, shown as skipped.

@@ -45,7 +45,14 @@ pub(super) async fn run(
     match recorded {
         Ok(outputs) => {
             ctx.report(Progress { path, state: State::Succeeded, attempts: 0, cached: false });
-            Outcome { state: State::Succeeded, outputs, reason: None, exit_code: None, iterations: None, omitted: false }
+            Outcome {
+                state: State::Succeeded,
+                outputs,
+                reason: None,
+                exit_code: None,
+                iterations: None,
+                omitted: false,
+            }
         }
         Err(reason) => {
             if let Err(e) = record::task_ended(&ctx.store, key, State::Failed, &json!(null), None, Some(&reason)).await

@@ -46,10 +46,7 @@ impl RunLimits {
         }
         let started = usage.tasks.fetch_add(1, Ordering::Relaxed) + 1;
         if started > self.max_tasks {
-            return Err(format!(
-                "the run reached its limit of {} tasks (max_tasks_per_run)",
-                self.max_tasks
-            ));
+            return Err(format!("the run reached its limit of {} tasks (max_tasks_per_run)", self.max_tasks));
         }
         Ok(())
     }
@@ -57,10 +54,7 @@ impl RunLimits {
     /// Why a loop over `count` items may not start, if so.
     pub(crate) fn admit_loop(&self, count: usize) -> Result<(), String> {
         if count > self.max_loop_items {
-            return Err(format!(
-                "the loop has {count} items; the limit is {} (max_loop_items)",
-                self.max_loop_items
-            ));
+            return Err(format!("the loop has {count} items; the limit is {} (max_loop_items)", self.max_loop_items));
         }
         Ok(())
     }

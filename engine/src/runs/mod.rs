@@ -26,9 +26,9 @@ pub mod values;
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 
 use chrono::Utc;
+use futures::future::BoxFuture;
 use model::{EventKind, Principal, Verb};
 use serde::Serialize;
-use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -382,7 +382,8 @@ async fn run_finished(
     .bind(catalog::timestamp(now))
     .execute(&mut *tx)
     .await?;
-    let kind = EventKind::RunFinished { run_id: id.to_owned(), name: name.to_owned(), state: state.as_str().to_owned() };
+    let kind =
+        EventKind::RunFinished { run_id: id.to_owned(), name: name.to_owned(), state: state.as_str().to_owned() };
     let finished = events::record(&mut tx, namespace, actor, kind).await?;
     tx.commit().await?;
     Ok(finished)

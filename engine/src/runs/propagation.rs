@@ -83,7 +83,10 @@ mod tests {
     use super::*;
 
     fn trigger(after_failures: bool, depends: Option<&str>) -> Trigger {
-        Trigger { after_failures, conditions: depends.map(|d| Condition::ArgoDepends(d.to_owned())).into_iter().collect() }
+        Trigger {
+            after_failures,
+            conditions: depends.map(|d| Condition::ArgoDepends(d.to_owned())).into_iter().collect(),
+        }
     }
 
     /// Every upstream outcome against every kind of trigger: `true` = runs.
@@ -100,9 +103,11 @@ mod tests {
             ("depends: a.Failed", trigger(false, Some("a.Failed")), [false, true, false, false, false]),
             ("depends: a.Skipped", trigger(false, Some("a.Skipped")), [false, false, false, true, false]),
             ("depends: a.Omitted", trigger(false, Some("a.Omitted")), [false, false, false, false, true]),
-            ("depends: a.Succeeded || a.Failed", trigger(false, Some("a.Succeeded || a.Failed")), [
-                true, true, false, false, false,
-            ]),
+            (
+                "depends: a.Succeeded || a.Failed",
+                trigger(false, Some("a.Succeeded || a.Failed")),
+                [true, true, false, false, false],
+            ),
             ("depends: !a.Failed", trigger(false, Some("!a.Failed")), [true, false, true, true, true]),
         ];
         for (what, trigger, expected) in table {
@@ -117,10 +122,7 @@ mod tests {
     #[test]
     fn the_first_blocking_upstream_is_named() {
         let upstream = [("a".to_owned(), Ended::Succeeded), ("b".to_owned(), Ended::Omitted)].into();
-        assert_eq!(
-            decide(&trigger(false, None), &upstream),
-            Ok(Decision::Omit("upstream task b did not run".into()))
-        );
+        assert_eq!(decide(&trigger(false, None), &upstream), Ok(Decision::Omit("upstream task b did not run".into())));
         let unknown = decide(&trigger(false, Some("z")), &upstream);
         assert!(unknown.unwrap_err().contains("unknown task \"z\""));
     }

@@ -13,9 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{
-    plan,
     ArtifactDef, ArtifactSource, Body, Component, Condition, Dag, ItemsSource, Iterator, ParameterDef, ParameterSource,
-    ParameterType, Piece, Plan, RetryPolicy, SpecError, Task, Trigger,
+    ParameterType, Piece, Plan, RetryPolicy, SpecError, Task, Trigger, plan,
 };
 
 /// Component that runs the entrypoint with the workflow's arguments.
