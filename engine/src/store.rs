@@ -98,7 +98,7 @@ where
             }
             Err(e) if e.is_busy() || e.is_storage_full() => {
                 tries += 1;
-                if tries == 1 || tries % 20 == 0 {
+                if tries == 1 || tries.is_multiple_of(20) {
                     tracing::warn!(error = %e, tries, "cannot record {what} yet; trying again");
                 }
                 tokio::time::sleep(pause).await;

@@ -296,7 +296,7 @@ impl NotebookManager {
     /// Records how a server ended, unless a later start took its place.
     async fn finished(&self, key: &(String, String), generation: u64, (phase, message): (Phase, String)) {
         let mut running = self.running.lock().await;
-        if !running.get(key).is_some_and(|r| r.generation == generation) {
+        if running.get(key).is_none_or(|r| r.generation != generation) {
             return; // a later start owns the phase now
         }
         running.remove(key);
