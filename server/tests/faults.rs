@@ -224,3 +224,57 @@ async fn oversized_bodies_answer_413_on_every_route() {
     assert!(wrong.is_empty(), "{wrong:#?}");
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn terminate_ends_a_stubborn_step_and_survives_a_restart() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let pid_file = server.data_dir.path().join("stubborn.pid");
+    let stubborn = json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "stubborn-"},
+        "spec": {"entrypoint": "main", "templates": [
+            {"name": "main", "dag": {"tasks": [{"name": "a", "template": "ignore-term"}]}},
+            {"name": "ignore-term", "container": {"image": "python:3.11", "command": ["python3", "-c",
+                "import os, signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n\
+                 open(sys.argv[1], 'w').write(str(os.getpid()))\ntime.sleep(600)",
+                pid_file.display().to_string()]}}]}
+    });
+    let created: Value = create_run(&client, &server, "stubborn", &stubborn).await.json().await.unwrap();
+    let id = created["run_id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&pid_file).map_or(true, |p| p.is_empty()) {
+        assert!(Instant::now() < deadline, "the step never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+
+    let asked = Instant::now();
+    let terminated = client.post(server.url(&format!("/apis/v2beta1/runs/{id}:terminate"))).send().await.unwrap();
+    assert_eq!(terminated.status(), StatusCode::OK);
+    let ended = wait_for_run(&client, &server, &id, |r| r["state"] != "RUNNING").await;
+    let took = asked.elapsed();
+    assert_eq!(ended["state"], "CANCELED", "{ended:#}");
+    // SIGTERM is ignored; SIGKILL follows once the grace period is over.
+    assert!(took >= engine::backend::TERMINATION_GRACE, "the step had its grace period: {took:?}");
+    assert!(took < engine::backend::TERMINATION_GRACE + Duration::from_secs(20), "took {took:?}");
+    // Killed: gone, or a zombie until its new parent reaps it (bounded wait).
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!running(), "the step's process was killed");
+    eprintln!("terminate of a step ignoring SIGTERM ended the run in {:.1} s", took.as_secs_f64());
+
+    // A restart does not bring it back.
+    let data_dir = server.stop_keeping_data().await;
+    let server = TestServer::start_in(data_dir, |_| {}).await;
+    let again = run(&client, &server, &id).await;
+    assert_eq!(again["state"], "CANCELED", "{again:#}");
+    let tasks = again["run_details"]["task_details"].as_array().cloned().unwrap_or_default();
+    assert!(tasks.iter().all(|t| t["state"] != "RUNNING"), "{tasks:#?}");
+    server.stop().await.unwrap();
+}

@@ -247,13 +247,19 @@ async fn run(
         () = timeout => "timed out",
     };
     kill_group(pid, Signal::SIGTERM);
-    let status = match tokio::time::timeout(TERMINATION_GRACE, child.wait()).await {
+    let deadline = tokio::time::Instant::now() + TERMINATION_GRACE;
+    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
         Ok(status) => status,
         Err(_) => {
             kill_group(pid, Signal::SIGKILL);
             child.wait().await
         }
     };
+    // The leader (the supervisor) dies of the signal at once; the step in
+    // its group gets the rest of the grace period to shut down cleanly.
+    while group_alive(pid) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     kill_group(pid, Signal::SIGKILL);
     let mut ended = exit_of(status);
     ended.reason = Some(stopped_because.to_owned());
@@ -266,6 +272,23 @@ fn exit_of(status: std::io::Result<std::process::ExitStatus>) -> Exit {
         Ok(status) => exit(status.code(), status.signal().map(|s| format!("killed by signal {s}"))),
         Err(e) => exit(None, Some(format!("cannot wait for the process: {e}"))),
     }
+}
+
+/// Whether any live process of the group led by `pid` is left. Zombies do
+/// not count: a step whose supervisor died is reaped by whoever adopted it,
+/// maybe late.
+fn group_alive(pid: u32) -> bool {
+    if killpg(Pid::from_raw(pid as i32), None).is_err() {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else { return true };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { return false };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(") ") else { return false };
+        let fields: Vec<&str> = rest.split_whitespace().take(3).collect();
+        matches!(fields.as_slice(), [state, _, pgrp] if *state != "Z" && pgrp.parse() == Ok(pid))
+    })
 }
 
 fn kill_group(pid: u32, signal: Signal) {
