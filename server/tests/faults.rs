@@ -278,3 +278,85 @@ async fn terminate_ends_a_stubborn_step_and_survives_a_restart() {
     assert!(tasks.iter().all(|t| t["state"] != "RUNNING"), "{tasks:#?}");
     server.stop().await.unwrap();
 }
+
+/// A tmpfs of `megabytes` at `dir`, unmounted when dropped. Mounting needs
+/// root, which the test machines give (CI runs as root).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, megabytes: u32) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(mounted.success(), "this test mounts a tmpfs and needs root");
+        Self(dir.to_owned())
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        while file.write_all(&chunk[..512]).is_ok() {}
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _unmounted = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed() {
+    let outside = tempfile::tempdir().unwrap();
+    let holder = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount(&holder.path().join("data"), 64);
+    let data_dir = tempfile::TempDir::new_in(&disk.0).unwrap();
+    let server = TestServer::start_in(data_dir, |_| {}).await;
+    let client = reqwest::Client::new();
+    let gate = outside.path().join("gate");
+    let created: Value = create_run(&client, &server, "on a full disk", &gated_workflow(&gate)).await.json().await.unwrap();
+    let id = created["run_id"].as_str().unwrap().to_owned();
+    wait_for_run(&client, &server, &id, |r| task_state(r, "a") == Some("RUNNING")).await;
+
+    let filler = disk.fill();
+    // Step a ends while nothing can be written.
+    std::fs::write(&gate, "").unwrap();
+    let read = client.get(server.url(&format!("/apis/v2beta1/runs/{id}"))).send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK, "reads keep answering");
+    let page = client.get(server.url("/runs")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let refused =
+        client.post(server.url("/apis/v2beta1/experiments")).json(&json!({"display_name": "later"})).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("storage is full"), "{body}");
+    assert_eq!(run(&client, &server, &id).await["state"], "RUNNING", "the result waits for space");
+
+    std::fs::remove_file(&filler).unwrap();
+    let freed = Instant::now();
+    let done = wait_for_run(&client, &server, &id, |r| r["state"] != "RUNNING").await;
+    assert_eq!(done["state"], "SUCCEEDED", "a's exit 0 was recorded once space returned: {done:#}");
+    eprintln!("after the disk was freed the run finished in {:.1} s", freed.elapsed().as_secs_f64());
+    let again: Value = create_run(&client, &server, "after", &gated_workflow(&gate)).await.json().await.unwrap();
+    let again = again["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(wait_for_run(&client, &server, &again, |r| r["state"] != "RUNNING").await["state"], "SUCCEEDED");
+
+    let data_dir = server.stop_keeping_data().await;
+    let python = common::repo_root().join(".venv/bin/python3");
+    let check = std::process::Command::new(python)
+        .args(["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"])
+        .arg(data_dir.path().join("ferroflow.db"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "ok");
+    drop(data_dir);
+    drop(disk);
+}
