@@ -17,12 +17,18 @@ pub const DATABASE_FILE: &str = "ferroflow.db";
 /// Writes that must land (a step's result) retry past it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Free space under which the data directory counts as full: SQLite
+/// needs room for its log and each step for its logs.
+const LOW_SPACE_BYTES: u64 = 16 * 1024 * 1024;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A pool of connections to the database.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The data directory, for a file store.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -30,7 +36,7 @@ impl Store {
     pub async fn open_in(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir { path: data_dir.to_owned(), source })?;
         let options = SqliteConnectOptions::new().filename(data_dir.join(DATABASE_FILE));
-        Self::connect(options).await
+        Ok(Self { dir: Some(data_dir.to_owned()), ..Self::connect(options).await? })
     }
 
     /// Opens a database from a `sqlite:` URL, e.g. `sqlite::memory:` in tests.
@@ -46,7 +52,7 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, dir: None })
     }
 
     /// Applies the migrations that have not run yet.
@@ -68,6 +74,22 @@ impl Store {
     /// "database is locked" at once instead of waiting its turn.
     pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Why the store cannot take writes, when the disk under the data
+    /// directory is (nearly) full; shown on every page.
+    pub fn storage_condition(&self) -> Option<String> {
+        let dir = self.dir.as_ref()?;
+        let stat = nix::sys::statvfs::statvfs(dir.as_path()).ok()?;
+        let free = stat.blocks_available() as u64 * stat.fragment_size() as u64;
+        (free < LOW_SPACE_BYTES).then(|| {
+            format!(
+                "The disk holding the data directory {} is full ({} KiB free): results wait to be recorded and \
+                 new work is refused until space is freed there.",
+                dir.display(),
+                free / 1024
+            )
+        })
     }
 
     /// The connection pool, for the engine's feature modules.

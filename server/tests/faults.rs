@@ -322,7 +322,8 @@ async fn a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed() {
     let server = TestServer::start_in(data_dir, |_| {}).await;
     let client = reqwest::Client::new();
     let gate = outside.path().join("gate");
-    let created: Value = create_run(&client, &server, "on a full disk", &gated_workflow(&gate)).await.json().await.unwrap();
+    let created: Value =
+        create_run(&client, &server, "on a full disk", &gated_workflow(&gate)).await.json().await.unwrap();
     let id = created["run_id"].as_str().unwrap().to_owned();
     wait_for_run(&client, &server, &id, |r| task_state(r, "a") == Some("RUNNING")).await;
 
@@ -333,8 +334,14 @@ async fn a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed() {
     assert_eq!(read.status(), StatusCode::OK, "reads keep answering");
     let page = client.get(server.url("/runs")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    let refused =
-        client.post(server.url("/apis/v2beta1/experiments")).json(&json!({"display_name": "later"})).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-testid=\"storage-full\"") && html.contains("is full"), "every page says so");
+    let refused = client
+        .post(server.url("/apis/v2beta1/experiments"))
+        .json(&json!({"display_name": "later"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::INSUFFICIENT_STORAGE);
     let body: Value = refused.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("storage is full"), "{body}");
@@ -345,6 +352,8 @@ async fn a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed() {
     let done = wait_for_run(&client, &server, &id, |r| r["state"] != "RUNNING").await;
     assert_eq!(done["state"], "SUCCEEDED", "a's exit 0 was recorded once space returned: {done:#}");
     eprintln!("after the disk was freed the run finished in {:.1} s", freed.elapsed().as_secs_f64());
+    let html = client.get(server.url("/runs")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("storage-full"), "the notice goes once space returns");
     let again: Value = create_run(&client, &server, "after", &gated_workflow(&gate)).await.json().await.unwrap();
     let again = again["run_id"].as_str().unwrap().to_owned();
     assert_eq!(wait_for_run(&client, &server, &again, |r| r["state"] != "RUNNING").await["state"], "SUCCEEDED");
@@ -352,7 +361,10 @@ async fn a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed() {
     let data_dir = server.stop_keeping_data().await;
     let python = common::repo_root().join(".venv/bin/python3");
     let check = std::process::Command::new(python)
-        .args(["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"])
+        .args([
+            "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+        ])
         .arg(data_dir.path().join("ferroflow.db"))
         .output()
         .unwrap();

@@ -28,6 +28,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <LiveIndicator />
                 </header>
                 <InvalidNamespaceNotice />
+                <StorageNotice />
                 <main class="content" id="content">
                     <ErrorBoundary fallback=|errors| view! { <PageError errors /> }>{children()}</ErrorBoundary>
                 </main>
@@ -65,6 +66,27 @@ fn InvalidNamespaceNotice() -> impl IntoView {
                 </p>
             }
         })
+    }
+}
+
+/// Why the server cannot record anything (its disk is full), if so.
+#[server(StorageCondition, "/api/ui", endpoint = "storage_condition")]
+pub async fn storage_condition() -> Result<Option<String>, crate::error::AppError> {
+    Ok(crate::error::ssr::engine()?.store().storage_condition())
+}
+
+/// Says so on every page while the data directory's disk is full.
+#[component]
+fn StorageNotice() -> impl IntoView {
+    let condition = Resource::new(|| (), |()| storage_condition());
+    view! {
+        <Transition>
+            {move || {
+                condition.get().and_then(Result::ok).flatten().map(|why| {
+                    view! { <p class="notice notice--danger" role="alert" data-testid="storage-full">{why}</p> }
+                })
+            }}
+        </Transition>
     }
 }
 
