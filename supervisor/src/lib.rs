@@ -15,7 +15,7 @@ use std::{os::unix::process::ExitStatusExt, path::Path, process::Command};
 /// to exit with (the step's own, or 128 + signal).
 pub fn supervise(exit_file: &Path, argv: &[String]) -> i32 {
     let Some((program, args)) = argv.split_first() else {
-        eprintln!("ferroflow-supervise: no command given");
+        complain(format_args!("ferroflow-supervise: no command given"));
         return 2;
     };
     let (line, code) = match Command::new(program).args(args).status() {
@@ -25,16 +25,23 @@ pub fn supervise(exit_file: &Path, argv: &[String]) -> i32 {
             (None, None) => ("code 1".to_owned(), 1),
         },
         Err(e) => {
-            eprintln!("cannot start {program:?}: {e}");
+            complain(format_args!("cannot start {program:?}: {e}"));
             ("code 127".to_owned(), 127)
         }
     };
     // Written whole, then renamed: a reader never sees half a status.
     let partial = exit_file.with_extension("partial");
     if let Err(e) = std::fs::write(&partial, line).and_then(|()| std::fs::rename(&partial, exit_file)) {
-        eprintln!("ferroflow-supervise: cannot write {}: {e}", exit_file.display());
+        complain(format_args!("ferroflow-supervise: cannot write {}: {e}", exit_file.display()));
     }
     code
+}
+
+/// Tells stderr, if it can: with the disk full, `eprintln!` would panic
+/// and turn the step's own exit status into 101.
+fn complain(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _unwritable = writeln!(std::io::stderr(), "{message}");
 }
 
 #[cfg(test)]
