@@ -356,7 +356,8 @@ async fn a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed() {
     assert!(!html.contains("storage-full"), "the notice goes once space returns");
     let again: Value = create_run(&client, &server, "after", &gated_workflow(&gate)).await.json().await.unwrap();
     let again = again["run_id"].as_str().unwrap().to_owned();
-    assert_eq!(wait_for_run(&client, &server, &again, |r| r["state"] != "RUNNING").await["state"], "SUCCEEDED");
+    let after = wait_for_run(&client, &server, &again, |r| r["state"] != "RUNNING").await;
+    assert_eq!(after["state"], "SUCCEEDED", "a new run after space returned: {after:#}");
 
     let data_dir = server.stop_keeping_data().await;
     let python = common::repo_root().join(".venv/bin/python3");
