@@ -51,7 +51,15 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            // A connection whose COMMIT failed (disk full) and whose
+            // rollback failed too (SQLite had already ended the
+            // transaction) is left counting itself inside one by sqlx: every
+            // later BEGIN on it would fail. It is closed instead of reused.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
+            .connect_with(options)
+            .await?;
         Ok(Self { pool, dir: None })
     }
 
