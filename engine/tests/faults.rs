@@ -182,3 +182,75 @@ async fn a_run_past_its_deadline_is_ended_and_fails_naming_it() {
     assert!(started.elapsed() < std::time::Duration::from_secs(300), "the sleeping step was ended");
     assert_eq!(task(&report, "(root)/main/a").state, State::Canceled);
 }
+
+#[tokio::test]
+async fn a_run_left_running_with_nothing_driving_it_is_picked_up_by_the_watchdog() {
+    let h = harness().await;
+    let gate = h._dir.path().join("gate");
+    let yaml = format!(
+        r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{generateName: orphan-}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {{name: a, template: wait}}
+      - {{name: b, template: wait, dependencies: [a]}}
+  - name: wait
+    retryStrategy: {{limit: 1}}
+    container: {{image: python:3.11, command: [python3, -c, "import os, sys, time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.05)", "{}"]}}
+"#,
+        gate.display()
+    );
+    // Another driver (a runner of its own over the same store) starts the
+    // run and stops driving it without recording anything: the run is
+    // RUNNING, its step alive, and nothing follows it. (This harness runs
+    // steps without `ferroflow supervise`, so the abandoned attempt leaves
+    // no exit status: it is marked lost and retried once, as its policy says.)
+    let backend = engine::backend::local::LocalBackend::new().with_default_runtime(common::python_runtime());
+    let other = engine::runs::Runner::new(
+        h.engine.clone(),
+        std::sync::Arc::new(backend),
+        engine::backend::Ledger::detect(0),
+        h._dir.path().to_owned(),
+    );
+    let plan = spec::parse(yaml.as_bytes()).unwrap();
+    let driving = tokio::spawn(async move {
+        other.run(&model::Principal::local(), "default", plan, Default::default(), Default::default()).await
+    });
+    let principal = model::Principal::local();
+    let run_id = loop {
+        let runs = h.engine.list_runs(&principal, "default", None, &Default::default()).await.unwrap();
+        if let Some(run) = runs.items.first() {
+            let tasks = h.engine.task_records(&run.id).await.unwrap();
+            if tasks.iter().any(|t| t.path.ends_with("/a") && t.state.as_str() == "RUNNING") {
+                break run.id.clone();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    driving.abort();
+    assert!(driving.await.unwrap_err().is_cancelled());
+
+    // Seen undriven on two rounds in a row, it is picked up.
+    let mut suspects = Default::default();
+    assert!(h.runner.adopt_orphans(&mut suspects).await.unwrap().is_empty(), "not on the first sight");
+    assert_eq!(h.runner.adopt_orphans(&mut suspects).await.unwrap(), vec![run_id.clone()]);
+    std::fs::write(&gate, "").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let run = h.engine.run_record(&principal, &run_id).await.unwrap();
+        if run.state != "RUNNING" {
+            assert_eq!(run.state, "SUCCEEDED", "{run:#?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the adopted run never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Once driven, it is nobody's orphan.
+    assert!(h.runner.adopt_orphans(&mut suspects).await.unwrap().is_empty());
+}

@@ -10,6 +10,8 @@
 //! | upstream failed -> b, c -> d | b, c, d not run (Argo Omitted); `depends` sees it | `engine/tests/faults.rs`, table in `engine/src/runs/propagation.rs` |
 //! | step ignoring SIGTERM, run terminated | CANCELED within the grace period; stays so after a restart | `terminate_ends_a_stubborn_step_and_survives_a_restart` |
 //! | SQLite write lock held 10 s by another process | step results recorded as they happened; API answers 503 + Retry-After, never 500 | `a_held_write_lock_delays_results_but_never_changes_them` |
+//! | run `RUNNING` with nothing driving it | picked up after two watchdog rounds (30 s apart), driven to its end | `engine/tests/faults.rs` `a_run_left_running_with_nothing_driving_it_...` |
+//! | disk full under the data dir (64 MiB tmpfs) | reads answer, writes 507, every page says so; the step's exit 0 lands once freed; `integrity_check` ok | `a_full_disk_keeps_reads_refuses_writes_and_loses_nothing_once_freed` |
 //! | `Host: evil.example` (DNS rebinding) | 421 before routing, on both origins; probes pass | `a_foreign_host_is_refused_before_routing` |
 //! | NUL, U+202E, 300 characters, `a/b` in names | 400 naming the field | `display_names_are_checked_naming_the_field` |
 //! | bodies over the limit | 413 on every route | `oversized_bodies_answer_413_on_every_route` |
