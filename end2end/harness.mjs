@@ -1,7 +1,7 @@
 // Starts a real `ferroflow serve` (release build) on a free port with a fresh
 // data dir, and a headless Debian Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +19,16 @@ const binary = process.env.E2E_FERROFLOW_BIN || path.join(targetDir, 'release', 
 /** Python with the kfp SDK, which KFP's lightweight components need to run. */
 export const pythonRuntime = path.join(root, '.venv', 'bin');
 
-/** Starts the server; resolves once it logs the address it listens on. */
+/**
+ * Starts the server as `make run` does: from a checkout (a fresh directory
+ * with the project's `.venv`), with the relative data dir `data`. Resolves
+ * once it logs the address it listens on.
+ */
 export async function startServer(env = {}) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'ferroflow-e2e-'));
-  const child = spawn(binary, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dataDir], {
+  const checkout = mkdtempSync(path.join(tmpdir(), 'ferroflow-e2e-'));
+  symlinkSync(path.join(root, '.venv'), path.join(checkout, '.venv'));
+  const child = spawn(binary, ['serve', '--bind', '127.0.0.1:0', '--data-dir', 'data'], {
+    cwd: checkout,
     env: { ...process.env, NO_COLOR: '1', FERROFLOW_LOG: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

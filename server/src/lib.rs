@@ -137,6 +137,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LaunchError> {
+    let settings = settings.with_absolute_paths()?;
     let engine = engine::Engine::open(&settings.data_dir).await?;
     let local_addr = listener.local_addr()?;
     let owners = engine::metrics::owners::ProcessOwners::default();

@@ -94,7 +94,7 @@ impl SettingsArgs {
         if let Some(data_dir) = self.data_dir {
             settings.data_dir = data_dir;
         }
-        Ok(settings)
+        Ok(settings.with_absolute_paths()?)
     }
 }
 

@@ -142,7 +142,7 @@ pub fn local_notebooks(
         None => SpawnerConfig::default(),
     };
     let mut places: Vec<std::path::PathBuf> = settings.default_runtime.iter().cloned().collect();
-    places.push(std::path::PathBuf::from(".venv/bin"));
+    places.extend(std::path::absolute(".venv/bin"));
     let programs = local::Programs::find(&places);
     Ok(local::NotebookManager::new(
         engine,

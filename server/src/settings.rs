@@ -180,6 +180,30 @@ impl Settings {
         figment.merge(Env::prefixed("FERROFLOW_").ignore(&["config"])).extract().map_err(|e| SettingsError(Box::new(e)))
     }
 
+    /// The same settings with every relative path made absolute against the
+    /// current directory, once, at start: paths are handed to processes
+    /// that run elsewhere (a notebook's Jupyter runs in its workspace), where
+    /// a relative path would be resolved a second time.
+    pub fn with_absolute_paths(mut self) -> std::io::Result<Self> {
+        fn absolute(path: &mut PathBuf) -> std::io::Result<()> {
+            *path = std::path::absolute(&*path)?;
+            Ok(())
+        }
+        absolute(&mut self.data_dir)?;
+        for path in self
+            .site_dir
+            .iter_mut()
+            .chain(self.default_runtime.iter_mut())
+            .chain(self.supervisor.iter_mut())
+            .chain(self.spawner_config.iter_mut())
+            .chain(self.import_dirs.iter_mut())
+            .chain(self.runtimes.values_mut())
+        {
+            absolute(path)?;
+        }
+        Ok(self)
+    }
+
     /// Where the built site is.
     pub fn site_dir(&self) -> PathBuf {
         self.site_dir.clone().unwrap_or_else(|| executable_dir().join("site"))
@@ -261,6 +285,22 @@ mod tests {
             assert_eq!(settings.log, Settings::default().log);
             Ok(())
         });
+    }
+
+    #[test]
+    fn relative_paths_are_made_absolute_once() {
+        let settings = Settings {
+            data_dir: PathBuf::from("data"),
+            default_runtime: Some(PathBuf::from(".venv/bin")),
+            ..Settings::default()
+        }
+        .with_absolute_paths()
+        .unwrap();
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(settings.data_dir, here.join("data"));
+        assert_eq!(settings.default_runtime, Some(here.join(".venv/bin")));
+        let again = settings.clone().with_absolute_paths().unwrap();
+        assert_eq!(again, settings, "absolute paths stay as they are");
     }
 
     #[test]

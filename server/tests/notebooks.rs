@@ -320,3 +320,55 @@ async fn twenty_notebooks_created_and_stopped_at_once_reach_their_phases_and_kee
     assert_eq!(alive(&names), 0, "nothing was started again");
     server.stop().await.unwrap();
 }
+
+/// Kills the server process when dropped.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notebook_starts_on_a_server_started_as_make_run_starts_it() {
+    // `make run`: `ferroflow serve --bind ... --data-dir data` from the
+    // checkout, whose `.venv` holds JupyterLab: a relative data dir.
+    let checkout = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(venv().parent().unwrap(), checkout.path().join(".venv")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = Serving(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ferroflow"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir", "data"])
+            .current_dir(checkout.path())
+            .env_remove("FERROFLOW_DATA_DIR")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(tokio::time::Instant::now() < deadline, "the server never got ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let api = format!("{base}/api/namespaces/default/notebooks");
+    let created = client.post(&api).json(&json!({"name": "first", "cpu": "0.1"})).send().await.unwrap();
+    assert_eq!(created.status(), 200);
+    let one = format!("{api}/first");
+    let ready = wait_for_phase(&client, &one, "ready").await;
+    assert_eq!(ready["status"]["phase"], "ready", "{ready:#}");
+    // Its workspace is where the relative data dir says, once.
+    let workspaces = checkout.path().join("data/notebooks/default/volumes");
+    let found: Vec<String> = std::fs::read_dir(&workspaces)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(found.iter().any(|name| name.starts_with("first")), "{found:?}");
+    client.patch(&one).json(&json!({"stopped": true})).send().await.unwrap();
+    wait_for_phase(&client, &one, "stopped").await;
+}
