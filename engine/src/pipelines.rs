@@ -168,7 +168,11 @@ impl Engine {
             (Some(version), Some(_)) => Some(insert_version(&mut tx, &created, version).await?),
             _ => None,
         };
+        let kind =
+            model::EventKind::PipelineCreated { pipeline_id: created.id.clone(), name: created.display_name.clone() };
+        let event = crate::events::record(&mut tx, &namespace, &principal.name, kind).await?;
         tx.commit().await?;
+        self.events().publish(event);
         Ok((created, version))
     }
 

@@ -29,6 +29,13 @@ pub enum EventKind {
     /// A namespace was created. Published in the new namespace and seen by
     /// everyone who may list namespaces, so namespace selectors update live.
     NamespaceCreated,
+    /// A pipeline was uploaded.
+    PipelineCreated {
+        /// Its id.
+        pipeline_id: String,
+        /// Its display name.
+        name: String,
+    },
     /// A pipeline run started.
     RunStarted {
         /// The run's id.
@@ -87,6 +94,7 @@ impl Event {
     pub fn summary(&self) -> String {
         match &self.kind {
             EventKind::NamespaceCreated => format!("Namespace {} created", self.namespace),
+            EventKind::PipelineCreated { name, .. } => format!("Pipeline {name} uploaded"),
             EventKind::RunStarted { name, .. } => format!("Run {name} started"),
             EventKind::RunFinished { name, state, .. } => {
                 format!("Run {name} finished: {}", state.to_lowercase())

@@ -248,6 +248,7 @@ impl Runner {
         Ok(StoredRun {
             id: run_id,
             name: run_name,
+            display_name,
             namespace,
             actor: principal.name.clone(),
             plan: row.plan,
@@ -275,14 +276,16 @@ impl Runner {
 
     /// A run in the `RUNNING` state, as the executor needs it.
     pub(crate) async fn load_running(&self, run_id: &str) -> Result<StoredRun> {
-        type Row = (String, String, String, String, String, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>);
+        type Row =
+            (String, String, String, String, String, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>, String);
         let row: Option<Row> = sqlx::query_as(
-            "SELECT name, namespace, plan, parameters, state, created_at, scheduled_at FROM runs WHERE id = ?",
+            "SELECT name, namespace, plan, parameters, state, created_at, scheduled_at, display_name
+             FROM runs WHERE id = ?",
         )
         .bind(run_id)
         .fetch_optional(self.engine.store().pool())
         .await?;
-        let (name, namespace, plan, parameters, state, created_at, scheduled_at) =
+        let (name, namespace, plan, parameters, state, created_at, scheduled_at, display_name) =
             crate::store::found(row, "run", run_id)?;
         if state != "RUNNING" {
             return Err(Error::FailedPrecondition { message: format!("run {run_id} already ended: {state}") });
@@ -291,6 +294,7 @@ impl Runner {
         Ok(StoredRun {
             id: run_id.to_owned(),
             name,
+            display_name,
             namespace: model::ResourceName::parse(&namespace).map_err(|e| corrupt(e.to_string()))?,
             actor: crate::namespaces::SYSTEM_ACTOR.to_owned(),
             plan: serde_json::from_str(&plan).map_err(|e| corrupt(e.to_string()))?,
@@ -344,7 +348,8 @@ impl Runner {
         };
         let outcome = drive(&ctx).await;
         let state = outcome.state;
-        let finish = || run_finished(&store, &run.id, &run.namespace, &run.actor, &run.name, state, &outcome.reason);
+        let finish =
+            || run_finished(&store, &run.id, &run.namespace, &run.actor, &run.display_name, state, &outcome.reason);
         let finished = record::durably("a run's end", finish).await?;
         self.engine.events.publish(finished);
         tracing::info!(run.id = %run.id, state = state.as_str(), "run finished");
@@ -426,7 +431,10 @@ impl RunRow {
 /// A committed run, as the executor needs it.
 pub(crate) struct StoredRun {
     id: String,
+    /// Its generated name (KFP's job resource name).
     name: String,
+    /// What people call it: events and pages use this.
+    display_name: String,
     namespace: model::ResourceName,
     actor: String,
     plan: Plan,

@@ -4,7 +4,7 @@ mod recent_activity;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use model::Event;
+use model::{Event, EventKind};
 
 pub use recent_activity::recent_activity;
 
@@ -66,12 +66,30 @@ fn EventList(events: Vec<Event>) -> impl IntoView {
     .into_any()
 }
 
+/// The page of what an event is about, if it has one.
+fn subject_href(event: &Event) -> Option<String> {
+    let ns = &event.namespace;
+    match &event.kind {
+        EventKind::RunStarted { run_id, .. } | EventKind::RunFinished { run_id, .. } => {
+            Some(format!("/runs/{run_id}?ns={ns}"))
+        }
+        EventKind::PipelineCreated { pipeline_id, .. } => Some(format!("/pipelines/{pipeline_id}?ns={ns}")),
+        EventKind::NotebookChanged { name, phase } if phase != "deleted" => Some(format!("/notebooks/{name}?ns={ns}")),
+        _ => None,
+    }
+}
+
 #[component]
 fn EventItem(event: Event) -> impl IntoView {
     let at = event.at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let summary = event.summary();
+    let summary = match subject_href(&event) {
+        Some(href) => view! { <a class="feed__summary" href=href>{summary}</a> }.into_any(),
+        None => view! { <span class="feed__summary">{summary}</span> }.into_any(),
+    };
     view! {
         <li class="feed__item">
-            <span class="feed__summary">{event.summary()}</span>
+            {summary}
             <span class="feed__meta">
                 <span class="feed__actor">{event.actor}</span>
                 " \u{b7} "

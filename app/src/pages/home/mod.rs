@@ -4,11 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+mod recent;
+
+use recent::{RecentPipelines, RecentRuns};
+
 use super::{activity::ActivityFeed, notebooks::RecentNotebooks, utilization::UtilizationSummary};
-use crate::{
-    namespace::{href_in, use_namespace},
-    shell::EmptyState,
-};
+use crate::namespace::{href_in, use_namespace};
 
 /// Cards for recent notebooks, pipelines and runs, and the activity feed.
 #[component]
@@ -28,12 +29,10 @@ pub fn HomePage() -> impl IntoView {
                 <UtilizationSummary />
             </Card>
             <Card title="Recent pipelines" link="/pipelines">
-                <EmptyState icon="pipeline" title="No pipelines"
-                    hint="Pipelines uploaded to this namespace (KFP or Argo YAML) appear here." />
+                <RecentPipelines />
             </Card>
             <Card title="Recent runs" link="/runs">
-                <EmptyState icon="run" title="No runs"
-                    hint="Pipeline runs started in this namespace appear here and update as they progress." />
+                <RecentRuns />
             </Card>
             <Card title="Activity" link="/activity">
                 <ActivityFeed limit=8 />

@@ -54,14 +54,16 @@ pub fn RecentNotebooks() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <Loading what="notebooks" /> }>
             {move || list.get().map(|result| result.map(|mut rows| {
+                let ns = namespace.get_untracked();
                 if rows.is_empty() {
                     return view! {
                         <EmptyState icon="notebook" title="No notebook servers"
                             hint="Notebook servers started in this namespace appear here with their status." />
+                        <a class="button button--primary card__action" href=format!("/notebooks/new?ns={ns}")
+                            data-testid="first-notebook">"New notebook"</a>
                     }.into_any();
                 }
                 rows.sort_by_key(|row| std::cmp::Reverse(row.created_at));
-                let ns = namespace.get_untracked();
                 view! {
                     <ul class="recent-list" data-testid="recent-notebooks">
                         {rows.into_iter().take(RECENT).map(|row| view! {

@@ -103,7 +103,7 @@ pub struct ScheduleForm {
 }
 
 #[cfg(feature = "ssr")]
-fn summary(p: engine::pipelines::Pipeline) -> PipelineSummary {
+pub(crate) fn summary(p: engine::pipelines::Pipeline) -> PipelineSummary {
     PipelineSummary { id: p.id, name: p.display_name, description: p.description, created_at: p.created_at }
 }
 
