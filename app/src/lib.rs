@@ -19,6 +19,7 @@ pub mod shell;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -47,10 +48,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/notebooks/new") view=pages::NewNotebookPage />
                         <Route path=path!("/notebooks/:name") view=pages::NotebookDetailPage />
                         <Route path=path!("/pipelines") view=pages::PipelinesPage />
-                        <Route path=path!("/pipelines/:id") view=pages::PipelineDetailPage />
+                        <Route path=path!("/pipelines/:id") view=pages::PipelineDetailPage ssr=SsrMode::Async />
                         <Route path=path!("/experiments") view=pages::ExperimentsPage />
                         <Route path=path!("/runs") view=pages::RunsPage />
-                        <Route path=path!("/runs/:id") view=pages::RunDetailPage />
+                        <Route path=path!("/runs/:id") view=pages::RunDetailPage ssr=SsrMode::Async />
                         <Route path=path!("/recurring-runs") view=pages::RecurringRunsPage />
                         <Route path=path!("/workflow-templates") view=pages::WorkflowTemplatesPage />
                         <Route path=path!("/artifacts") view=pages::ArtifactsPage />

@@ -164,3 +164,21 @@ async fn pages_are_compressed_for_clients_that_accept_it() {
     assert!(!response.bytes().await.unwrap().is_empty());
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_unknown_run_or_pipeline_answers_404_with_a_way_back() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    for (path, title, list) in [
+        ("/runs/no-such-run", "Run not found", "/runs?ns=default"),
+        ("/pipelines/no-such-pipeline", "Pipeline not found", "/pipelines?ns=default"),
+    ] {
+        let answer = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(answer.status(), 404, "{path}");
+        let html = answer.text().await.unwrap();
+        assert!(html.contains(title), "{path}: {html}");
+        assert!(html.contains(&format!("href=\"{list}\"")), "{path} links to its list");
+        assert!(!html.contains("Something went wrong"), "{path}");
+    }
+    server.stop().await.unwrap();
+}

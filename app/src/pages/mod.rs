@@ -16,7 +16,7 @@ pub use activity::ActivityPage;
 pub use artifacts::ArtifactsPage;
 pub use experiments::ExperimentsPage;
 pub use home::HomePage;
-pub use not_found::NotFound;
+pub use not_found::{Missing, NotFound};
 pub use notebooks::{NewNotebookPage, NotebookDetailPage, NotebooksPage};
 pub use pipelines::{PipelineDetailPage, PipelinesPage};
 pub use recurring::RecurringRunsPage;

@@ -12,7 +12,9 @@ use super::{
 };
 use crate::{
     dag_graph::{DagGraph, NodeLinks},
+    error::AppError,
     namespace::use_namespace,
+    pages::Missing,
     shell::Loading,
 };
 
@@ -32,7 +34,13 @@ pub fn PipelineDetailPage() -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <Loading what="the pipeline" /> }>
-            {move || details.get().map(|result| result.map(|details| view! { <PipelineView details /> }))}
+            {move || details.get().map(|result| match result {
+                Ok(details) => Ok(view! { <PipelineView details /> }.into_any()),
+                Err(AppError::NotFound(message)) => {
+                    Ok(view! { <Missing what="Pipeline" list="/pipelines" list_name="pipelines" message /> }.into_any())
+                }
+                Err(e) => Err(e),
+            })}
         </Transition>
     }
 }

@@ -20,9 +20,10 @@ use super::{
 };
 use crate::{
     dag_graph::{DagGraph, NodeLinks, encode},
+    error::AppError,
     live::use_live_events,
     namespace::use_namespace,
-    pages::utilization::WorkloadUsage,
+    pages::{Missing, utilization::WorkloadUsage},
     shell::Loading,
 };
 
@@ -90,9 +91,13 @@ pub fn RunDetailPage() -> impl IntoView {
     .into();
     view! {
         <Transition fallback=|| view! { <Loading what="the run" /> }>
-            {move || details.get().map(|result| result.map(|details| view! {
-                <RunView details live_states task=task reload=ended />
-            }))}
+            {move || details.get().map(|result| match result {
+                Ok(details) => Ok(view! { <RunView details live_states task=task reload=ended /> }.into_any()),
+                Err(AppError::NotFound(message)) => {
+                    Ok(view! { <Missing what="Run" list="/runs" list_name="runs" message /> }.into_any())
+                }
+                Err(e) => Err(e),
+            })}
         </Transition>
     }
 }
