@@ -17,7 +17,13 @@ pub fn describe_cron(expression: &str) -> Result<String, String> {
     let options = cronspeak::Options::new().time_format(cronspeak::TimeFormat::H24);
     let (seconds, rest) = match fields.len() {
         6 => (Some(fields[0]), fields[1..].join(" ")),
-        _ => (None, fields.join(" ")),
+        5 => (None, fields.join(" ")),
+        n => {
+            return Err(format!(
+                "a schedule has 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds \
+                 first; this one has {n}"
+            ));
+        }
     };
     let words = cronspeak::describe_with(&rest, &options).map_err(|e| e.to_string())?;
     Ok(match seconds {
@@ -128,6 +134,9 @@ mod tests {
     #[test]
     fn bad_cron_is_refused_with_a_reason() {
         assert!(describe_cron("").is_err());
+        let four = describe_cron("0 9 * *").unwrap_err();
+        assert!(four.contains("5 fields") && four.contains("or 6 with seconds") && four.contains("has 4"), "{four}");
+        assert!(describe_cron("0 0 0 9 * * 1").unwrap_err().contains("has 7"));
         assert!(describe_cron("61 * * * *").is_err());
         assert!(describe_cron("a b c").is_err());
         assert!(describe_cron("70 * * * * *").is_err());
