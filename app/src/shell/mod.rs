@@ -2,6 +2,7 @@
 
 mod document;
 mod icon;
+mod kfp_links;
 mod nav;
 
 use leptos::prelude::*;
@@ -29,6 +30,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </header>
                 <InvalidNamespaceNotice />
                 <StorageNotice />
+                <kfp_links::FollowKfpLinks />
                 <main class="content" id="content">
                     <ErrorBoundary fallback=|errors| view! { <PageError errors /> }>{children()}</ErrorBoundary>
                 </main>
