@@ -1,0 +1,91 @@
+// What a new user meets in the first hour, in a real browser against a
+// server started as `make run` starts it: Home lists what was just uploaded
+// and run, live; activity links to what it names; unknown ids answer 404;
+// the links kfp.Client prints open the right page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startServer, launchBrowser, openPage, waitLive, outputDir, argoWorkflow } from '../harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function uploadPipeline(name, yaml) {
+  const form = new FormData();
+  form.append('uploadfile', new Blob([yaml]), `${name}.yaml`);
+  const res = await fetch(`${server.url}/apis/v2beta1/pipelines/upload?name=${name}`, { method: 'POST', body: form });
+  assert.equal(res.status, 200, await res.text());
+  return res.json();
+}
+
+async function startRun(displayName, pipeline) {
+  const res = await fetch(`${server.url}/apis/v2beta1/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ display_name: displayName, pipeline_version_reference: { pipeline_id: pipeline.pipeline_id } }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  return res.json();
+}
+
+test('Home lists a just-uploaded pipeline and run, live, and activity links the run by its name', async () => {
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/`);
+  await waitLive(page);
+  // Empty states offer the first action.
+  await page.getByTestId('first-pipeline').waitFor();
+  await page.getByTestId('first-notebook').waitFor();
+  await page.screenshot({ path: path.join(outputDir, 'home-empty.png') });
+
+  const pipeline = await uploadPipeline('first-steps', argoWorkflow('first-steps', [['a', []], ['b', ['a']]]));
+  await page.getByTestId('recent-pipelines').getByRole('link', { name: 'first-steps' }).waitFor();
+  const run = await startRun('my first run', pipeline);
+  const row = page.getByTestId('recent-runs').locator('li', { hasText: 'my first run' });
+  await row.waitFor();
+  await row.locator('.badge', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
+  assert.equal(await row.getByRole('link').getAttribute('href'), `/runs/${run.run_id}?ns=default`);
+
+  const finished = page.getByTestId('activity-feed').getByRole('link', { name: 'Run my first run finished: succeeded' });
+  await finished.waitFor();
+  assert.equal(await finished.getAttribute('href'), `/runs/${run.run_id}?ns=default`);
+  for (const width of [1440, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(outputDir, `home-recent-${width}.png`), fullPage: true });
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('an unknown run id answers 404 with a way back to the runs', async () => {
+  const res = await fetch(`${server.url}/runs/not-a-run`);
+  assert.equal(res.status, 404);
+  const { page } = await openPage(browser);
+  await page.goto(`${server.url}/runs/not-a-run`);
+  await page.getByRole('heading', { name: 'Run not found' }).waitFor();
+  await page.getByRole('link', { name: 'All runs' }).click();
+  await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
+  await page.close();
+});
+
+test('the links kfp.Client prints open the page they name', async () => {
+  const pipeline = await uploadPipeline('linked', argoWorkflow('linked', [['a', []]]));
+  const run = await startRun('linked run', pipeline);
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/#/runs/details/${run.run_id}`);
+  await page.waitForURL((url) => url.pathname === `/runs/${run.run_id}`);
+  await page.getByRole('heading', { name: 'linked run' }).waitFor();
+  await page.goto(`${server.url}/#/pipelines/details/${pipeline.pipeline_id}`);
+  await page.waitForURL((url) => url.pathname === `/pipelines/${pipeline.pipeline_id}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
