@@ -24,8 +24,9 @@ async function uploadPipeline(name, yaml) {
   const form = new FormData();
   form.append('uploadfile', new Blob([yaml]), `${name}.yaml`);
   const res = await fetch(`${server.url}/apis/v2beta1/pipelines/upload?name=${name}`, { method: 'POST', body: form });
-  assert.equal(res.status, 200, await res.text());
-  return res.json();
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text);
 }
 
 async function startRun(displayName, pipeline) {
@@ -34,8 +35,9 @@ async function startRun(displayName, pipeline) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ display_name: displayName, pipeline_version_reference: { pipeline_id: pipeline.pipeline_id } }),
   });
-  assert.equal(res.status, 200, await res.text());
-  return res.json();
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text);
 }
 
 test('Home lists a just-uploaded pipeline and run, live, and activity links the run by its name', async () => {
@@ -87,5 +89,20 @@ test('the links kfp.Client prints open the page they name', async () => {
   await page.goto(`${server.url}/#/pipelines/details/${pipeline.pipeline_id}`);
   await page.waitForURL((url) => url.pathname === `/pipelines/${pipeline.pipeline_id}`);
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('at 390 px wide no page scrolls sideways', async () => {
+  const { page } = await openPage(browser);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = [];
+  for (const route of ['/', '/notebooks', '/notebooks/new', '/pipelines', '/experiments', '/runs', '/recurring-runs',
+    '/workflow-templates', '/artifacts', '/utilization', '/activity']) {
+    await page.goto(`${server.url}${route}`);
+    await waitLive(page);
+    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (scroll > inner) wide.push(`${route}: ${scroll} px`);
+  }
+  assert.deepEqual(wide, []);
   await page.close();
 });
