@@ -106,3 +106,18 @@ test('at 390 px wide no page scrolls sideways', async () => {
   assert.deepEqual(wide, []);
   await page.close();
 });
+
+test('a failed task shows the exception it died of', async () => {
+  const yaml = argoWorkflow('crashes', [['train', []]], {
+    command: ['python3', '-c', "raise ValueError('learning rate 3 is too large')"],
+  });
+  const pipeline = await uploadPipeline('crashes', yaml);
+  const run = await startRun('crashing run', pipeline);
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/runs/${run.run_id}`);
+  await waitLive(page);
+  await page.getByText('ValueError: learning rate 3 is too large').first().waitFor({ timeout: 60_000 });
+  await page.screenshot({ path: path.join(outputDir, 'run-failed-reason.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -69,6 +69,19 @@ pub fn read_tail(path: &Path, max_bytes: u64) -> std::io::Result<Option<Vec<Stri
     Ok(Some(chunk.lines))
 }
 
+/// The last line a failed process wrote to `stderr` (a Python traceback's
+/// exception line), without control characters and at most 300
+/// characters: the reason a failed step shows.
+pub fn last_error_line(stderr: &Path) -> Option<String> {
+    let lines = read_tail(stderr, 8 * 1024).ok()??;
+    let line = lines.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty())?;
+    let clean: String = line.chars().filter(|c| !c.is_control()).collect();
+    Some(match clean.char_indices().nth(300) {
+        Some((at, _)) => format!("{}\u{2026}", &clean[..at]),
+        None => clean,
+    })
+}
+
 /// How often a running process's log files are checked for growth.
 const GROWTH_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -118,6 +131,23 @@ pub fn clean_line(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_error_line_is_the_exception() {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = dir.path().join("stderr");
+        std::fs::write(
+            &stderr,
+            "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: learning rate 3 is too large\n\n",
+        )
+        .unwrap();
+        assert_eq!(last_error_line(&stderr).as_deref(), Some("ValueError: learning rate 3 is too large"));
+        // Terminal colours are stripped as everywhere logs are read.
+        std::fs::write(&stderr, format!("\x1b[31m{}\n", "x".repeat(400))).unwrap();
+        let long = last_error_line(&stderr).unwrap();
+        assert!(long.starts_with("xxx") && long.ends_with('\u{2026}') && long.chars().count() == 301, "{long}");
+        assert_eq!(last_error_line(&dir.path().join("none")), None);
+    }
 
     #[test]
     fn a_tail_holds_only_whole_lines_from_the_end() {

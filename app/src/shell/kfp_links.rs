@@ -33,7 +33,10 @@ pub fn FollowKfpLinks() -> impl IntoView {
         let Some(window) = web_sys::window() else { return };
         let Ok(hash) = window.location().hash() else { return };
         if let Some(to) = target(&hash) {
-            leptos_router::hooks::use_navigate()(&to, leptos_router::NavigateOptions { replace: true, ..Default::default() });
+            leptos_router::hooks::use_navigate()(
+                &to,
+                leptos_router::NavigateOptions { replace: true, ..Default::default() },
+            );
         }
     });
 }

@@ -432,7 +432,15 @@ async fn finish(
     exit: Exit,
 ) -> Result<Values, String> {
     if !exit.success() {
-        let reason = exit.reason.clone().unwrap_or_else(|| format!("exited with status {}", exit.code.unwrap_or(-1)));
+        let mut reason =
+            exit.reason.clone().unwrap_or_else(|| format!("exited with status {}", exit.code.unwrap_or(-1)));
+        // What the step said last on stderr: a Python step's exception.
+        if !exit.lost
+            && !ctx.cancel.is_cancelled()
+            && let Some(line) = crate::logs::last_error_line(&paths.dir.join("stderr"))
+        {
+            reason = format!("{reason}: {line}");
+        }
         let state = if exit.lost {
             State::Lost
         } else if ctx.cancel.is_cancelled() {
