@@ -207,3 +207,16 @@ fn importer_and_artifact_iterator() {
         matches!(&iterator.items, ItemsSource::Artifacts(spec::ArtifactSource::TaskOutput { task, .. }) if task == "make-parts")
     );
 }
+
+#[test]
+fn python_source_is_refused_with_how_to_compile_it() {
+    for example in ["examples/kfp/linear.py", "examples/kfp/control.py"] {
+        let source = std::fs::read(common_root().join(example)).unwrap();
+        let err = engine::spec::parse(&source).unwrap_err().to_string();
+        assert!(err.contains("Python source") && err.contains("kfp dsl compile --py"), "{example}: {err}");
+    }
+}
+
+fn common_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 /// The page a KFP fragment (`#/runs/details/<id>`...) means, if any.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code, reason = "called in the browser; tested on the server"))]
 pub fn target(fragment: &str) -> Option<String> {
     let path = fragment.strip_prefix("#/")?;
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();

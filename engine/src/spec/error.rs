@@ -26,6 +26,11 @@ pub enum SpecError {
     /// The YAML could not be parsed, or broke a limit.
     #[error("invalid YAML: {0}")]
     Yaml(String),
+    /// The file is a pipeline's Python source, which must be compiled first.
+    #[error(
+        "this is Python source, not a compiled pipeline: compile it first (`kfp dsl compile --py FILE.py --output FILE.yaml`) and upload the YAML"
+    )]
+    PythonSource,
     /// There is no document in the file.
     #[error("spec is empty")]
     Empty,

@@ -52,7 +52,14 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, SpecError> {
 /// images, Argo parameter values) stay the text written; the rest follows
 /// the YAML core schema ([`yaml`]). [`parse_json`] validates it.
 pub fn load_json(bytes: &[u8]) -> Result<serde_json::Value, SpecError> {
-    let documents = yaml::load(bytes)?;
+    let documents = match yaml::load(bytes) {
+        Ok(documents) => documents,
+        Err(_) if looks_like_python(bytes) => return Err(SpecError::PythonSource),
+        Err(e) => return Err(e),
+    };
+    if documents.first().is_some_and(|d| detect_node(d).is_none()) && looks_like_python(bytes) {
+        return Err(SpecError::PythonSource);
+    }
     let first = documents.first().ok_or(SpecError::Empty)?;
     // Reading the typed spec marks its text fields; a shape error is
     // reported by the validation that follows, on the JSON.
@@ -69,6 +76,18 @@ pub fn load_json(bytes: &[u8]) -> Result<serde_json::Value, SpecError> {
             Ok(serde_json::json!({"pipeline_spec": json.remove(0), "platform_spec": platform}))
         }
     }
+}
+
+/// Whether `bytes` read as a pipeline's Python source: a line starting
+/// with `import`, `from ... import`, `def` or a `@dsl.` decorator.
+fn looks_like_python(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    text.lines().map(str::trim_start).any(|line| {
+        line.starts_with("import ")
+            || (line.starts_with("from ") && line.contains(" import "))
+            || line.starts_with("def ")
+            || line.starts_with("@dsl.")
+    })
 }
 
 /// Parses and validates a spec given as JSON, as the KFP API carries it:

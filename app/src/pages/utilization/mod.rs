@@ -185,8 +185,8 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             kind: o.owner.kind.as_str().to_owned(),
             name: o.owner.name.clone(),
             detail: o.owner.detail.clone(),
-            cpu: format!("{:.2} of {:.2} cores", o.cores, o.allocation.cpu_milli as f64 / 1000.0),
-            memory: format!("{} of {}", bytes(o.memory_bytes as f64), bytes(o.allocation.memory_bytes as f64)),
+            cpu: cpu_text(o.cores, o.allocation.cpu_milli),
+            memory: memory_text(o.memory_bytes, o.allocation.memory_bytes),
             gpus: if o.allocation.gpus.is_empty() {
                 "\u{2014}".to_owned()
             } else {
@@ -282,8 +282,8 @@ fn namespace_rows(
         .map(|(namespace, u)| NamespaceRow {
             namespace: namespace.to_owned(),
             workloads: u.workloads,
-            cpu: format!("{:.2} of {:.2} cores", u.cores, u.cpu_milli as f64 / 1000.0),
-            memory: format!("{} of {}", bytes(u.memory_bytes as f64), bytes(u.memory_requested as f64)),
+            cpu: cpu_text(u.cores, u.cpu_milli),
+            memory: memory_text(u.memory_bytes, u.memory_requested),
             gpus: if u.gpus == 0 { "\u{2014}".to_owned() } else { format!("{} ({} idle)", u.gpus, u.idle_gpus) },
         })
         .collect()
@@ -331,6 +331,25 @@ pub fn UtilizationSummary() -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn short(name: &str) -> &str {
     if name.len() > 20 && name.chars().filter(|c| *c == '-').count() == 4 { &name[..8] } else { name }
+}
+
+/// CPU used against requested: "0.42 of 0.50 cores", or "0.23 cores, no
+/// request" when nothing was requested (not "of 0.00").
+#[cfg(feature = "ssr")]
+fn cpu_text(cores: f64, requested_milli: u64) -> String {
+    match requested_milli {
+        0 => format!("{cores:.2} cores, no request"),
+        milli => format!("{cores:.2} of {:.2} cores", milli as f64 / 1000.0),
+    }
+}
+
+/// Memory used against requested, the same way.
+#[cfg(feature = "ssr")]
+fn memory_text(used: u64, requested: u64) -> String {
+    match requested {
+        0 => format!("{}, no request", bytes(used as f64)),
+        requested => format!("{} of {}", bytes(used as f64), bytes(requested as f64)),
+    }
 }
 
 /// The Utilization page.
