@@ -121,3 +121,36 @@ test('a failed task shows the exception it died of', async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the run page says what the run came from and was given; a skip link leads to the content', async () => {
+  const yaml = `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: with-params-}
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: lr, value: "0.3"}, {name: n, value: "4"}]
+  templates:
+  - name: main
+    inputs: {parameters: [{name: lr}, {name: n}]}
+    container: {image: alpine, command: ["true"]}
+`;
+  const pipeline = await uploadPipeline('with-params', yaml);
+  const run = await startRun('tuned run', pipeline);
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/runs/${run.run_id}`);
+  await waitLive(page);
+  const overview = page.getByTestId('run-overview');
+  await overview.getByRole('link', { name: 'with-params' }).waitFor();
+  assert.match(await overview.innerText(), /Experiment\s+Default/);
+  const parameters = overview.getByTestId('run-parameters');
+  assert.match(await parameters.innerText(), /lr\s+0\.3/);
+  assert.match(await parameters.innerText(), /n\s+4/);
+  await page.screenshot({ path: path.join(outputDir, 'run-overview.png') });
+
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  assert.equal(await skip.evaluate((el) => el === document.activeElement), true);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

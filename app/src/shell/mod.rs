@@ -21,6 +21,7 @@ use crate::{
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     view! {
+        <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app">
             <nav::Sidebar />
             <div class="app__main">

@@ -78,6 +78,21 @@ pub struct RunDetails {
     pub suspended: bool,
     /// Outputs the suspended steps take from whoever resumes them.
     pub supplied: Vec<SuppliedOutput>,
+    /// What it was started from and with.
+    pub overview: RunOverview,
+}
+
+/// A run's parameters and where it came from, by name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOverview {
+    /// Its parameters as given (or defaulted), name and value.
+    pub parameters: Vec<(String, String)>,
+    /// Its pipeline: id and name.
+    pub pipeline: Option<(String, String)>,
+    /// Its pipeline version: id and name.
+    pub version: Option<(String, String)>,
+    /// Its experiment: id and name.
+    pub experiment: Option<(String, String)>,
 }
 
 /// An output a person gives when resuming (Argo `valueFrom.supplied`).
@@ -239,7 +254,9 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
     let waiting = engine.suspended_steps(&principal, &id).await?;
     let supplied = waiting.iter().filter_map(|path| plan.component_at(path)).flat_map(supplied_outputs).collect();
     let suspended = !waiting.is_empty();
+    let overview = overview(&engine, &principal, &record).await;
     Ok(RunDetails {
+        overview,
         run: summary(record),
         node_count: dag.nodes.len(),
         dag,
@@ -247,6 +264,35 @@ pub async fn run_details(id: String, scope: String) -> Result<RunDetails, AppErr
         suspended,
         supplied,
     })
+}
+
+/// The run's parameters, and the names of its pipeline, version and
+/// experiment (left out when they were deleted since).
+#[cfg(feature = "ssr")]
+async fn overview(
+    engine: &engine::Engine,
+    principal: &model::Principal,
+    record: &engine::runs::RunRecord,
+) -> RunOverview {
+    let parameters = match &record.parameters {
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| (k.clone(), engine::runs::values::as_argument(v))).collect()
+        }
+        _ => Vec::new(),
+    };
+    let pipeline = match &record.pipeline_id {
+        Some(id) => engine.pipeline(principal, id).await.ok().map(|p| (p.id, p.display_name)),
+        None => None,
+    };
+    let version = match (&record.pipeline_id, &record.pipeline_version_id) {
+        (Some(p), Some(v)) => engine.pipeline_version(principal, p, v).await.ok().map(|v| (v.id, v.display_name)),
+        _ => None,
+    };
+    let experiment = match &record.experiment_id {
+        Some(id) => engine.experiment(principal, id).await.ok().map(|e| (e.id, e.display_name)),
+        None => None,
+    };
+    RunOverview { parameters, pipeline, version, experiment }
 }
 
 #[cfg(feature = "ssr")]

@@ -11,7 +11,7 @@ use model::EventKind;
 use super::{
     StateBadge,
     api::{
-        MAX_TASK_ROWS, RunDetails, archive_run, delete_run, resume_run, retry_run, run_details, task_rows,
+        MAX_TASK_ROWS, RunDetails, RunOverview, archive_run, delete_run, resume_run, retry_run, run_details, task_rows,
         terminate_run,
     },
     duration,
@@ -139,6 +139,7 @@ fn RunView(
             </div>
             <RunActions run=run.clone() suspended=details.suspended supplied=details.supplied.clone() />
         </header>
+        <Overview overview=details.overview.clone() />
         <div class="run-layout">
             <section class="card run-layout__graph">
                 <DagGraph view=details.dag links live=live_states whole />
@@ -152,6 +153,43 @@ fn RunView(
         {move || task.get().map(|task_id| {
             view! { <TaskPanel run_id=run_id.clone() task_id close=base.clone() live=live_states /> }
         })}
+    }
+}
+
+/// What the run was started from and with: pipeline, version, experiment
+/// (linked) and its parameters.
+#[component]
+fn Overview(overview: RunOverview) -> impl IntoView {
+    let namespace = use_namespace().get_untracked();
+    let pipeline = overview.pipeline.clone().map(|(id, name)| {
+        let href = match &overview.version {
+            Some((version, _)) => format!("/pipelines/{id}?ns={namespace}&version={version}"),
+            None => format!("/pipelines/{id}?ns={namespace}"),
+        };
+        let version = overview.version.clone().map(|(_, v)| format!(" \u{b7} version {v}"));
+        view! { <dt>"Pipeline"</dt><dd><a href=href>{name}</a>{version}</dd> }
+    });
+    let experiment = overview.experiment.clone().map(|(id, name)| {
+        view! { <dt>"Experiment"</dt><dd><a href=format!("/runs?ns={namespace}&experiment={id}")>{name}</a></dd> }
+    });
+    let parameters = (!overview.parameters.is_empty()).then(|| {
+        view! {
+            <dt>"Parameters"</dt>
+            <dd>
+                <table class="table table--compact" data-testid="run-parameters">
+                    <tbody>
+                        {overview.parameters.iter().map(|(name, value)| view! {
+                            <tr><th scope="row">{name.clone()}</th><td><code>{value.clone()}</code></td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </dd>
+        }
+    });
+    view! {
+        <section class="card run-overview" aria-label="Overview" data-testid="run-overview">
+            <dl class="overview-list">{pipeline}{experiment}{parameters}</dl>
+        </section>
     }
 }
 

@@ -34,6 +34,7 @@ impl Encoder<Result<RunDetails, AppError>> for GraphDrawn {
             notices: details.notices.clone(),
             suspended: details.suspended,
             supplied: details.supplied.clone(),
+            overview: details.overview.clone(),
             dag: DagView {
                 scope: dag.scope.clone(),
                 breadcrumbs: dag.breadcrumbs.clone(),
