@@ -79,6 +79,7 @@ mod tests {
             opens: None,
         };
         let details = RunDetails {
+            overview: Default::default(),
             run: RunSummary {
                 id: "r".into(),
                 display_name: "a run".into(),
