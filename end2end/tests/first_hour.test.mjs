@@ -147,6 +147,12 @@ spec:
   assert.match(await parameters.innerText(), /lr\s+0\.3/);
   assert.match(await parameters.innerText(), /n\s+4/);
   await page.screenshot({ path: path.join(outputDir, 'run-overview.png') });
+  // The runs list names the version and experiment too.
+  await page.goto(`${server.url}/runs`);
+  const listed = page.getByTestId('run-row').filter({ hasText: 'tuned run' });
+  assert.match(await listed.innerText(), /with-params · with-params\s+Default/);
+  await page.goto(`${server.url}/runs/${run.run_id}`);
+  await waitLive(page);
 
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: 'Skip to content' });

@@ -37,6 +37,9 @@ pub struct RunSummary {
 pub struct RunsPage {
     /// The runs.
     pub runs: Vec<RunSummary>,
+    /// Names of the pipeline versions and experiments they name, by id.
+    #[serde(default)]
+    pub names: std::collections::BTreeMap<String, String>,
     /// Token of the next page; empty on the last.
     pub next: String,
 }
@@ -240,7 +243,24 @@ pub async fn list_runs(
     };
     let experiment = Some(experiment.as_str()).filter(|e| !e.is_empty());
     let page = engine()?.list_runs(&principal()?, &namespace, experiment, &options).await?;
-    Ok(RunsPage { runs: page.items.into_iter().map(summary).collect(), next: page.next_page_token })
+    let (engine, principal) = (engine()?, principal()?);
+    let mut names = std::collections::BTreeMap::new();
+    for run in &page.items {
+        if let (Some(p), Some(v)) = (&run.pipeline_id, &run.pipeline_version_id)
+            && !names.contains_key(v)
+            && let (Ok(pipeline), Ok(version)) =
+                (engine.pipeline(&principal, p).await, engine.pipeline_version(&principal, p, v).await)
+        {
+            names.insert(v.clone(), format!("{} \u{b7} {}", pipeline.display_name, version.display_name));
+        }
+        if let Some(e) = &run.experiment_id
+            && !names.contains_key(e)
+            && let Ok(experiment) = engine.experiment(&principal, e).await
+        {
+            names.insert(e.clone(), experiment.display_name);
+        }
+    }
+    Ok(RunsPage { runs: page.items.into_iter().map(summary).collect(), names, next: page.next_page_token })
 }
 
 /// The run page's data: the run and the level `scope` of its DAG.

@@ -95,7 +95,7 @@ pub fn RunsPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading what="runs" /> }>
                 {move || runs.get().map(|result| result.map(|page| {
                     let next = (!page.next.is_empty()).then(|| link("page", page.next.clone()));
-                    view! { <RunTable runs=page.runs /> {next.map(|href| view! { <a class="button" href=href>"Next page"</a> })} }
+                    view! { <RunTable runs=page.runs names=page.names /> {next.map(|href| view! { <a class="button" href=href>"Next page"</a> })} }
                 }))}
             </Transition>
         </section>
@@ -104,7 +104,11 @@ pub fn RunsPage() -> impl IntoView {
 
 /// Runs as a table; empty state when there are none.
 #[component]
-pub fn RunTable(runs: Vec<RunSummary>) -> impl IntoView {
+pub fn RunTable(
+    runs: Vec<RunSummary>,
+    /// Names of pipeline versions and experiments by id; ids shortened otherwise.
+    names: std::collections::BTreeMap<String, String>,
+) -> impl IntoView {
     let namespace = use_namespace();
     if runs.is_empty() {
         let title = format!("No runs in {}", namespace.get_untracked());
@@ -114,6 +118,7 @@ pub fn RunTable(runs: Vec<RunSummary>) -> impl IntoView {
         }
         .into_any();
     }
+    let name_of = |id: &str| names.get(id).cloned().unwrap_or_else(|| short(id));
     let rows = runs
         .into_iter()
         .map(|run| {
@@ -124,8 +129,8 @@ pub fn RunTable(runs: Vec<RunSummary>) -> impl IntoView {
                     <td><a href=href>{run.display_name}</a></td>
                     <td><StateBadge state=run.state /></td>
                     <td>{duration}</td>
-                    <td class="muted">{run.pipeline_version_id.map(|v| short(&v)).unwrap_or_else(|| "inline spec".into())}</td>
-                    <td class="muted">{run.experiment_id.map(|e| short(&e)).unwrap_or_default()}</td>
+                    <td class="muted">{run.pipeline_version_id.map(|v| name_of(&v)).unwrap_or_else(|| "inline spec".into())}</td>
+                    <td class="muted">{run.experiment_id.map(|e| name_of(&e)).unwrap_or_default()}</td>
                     <td><time datetime=run.created_at.to_rfc3339()>{run.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</time></td>
                 </tr>
             }
