@@ -269,10 +269,26 @@ fn TaskTable(
 ) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new("path");
+    // Bumped when tasks the table has no row for report live: tasks that
+    // started after the rows were read (or while the page was loading)
+    // get their rows. One read per wave, not per task.
+    let waves = RwSignal::new(0usize);
     let rows = Resource::new(
-        move || (filter.get(), sort.get(), reload.get()),
-        move |(filter, sort, _)| task_rows(run_id.clone(), filter, sort.to_owned()),
+        move || (filter.get(), sort.get(), reload.get(), waves.get()),
+        move |(filter, sort, _, _)| task_rows(run_id.clone(), filter, sort.to_owned()),
     );
+    Effect::new(move |was_missing: Option<bool>| {
+        let missing = rows.with(|page| match page {
+            Some(Ok(page)) if page.rows.len() < MAX_TASK_ROWS && filter.with(String::is_empty) => {
+                live.with(|states| states.keys().any(|path| !page.rows.iter().any(|row| row.path == *path)))
+            }
+            _ => false,
+        });
+        if missing && was_missing != Some(true) {
+            waves.update(|n| *n += 1);
+        }
+        missing
+    });
     let row_view = move |t: super::api::TaskRow| {
         let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
         let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
