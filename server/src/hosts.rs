@@ -9,6 +9,8 @@ use std::{
     sync::Arc,
 };
 
+use engine::notebooks::origin::host_name;
+
 use axum::{
     extract::{Request, State},
     http::{StatusCode, header},
@@ -34,29 +36,18 @@ impl KnownHosts {
         for name in extra {
             let authority = name.split_once("://").map_or(name.as_str(), |(_, rest)| rest);
             let authority = authority.split('/').next().unwrap_or_default();
-            names.push(unbracket(name_of(authority)).to_ascii_lowercase());
+            names.push(unbracket(host_name(authority)).to_ascii_lowercase());
         }
         Self { names, any_address: !bind.ip().is_loopback() }
     }
 
     /// Whether `host` (a `Host` header: name or address, maybe a port) is one.
     pub fn admits(&self, host: &str) -> bool {
-        let name = unbracket(name_of(host.trim())).to_ascii_lowercase();
+        let name = unbracket(host_name(host.trim())).to_ascii_lowercase();
         if self.names.contains(&name) {
             return true;
         }
         self.any_address && name.parse::<IpAddr>().is_ok()
-    }
-}
-
-/// `host` without its port; IPv6 addresses keep their brackets.
-fn name_of(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.find(']').map_or(host, |end| &host[..=end]);
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => name,
-        _ => host,
     }
 }
 

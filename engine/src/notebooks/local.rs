@@ -45,7 +45,7 @@ const ERROR_LOG_LINES: usize = 8;
 pub(super) struct Running {
     stop: CancellationToken,
     /// Tells this start from a later one of the same notebook.
-    generation: u64,
+    pub(super) generation: u64,
     /// Why it was stopped, when not on request (shown with `stopped`).
     why: Arc<std::sync::OnceLock<String>>,
     /// Asked to stop; it is on its way out.
@@ -57,7 +57,7 @@ pub(super) struct Running {
 /// Starts, stops and watches the notebook servers of this machine.
 #[derive(Clone)]
 pub struct NotebookManager {
-    engine: Engine,
+    pub(super) engine: Engine,
     backend: Arc<dyn Backend>,
     ledger: Ledger,
     data_dir: PathBuf,
@@ -73,13 +73,6 @@ pub struct NotebookManager {
     /// Cancelled at shutdown: followers stop, servers go on.
     detached: CancellationToken,
     http: reqwest::Client,
-}
-
-impl Running {
-    /// Which start of its notebook it is.
-    pub(super) fn generation(&self) -> u64 {
-        self.generation
-    }
 }
 
 impl std::fmt::Debug for NotebookManager {
@@ -430,7 +423,7 @@ impl NotebookManager {
     }
 
     /// Launches the notebook's server in the background and follows it.
-    async fn start(&self, notebook: Notebook) {
+    pub(super) async fn start(&self, notebook: Notebook) {
         let (ns, name) = (notebook.namespace.clone(), notebook.name.clone());
         let key = (ns, name);
         let program = match self.program_for(&notebook) {
@@ -603,16 +596,6 @@ impl NotebookManager {
             Ok(exit) => Err(failure(&log_dir, &format!("the server exited ({})", describe(&exit)))),
             Err(e) => Err(e.to_string()),
         }
-    }
-
-    /// Every notebook, stopped or not.
-    pub(super) async fn engine_notebooks(&self) -> Result<Vec<Notebook>> {
-        self.engine.all_notebooks().await
-    }
-
-    /// Starts a notebook that should be running and is not.
-    pub(super) async fn start_again(&self, notebook: Notebook) {
-        self.start(notebook).await;
     }
 
     /// Writes `ready` for the start `generation` of `key`, unless it was

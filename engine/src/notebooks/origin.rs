@@ -40,13 +40,14 @@ impl NotebookOrigin {
     }
 }
 
-/// `host` without its port; IPv6 addresses keep their brackets.
-fn host_name(host: &str) -> &str {
+/// `host` (a `Host` header) without its port; IPv6 addresses keep their
+/// brackets, and an unbracketed one is left whole.
+pub fn host_name(host: &str) -> &str {
     if host.starts_with('[') {
         return host.find(']').map_or(host, |end| &host[..=end]);
     }
     match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        Some((name, port)) if !name.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => name,
         _ => host,
     }
 }

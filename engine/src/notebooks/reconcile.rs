@@ -70,9 +70,9 @@ impl NotebookManager {
     /// Corrects every notebook's phase from its server; how many it fixed.
     pub async fn reconcile(&self) -> Result<usize> {
         let mut fixed = 0;
-        for notebook in self.engine_notebooks().await? {
+        for notebook in self.engine.all_notebooks().await? {
             let key = (notebook.namespace.clone(), notebook.name.clone());
-            let tracked = self.running.lock().await.get(&key).map(|r| (r.stopping, r.port, r.generation()));
+            let tracked = self.running.lock().await.get(&key).map(|r| (r.stopping, r.port, r.generation));
             let server = match tracked {
                 None => Server::Absent,
                 Some((true, _, _)) => Server::Stopping,
@@ -99,7 +99,7 @@ impl NotebookManager {
         let key = (notebook.namespace.clone(), notebook.name.clone());
         match fix {
             Fix::Keep => {}
-            Fix::Start => self.start_again(notebook.clone()).await,
+            Fix::Start => self.start(notebook.clone()).await,
             Fix::Stop => self.stop(&key.0, &key.1, None).await,
             Fix::Phase(Phase::Ready) => {
                 if let Some((_, Some(port), generation)) = tracked {
@@ -109,7 +109,7 @@ impl NotebookManager {
             Fix::Phase(phase) => {
                 let running = self.running.lock().await;
                 // Only if nothing changed since it was looked at.
-                if running.get(&key).map(|r| (r.stopping, r.port, r.generation())) == tracked {
+                if running.get(&key).map(|r| (r.stopping, r.port, r.generation)) == tracked {
                     self.write_phase(&key, phase, "", None).await;
                 }
             }
