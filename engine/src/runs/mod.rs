@@ -484,13 +484,12 @@ async fn drive(ctx: &RunContext) -> executor::Outcome {
 
 /// Runs `dag` to its end, or ends it (as a terminate does) once the run is
 /// older than `max_run_seconds`, and fails it naming the limit.
-async fn within_deadline(ctx: &RunContext, dag: BoxFuture<'_, executor::Outcome>) -> executor::Outcome {
+async fn within_deadline(ctx: &RunContext, mut dag: BoxFuture<'_, executor::Outcome>) -> executor::Outcome {
     let Some(seconds) = ctx.limits.max_run_seconds else {
         return dag.await;
     };
     let age = (Utc::now() - ctx.started_at).to_std().unwrap_or_default();
     let left = std::time::Duration::from_secs(seconds).saturating_sub(age);
-    let mut dag = dag;
     tokio::select! {
         outcome = &mut dag => outcome,
         () = tokio::time::sleep(left) => {
