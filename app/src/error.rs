@@ -18,6 +18,9 @@ pub enum AppError {
     /// The request was malformed; the message names the field.
     #[error("{0}")]
     Invalid(String),
+    /// A form was refused: each field's problem.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<FieldProblem>),
     /// The object exists already.
     #[error("{0}")]
     Conflict(String),
@@ -27,6 +30,33 @@ pub enum AppError {
     /// Transport or encoding failure between browser and server.
     #[error("{0}")]
     ServerFn(ServerFnErrorErr),
+}
+
+/// A field a form was refused for: its key and the problem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    /// e.g. `cpuLimit`, `gpus.num`, `datavols[0]`; empty for the form.
+    pub field: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::notebooks::FormError> for FieldProblem {
+    fn from(e: engine::notebooks::FormError) -> Self {
+        Self { field: e.field, problem: e.problem }
+    }
+}
+
+impl AppError {
+    /// The problems to show on a form: each field's, or the whole error
+    /// as one that no field claims.
+    pub fn field_problems(&self) -> Vec<FieldProblem> {
+        match self {
+            Self::Fields(problems) => problems.clone(),
+            other => vec![FieldProblem { field: String::new(), problem: other.to_string() }],
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -42,6 +72,7 @@ impl From<engine::Error> for AppError {
     fn from(error: engine::Error) -> Self {
         use engine::Error as E;
         let app_error = match error {
+            E::InvalidForm { problems } => Self::Fields(problems.into_iter().map(Into::into).collect()),
             E::NotFound { .. } => Self::NotFound(error.to_string()),
             E::Forbidden { .. } => Self::Forbidden(error.to_string()),
             E::InvalidName { .. }
@@ -70,7 +101,7 @@ impl AppError {
         match self {
             Self::NotFound(_) => S::NOT_FOUND,
             Self::Forbidden(_) => S::FORBIDDEN,
-            Self::Invalid(_) | Self::ServerFn(_) => S::BAD_REQUEST,
+            Self::Invalid(_) | Self::Fields(_) | Self::ServerFn(_) => S::BAD_REQUEST,
             Self::Conflict(_) => S::CONFLICT,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }

@@ -173,3 +173,72 @@ test("a notebook's page can neither read the dashboard nor act on it as the user
   await evil.close();
   await fetch(`${server.url}/api/namespaces/default/notebooks/hostile`, { method: 'DELETE' });
 });
+
+test('the forms name every problem at once and keep what was typed; the page deletes, says where the workspace lives and flags memory above the request', async () => {
+  const created = await fetch(`${server.url}/api/namespaces/default/notebooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    // JupyterLab alone uses more than 64 MiB: its use goes above the request.
+    body: JSON.stringify({ name: 'taken', cpu: '0.1', memory: '64Mi' }),
+  });
+  assert.equal(created.status, 200, await created.text());
+  const { page, problems } = await openPage(browser);
+  page.on('dialog', (dialog) => dialog.accept());
+
+  // Every field's problem at once, checked as create would: a duplicate
+  // name and requests beyond this host before Launch.
+  await page.goto(`${server.url}/notebooks/new?ns=default`);
+  await waitLive(page);
+  await page.getByTestId('name').fill('taken');
+  await page.getByTestId('cpu').fill('1000');
+  await page.getByTestId('memory').fill('lots');
+  await page.getByTestId('name').click();
+  await page.getByTestId('problem-name').waitFor();
+  assert.match(await page.getByTestId('problem-name').textContent(), /a notebook named "taken" exists in default already/);
+  assert.match(await page.getByTestId('problem-memory').textContent(), /"lots" is not a positive Kubernetes quantity/);
+  await page.getByTestId('memory').fill('1Gi');
+  await page.getByTestId('name').click();
+  await page.getByTestId('problem-memory').waitFor({ state: 'detached' });
+  assert.match(await page.getByTestId('problem-cpu').textContent(), /1000 cores asked; this host has \d+/);
+  await page.getByTestId('launch').click();
+  await page.getByTestId('problem-cpu').waitFor();
+  assert.match(page.url(), /\/notebooks\/new/, 'a refused form stays');
+  assert.equal(await page.getByTestId('cpu').inputValue(), '1000', 'and keeps its values');
+  assert.match(await page.getByTestId('problem-name').textContent(), /exists in default already/);
+  await page.screenshot({ path: path.join(outputDir, 'notebook-form-problems.png'), fullPage: true });
+
+  // Its page: memory above the request flagged, the workspace's real place.
+  await page.goto(`${server.url}/notebooks/taken?ns=default`);
+  await waitLive(page);
+  await page.getByTestId('notebook-phase').filter({ hasText: 'ready' }).waitFor({ timeout: 120_000 });
+  await page.getByTestId('over-request').waitFor({ timeout: 60_000 });
+  assert.match(await page.getByTestId('over-request').textContent(), /Memory peaked at [\d.]+ GiB, above its request of 0.0625 GiB/);
+  const overview = await page.getByTestId('notebook-overview').textContent();
+  assert.match(overview, /taken-workspace: \/\S+\/data\/notebooks\/default\/volumes\/taken-workspace on this machine/);
+
+  // Stopped, it can be edited: limits follow the request unless set; a
+  // refused save keeps the input next to its problem.
+  await page.getByTestId('stop').click();
+  await page.getByTestId('save').waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('cpu-limit').inputValue(), '', 'the limit follows the request');
+  await page.getByTestId('cpu').fill('0.2');
+  await page.getByTestId('cpu-limit').fill('0.1');
+  await page.getByTestId('save').click();
+  await page.getByTestId('problem-cpuLimit').waitFor();
+  assert.match(await page.getByTestId('problem-cpuLimit').textContent(), /"0.1" is below the request/);
+  assert.equal(await page.getByTestId('cpu').inputValue(), '0.2');
+  assert.equal(await page.getByTestId('cpu-limit').inputValue(), '0.1');
+  await page.screenshot({ path: path.join(outputDir, 'notebook-edit-refused.png'), fullPage: true });
+  await page.getByTestId('cpu-limit').fill('');
+  await page.getByTestId('save').click();
+  await page.getByTestId('problem-cpuLimit').waitFor({ state: 'detached' });
+  await page.getByTestId('notebook-overview').filter({ hasText: '0.2 / 0.24' }).waitFor();
+
+  // Delete from its own page lands on the list without it.
+  await page.getByTestId('delete').click();
+  await page.waitForURL(/\/notebooks\?ns=default$/);
+  const gone = await fetch(`${server.url}/api/namespaces/default/notebooks/taken`);
+  assert.equal(gone.status, 404);
+  // Refused forms answer 400, which the browser logs.
+  assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
+});

@@ -63,6 +63,12 @@ pub enum Error {
         /// What is wrong, naming the field.
         message: String,
     },
+    /// A form was refused: every field's problem, each naming its field.
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidForm {
+        /// The problems, in the form's order.
+        problems: Vec<crate::notebooks::FormError>,
+    },
     /// A pipeline spec does not parse or validate.
     #[error("invalid pipeline spec: {0}")]
     InvalidSpec(#[from] crate::spec::SpecError),

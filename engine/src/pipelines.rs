@@ -296,7 +296,7 @@ impl Engine {
         let version = self.pipeline_version(principal, pipeline_id, version_id).await?;
         let plan = spec::parse_json(&version.spec)?;
         let scope = if scope.is_empty() { crate::runs::dag_view::default_scope(&plan) } else { scope.to_owned() };
-        Ok((crate::runs::dag_view::build(&plan, &scope, &[])?, plan))
+        Ok((crate::runs::dag_view::build(&plan, &scope, None)?, plan))
     }
 
     /// A page of a pipeline's versions.

@@ -43,6 +43,21 @@ pub struct DagNode {
     pub opens: Option<String>,
 }
 
+/// One iteration of a loop, as a picker lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Iteration {
+    /// Its position among the loop's items.
+    pub index: u32,
+    /// What tells it apart: its item, e.g. `lr=0.3`.
+    pub label: String,
+    /// Its state; `PENDING` before it started.
+    pub state: String,
+    /// Its task, once recorded.
+    pub task_id: Option<String>,
+    /// The scope of its body, when the body is a sub-DAG.
+    pub opens: Option<String>,
+}
+
 /// One level of a pipeline, laid out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DagView {
@@ -56,6 +71,10 @@ pub struct DagView {
     pub edges: Vec<(usize, usize)>,
     /// Where the nodes go.
     pub layout: Layout,
+    /// What the shown level is called: its task name, and for a loop
+    /// iteration its item (`for-loop-2 (lr=0.3)`).
+    #[serde(default)]
+    pub title: String,
 }
 
 /// How urgent a state is to show for a group: failures first, then work

@@ -70,6 +70,7 @@ impl ApiError {
                 E::InvalidName { .. }
                 | E::InvalidDisplayName { .. }
                 | E::InvalidRequest { .. }
+                | E::InvalidForm { .. }
                 | E::InvalidSpec(_)
                 | E::InvalidParameters { .. },
             ) => (StatusCode::BAD_REQUEST, 3),

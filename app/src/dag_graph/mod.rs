@@ -28,6 +28,10 @@ impl NodeLinks {
         if let Some(opens) = &node.opens {
             return Some(format!("{}&scope={}", self.base, encode(opens)));
         }
+        if node.kind == model::dag::NodeKind::Loop && self.tasks {
+            // A loop of single steps: its iterations to pick from.
+            return Some(format!("{}&scope={}&loop={}", self.base, encode(scope), encode(&node.path)));
+        }
         match (&node.task_id, self.tasks) {
             (Some(id), true) => Some(format!("{}&scope={}&task={id}", self.base, encode(scope))),
             _ => None,
@@ -68,7 +72,7 @@ pub fn DagGraph(
         .iter()
         .map(|(label, scope)| (label.clone(), format!("{}&scope={}", links.base, encode(scope))))
         .collect();
-    let here = view.scope.rsplit('/').next().unwrap_or(&view.scope).to_owned();
+    let here = view.title.clone();
     let scene = scene::Scene::new(view, links, targets, live, zoom);
     if let Some(whole) = whole {
         Effect::new(move |_| {

@@ -93,6 +93,11 @@ pub fn draw(view: &DagView, links: &NodeLinks, window: Option<Window>, live: &Ha
     }
 }
 
+/// Whether an iteration in `state` has ended, one way or another.
+fn is_done(state: &str) -> bool {
+    !matches!(state, "RUNNING" | "PENDING" | "")
+}
+
 fn draw_node(out: &mut String, node: &DagNode, state: &str, href: Option<&str>, x: f32, y: f32, spacing: &Spacing) {
     let label: String = if node.name.chars().count() > MAX_LABEL_CHARS {
         node.name.chars().take(MAX_LABEL_CHARS - 1).chain(['\u{2026}']).collect()
@@ -101,7 +106,11 @@ fn draw_node(out: &mut String, node: &DagNode, state: &str, href: Option<&str>, 
     };
     let total: u32 = node.counts.iter().map(|(_, n)| n).sum();
     let detail = match node.kind {
-        NodeKind::Loop => format!("\u{21bb} {total} iterations"),
+        NodeKind::Loop if total == 0 && state.is_empty() => "\u{21bb} for each item".to_owned(),
+        NodeKind::Loop => {
+            let done: u32 = node.counts.iter().filter(|(s, _)| is_done(s)).map(|(_, n)| n).sum();
+            format!("\u{21bb} {done}/{total} iterations")
+        }
         NodeKind::Dag => format!("\u{25a6} {total} tasks"),
         NodeKind::Container if node.attempts > 1 => format!("\u{21ba} {} attempts", node.attempts),
         NodeKind::Container => String::new(),
@@ -188,7 +197,7 @@ mod tests {
 
     fn view(nodes: Vec<DagNode>, edges: Vec<(usize, usize)>) -> DagView {
         let layout = model::layout::layered(nodes.len(), &edges, &Spacing::default());
-        DagView { scope: "root".into(), breadcrumbs: Vec::new(), nodes, edges, layout }
+        DagView { scope: "root".into(), breadcrumbs: Vec::new(), nodes, edges, layout, title: "pipeline".into() }
     }
 
     fn links() -> NodeLinks {

@@ -94,7 +94,7 @@ pub struct NotebookSpec {
 }
 
 /// Why a form was refused; the message names the field.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]
 pub struct FormError {
     /// The form key, e.g. `cpuLimit`.
@@ -136,55 +136,65 @@ fn quantity_text(value: &Value) -> Option<String> {
     }
 }
 
+/// Keeps `result`'s value, or notes its problem and gives `None`.
+fn noted<T>(problems: &mut Vec<FormError>, result: Result<T, FormError>) -> Option<T> {
+    result.map_err(|e| problems.push(e)).ok()
+}
+
 impl NotebookForm {
     /// Checks the form against the spawner config, filling defaults (and
-    /// forcing read-only fields to their configured values).
+    /// forcing read-only fields to their configured values); refused for
+    /// its first problem. [`NotebookForm::check_all`] names every one.
     pub fn check(&self, config: &SpawnerConfig) -> Result<(String, NotebookSpec), FormError> {
-        check_name("name", &self.name, MAX_NAME_LEN)?;
+        self.check_all(config).map_err(|mut problems| problems.remove(0))
+    }
+
+    /// Checks every field, so that a form can show each problem next to
+    /// its field at once; refused with at least one problem.
+    pub fn check_all(&self, config: &SpawnerConfig) -> Result<(String, NotebookSpec), Vec<FormError>> {
+        let mut problems = Vec::new();
+        let p = &mut problems;
+        noted(p, check_name("name", &self.name, MAX_NAME_LEN));
         let server_type = if self.server_type.is_empty() { "jupyter" } else { self.server_type.as_str() };
-        let images = config.images_for(server_type).ok_or_else(|| {
-            refuse("serverType", format!("{server_type:?} is not one of jupyter, group-one, group-two"))
-        })?;
-        let image = if !self.custom_image.trim().is_empty() {
-            if !config.allow_custom_image {
-                return Err(refuse("customImage", "custom images are turned off by the administrator"));
-            }
-            self.custom_image.trim().to_owned()
-        } else if self.image.is_empty() || config.image.read_only {
-            images.value.clone()
-        } else if images.options.contains(&self.image) || self.image == images.value {
-            self.image.clone()
-        } else {
-            return Err(refuse("image", format!("{:?} is not in the configured list; use customImage", self.image)));
-        };
-        check_image(&image)?;
-        let cpu = self.resource("cpu", &self.cpu, &config.cpu.value, config.cpu.read_only, quantity::cpu_milli)?;
-        let cpu_limit = self.limit("cpuLimit", &self.cpu_limit, cpu, config.cpu.limit_factor, quantity::cpu_milli)?;
-        let memory =
-            self.resource("memory", &self.memory, &config.memory.value, config.memory.read_only, quantity::bytes)?;
-        let memory_limit =
-            self.limit("memoryLimit", &self.memory_limit, memory, config.memory.limit_factor, quantity::bytes)?;
-        let (gpu_vendor, gpus) = self.gpus(config)?;
+        let image = noted(p, self.image(config, server_type));
+        let cpu = noted(p, self.resource("cpu", &self.cpu, &config.cpu.value, config.cpu.read_only, quantity::cpu_milli));
+        let cpu_limit = cpu.and_then(|cpu| {
+            noted(p, self.limit("cpuLimit", &self.cpu_limit, cpu, config.cpu.limit_factor, quantity::cpu_milli))
+        });
+        let memory = noted(
+            p,
+            self.resource("memory", &self.memory, &config.memory.value, config.memory.read_only, quantity::bytes),
+        );
+        let memory_limit = memory.and_then(|memory| {
+            noted(p, self.limit("memoryLimit", &self.memory_limit, memory, config.memory.limit_factor, quantity::bytes))
+        });
+        let gpus = noted(p, self.gpus(config));
         let workspace = if config.workspace.read_only || self.workspace.is_null() {
-            config.workspace_default(&self.name)
+            Some(config.workspace_default(&self.name))
         } else {
-            volume("workspace", &self.workspace, &self.name)?
+            noted(p, volume("workspace", &self.workspace, &self.name))
         };
         if self.datavols.len() > MAX_DATA_VOLUMES {
-            return Err(refuse("datavols", format!("at most {MAX_DATA_VOLUMES} data volumes")));
+            p.push(refuse("datavols", format!("at most {MAX_DATA_VOLUMES} data volumes")));
         }
         let mut data_volumes = Vec::new();
-        for (i, v) in self.datavols.iter().enumerate() {
-            match volume(&format!("datavols[{i}]"), v, &self.name)? {
-                Some(v) => data_volumes.push(v),
-                None => return Err(refuse(&format!("datavols[{i}]"), "names no volume")),
+        for (i, v) in self.datavols.iter().enumerate().take(MAX_DATA_VOLUMES) {
+            match noted(p, volume(&format!("datavols[{i}]"), v, &self.name)) {
+                Some(Some(v)) => data_volumes.push(v),
+                Some(None) => p.push(refuse(&format!("datavols[{i}]"), "names no volume")),
+                None => {}
             }
         }
         for c in &self.configurations {
             if !config.configurations.iter().any(|known| &known.name == c) {
-                return Err(refuse("configurations", format!("{c:?} is not a configured configuration")));
+                p.push(refuse("configurations", format!("{c:?} is not a configured configuration")));
             }
         }
+        let (Some(image), Some(cpu), Some(cpu_limit), Some(memory), Some(memory_limit), Some((gpu_vendor, gpus)), Some(workspace), true) =
+            (image, cpu, cpu_limit, memory, memory_limit, gpus, workspace, problems.is_empty())
+        else {
+            return Err(problems);
+        };
         let spec = NotebookSpec {
             server_type: server_type.to_owned(),
             image,
@@ -205,6 +215,27 @@ impl NotebookForm {
             shm: if config.shm.read_only { config.shm.value } else { self.shm },
         };
         Ok((self.name.clone(), spec))
+    }
+
+    /// The image: custom when given (and allowed), else from the list.
+    fn image(&self, config: &SpawnerConfig, server_type: &str) -> Result<String, FormError> {
+        let images = config.images_for(server_type).ok_or_else(|| {
+            refuse("serverType", format!("{server_type:?} is not one of jupyter, group-one, group-two"))
+        })?;
+        let image = if !self.custom_image.trim().is_empty() {
+            if !config.allow_custom_image {
+                return Err(refuse("customImage", "custom images are turned off by the administrator"));
+            }
+            self.custom_image.trim().to_owned()
+        } else if self.image.is_empty() || config.image.read_only {
+            images.value.clone()
+        } else if images.options.contains(&self.image) || self.image == images.value {
+            self.image.clone()
+        } else {
+            return Err(refuse("image", format!("{:?} is not in the configured list; use customImage", self.image)));
+        };
+        check_image(&image)?;
+        Ok(image)
     }
 
     fn resource(
@@ -351,5 +382,13 @@ mod tests {
         assert!(refused(json!({"name": "nb", "image": "not/listed"})).starts_with("image: "));
         assert!(refused(json!({"name": "nb", "configurations": ["nope"]})).starts_with("configurations: "));
         assert!(refused(json!({"name": "nb", "datavols": [{"mount": "/d"}]})).starts_with("datavols[0]: "));
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let body = json!({"name": "Bad Name", "cpu": "lots", "memory": "1Gi", "memoryLimit": "1Mi", "gpus": {"num": "x"}});
+        let problems = form(body).check_all(&SpawnerConfig::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["name", "cpu", "memoryLimit", "gpus.num"]);
     }
 }

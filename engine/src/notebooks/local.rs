@@ -125,15 +125,44 @@ impl NotebookManager {
 
     /// Checks the form, stores the notebook and starts it.
     pub async fn create(&self, principal: &Principal, namespace: &str, form: &NotebookForm) -> Result<Notebook> {
-        let (name, spec) = form.check(&self.config).map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        let (name, spec) = self.check(principal, namespace, form).await?;
         let notebook = self.engine.create_notebook(principal, namespace, &name, &spec).await?;
         self.start(notebook.clone()).await;
         Ok(notebook)
     }
 
-    /// Checks a form against the spawner config without storing anything.
-    pub fn check(&self, form: &NotebookForm) -> std::result::Result<(String, NotebookSpec), FormError> {
-        form.check(&self.config)
+    /// Checks a new notebook's form without storing anything: every field
+    /// against the spawner config, the name against the namespace's
+    /// notebooks, the requests against this host. Refused with
+    /// [`Error::InvalidForm`] naming each problem.
+    pub async fn check(
+        &self,
+        principal: &Principal,
+        namespace: &str,
+        form: &NotebookForm,
+    ) -> Result<(String, NotebookSpec)> {
+        let checked = form.check_all(&self.config);
+        let mut problems = checked.as_ref().err().cloned().unwrap_or_default();
+        if !problems.iter().any(|p| p.field == "name") {
+            match self.engine.notebook(principal, namespace, &form.name).await {
+                Ok(_) => problems.insert(
+                    0,
+                    FormError {
+                        field: "name".into(),
+                        problem: format!("a notebook named {:?} exists in {namespace} already", form.name),
+                    },
+                ),
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Ok((_, spec)) = &checked {
+            problems.extend(beyond_host(spec, self.ledger.capacity()));
+        }
+        match checked {
+            Ok(checked) if problems.is_empty() => Ok(checked),
+            _ => Err(Error::InvalidForm { problems }),
+        }
     }
 
     /// GPUs not held by a notebook or step right now, and how many there are.
@@ -153,7 +182,11 @@ impl NotebookManager {
         let current = self.engine.notebook(principal, namespace, name).await?;
         let form =
             NotebookForm { name: name.to_owned(), server_type: current.spec.server_type.clone(), ..form.clone() };
-        let (_, checked) = form.check(&self.config).map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        let (_, checked) = form.check_all(&self.config).map_err(|problems| Error::InvalidForm { problems })?;
+        let problems = beyond_host(&checked, self.ledger.capacity());
+        if !problems.is_empty() {
+            return Err(Error::InvalidForm { problems });
+        }
         let spec = NotebookSpec {
             image: checked.image,
             image_pull_policy: checked.image_pull_policy,
@@ -393,9 +426,22 @@ impl NotebookManager {
         Activity::from_jupyter(&status, &kernels)
     }
 
+    /// Where volume `name` of `namespace` lives on this machine.
+    pub fn volume_path(&self, namespace: &str, name: &str) -> PathBuf {
+        self.data_dir.join("notebooks").join(namespace).join("volumes").join(name)
+    }
+
+    /// Where `notebook`'s server works on this machine: its workspace
+    /// volume, or a scratch directory of its own without one.
+    pub fn workspace_path(&self, notebook: &Notebook) -> PathBuf {
+        let volume =
+            notebook.spec.workspace.as_ref().map_or_else(|| format!("{}-scratch", notebook.name), |v| v.name.clone());
+        self.volume_path(&notebook.namespace, &volume)
+    }
+
     /// The directory of volume `name` in `namespace`, created on first use.
     fn volume_dir(&self, namespace: &str, name: &str) -> std::io::Result<PathBuf> {
-        let dir = self.data_dir.join("notebooks").join(namespace).join("volumes").join(name);
+        let dir = self.volume_path(namespace, name);
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
@@ -505,11 +551,8 @@ impl NotebookManager {
         generation: u64,
     ) -> std::result::Result<(), String> {
         let (ns, name) = (&notebook.namespace, &notebook.name);
-        let workdir = match &notebook.spec.workspace {
-            Some(v) => self.volume_dir(ns, &v.name),
-            None => self.volume_dir(ns, &format!("{name}-scratch")),
-        }
-        .map_err(|e| format!("cannot create the workspace: {e}"))?;
+        let workdir = self.workspace_path(notebook);
+        std::fs::create_dir_all(&workdir).map_err(|e| format!("cannot create the workspace: {e}"))?;
         for v in &notebook.spec.data_volumes {
             let dir = self.volume_dir(ns, &v.name).map_err(|e| format!("cannot create volume {}: {e}", v.name))?;
             // Data volumes appear in the workspace under their mount's last segment.
@@ -629,6 +672,35 @@ impl NotebookManager {
 }
 
 /// The notebook as the owner of its server's processes.
+/// The requests in `spec` this host could never grant, each as a problem
+/// of its form field: such a notebook would wait or fail forever.
+fn beyond_host(spec: &NotebookSpec, host: Request) -> Vec<FormError> {
+    let mut problems = Vec::new();
+    let mut refuse = |field: &str, problem: String| problems.push(FormError { field: field.into(), problem });
+    if spec.cpu_milli > host.cpu_milli {
+        refuse("cpu", format!("{} cores asked; this host has {}", cores(spec.cpu_milli), cores(host.cpu_milli)));
+    }
+    if spec.memory_bytes > host.memory_bytes {
+        refuse("memory", format!("{} asked; this host has {}", gib(spec.memory_bytes), gib(host.memory_bytes)));
+    }
+    if spec.gpus > host.gpus {
+        let has = if host.gpus == 0 { "none".to_owned() } else { host.gpus.to_string() };
+        let plural = if spec.gpus == 1 { "" } else { "s" };
+        refuse("gpus.num", format!("{} GPU{plural} asked; this host has {has}", spec.gpus));
+    }
+    problems
+}
+
+/// Thousandths of a core as cores, e.g. `0.5`.
+fn cores(milli: u64) -> String {
+    format!("{}", milli as f64 / 1000.0)
+}
+
+/// Bytes as GiB with one decimal.
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
 fn holding(notebook: &Notebook, gpus: &[u32]) -> Holding {
     Holding {
         owner: Owner {

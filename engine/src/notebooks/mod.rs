@@ -16,7 +16,7 @@ use model::{EventKind, Principal, Verb};
 use serde::Serialize;
 use sqlx::Row;
 
-pub use form::{NotebookForm, NotebookSpec};
+pub use form::{FormError, NotebookForm, NotebookSpec};
 pub use manifest::spec_yaml;
 pub use origin::NotebookOrigin;
 

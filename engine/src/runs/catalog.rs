@@ -134,6 +134,10 @@ pub struct TaskRecord {
     pub attempts: u32,
     /// The task whose outputs it reused, when cached.
     pub cached_from: Option<String>,
+    /// Time its attempts ran, added up (a running one up to now): after a
+    /// retry, its duration without the waits between attempts. `None`
+    /// for tasks that ran no process (DAGs, skipped, cached).
+    pub ran_for: Option<chrono::Duration>,
 }
 
 /// One attempt of a task.
@@ -262,7 +266,23 @@ impl Engine {
     ) -> Result<(model::dag::DagView, crate::spec::Plan)> {
         let plan = self.run_plan(principal, id).await?;
         let scope = if scope.is_empty() { crate::runs::dag_view::default_scope(&plan) } else { scope.to_owned() };
-        Ok((super::dag_view::build(&plan, &scope, &self.task_records(id).await?)?, plan))
+        let (tasks, loop_sizes) = (self.task_records(id).await?, self.loop_sizes(id).await?);
+        let recorded = super::dag_view::Recorded { tasks: &tasks, loop_sizes: &loop_sizes };
+        Ok((super::dag_view::build(&plan, &scope, Some(recorded))?, plan))
+    }
+
+    /// The iterations of the loop at `loop_path` of run `id`, labelled by
+    /// their items, every one due listed (at most
+    /// [`super::iterations::MAX_LISTED`]).
+    pub async fn loop_iterations(
+        &self,
+        principal: &Principal,
+        id: &str,
+        loop_path: &str,
+    ) -> Result<Vec<model::dag::Iteration>> {
+        let plan = self.run_plan(principal, id).await?;
+        let (tasks, loop_sizes) = (self.task_records(id).await?, self.loop_sizes(id).await?);
+        super::dag_view::loop_iterations(&plan, loop_path, super::dag_view::Recorded { tasks: &tasks, loop_sizes: &loop_sizes })
     }
 
     /// The attempts of task `task_id` of run `run_id`, first first.
@@ -334,17 +354,44 @@ impl Engine {
                     output_artifacts: Vec::new(),
                     attempts: row.try_get::<i64, _>("attempts")? as u32,
                     cached_from: row.try_get("cached_from")?,
+                    ran_for: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         link_parents(&mut tasks);
         let index: HashMap<String, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
+        let attempts: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT a.task_id, a.started_at, a.finished_at FROM attempts a JOIN tasks t ON t.id = a.task_id
+             WHERE t.run_id = ?",
+        )
+        .bind(run_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let now = Utc::now();
+        for (task_id, started, finished) in attempts {
+            if let Some(&i) = index.get(&task_id) {
+                let ran = finished.unwrap_or(now) - started;
+                tasks[i].ran_for = Some(tasks[i].ran_for.unwrap_or_default() + ran.max(chrono::Duration::zero()));
+            }
+        }
         for (task_id, name, id) in artifacts {
             if let Some(&i) = index.get(&task_id) {
                 tasks[i].output_artifacts.push((name, id));
             }
         }
         Ok(tasks)
+    }
+}
+
+impl Engine {
+    /// How many iterations each loop of run `run_id` has, by the loop's
+    /// path, for the loops whose items are known.
+    pub async fn loop_sizes(&self, run_id: &str) -> Result<BTreeMap<String, u32>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT path, items FROM loop_sizes WHERE run_id = ?")
+            .bind(run_id)
+            .fetch_all(self.store.pool())
+            .await?;
+        Ok(rows.into_iter().map(|(path, items)| (path, u32::try_from(items).unwrap_or(u32::MAX))).collect())
     }
 }
 

@@ -186,6 +186,9 @@ pub fn run_task<'a>(
         if let Err(e) = ctx.limits.admit_loop(items.len()) {
             return fail(ctx, name, &path, &e).await;
         }
+        let sized = record::durably("a loop's size", || record::loop_size(&ctx.store, &ctx.run_id, &path, items.len()));
+        let key = record::TaskKey { run_id: &ctx.run_id, path: &path, name };
+        record::or_log(sized.await, key, "a loop's size");
         let limit = if iterator.parallelism == 0 { usize::MAX } else { iterator.parallelism as usize };
         let mut pending = items.into_iter().enumerate();
         let mut running = FuturesUnordered::new();

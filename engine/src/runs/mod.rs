@@ -12,6 +12,7 @@ mod executor;
 pub(crate) mod expr;
 mod fixed_paths;
 pub mod http;
+pub mod iterations;
 pub mod importer;
 mod lifecycle;
 mod limits;

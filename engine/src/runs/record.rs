@@ -26,7 +26,8 @@ pub async fn task_started(store: &Store, run_id: &str, path: &str, name: &str, i
     let id: String = sqlx::query_scalar(
         "INSERT INTO tasks (id, run_id, path, name, state, inputs, created_at, started_at)
          VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?6)
-         ON CONFLICT (run_id, path) DO UPDATE SET state = 'RUNNING', inputs = ?5, started_at = ?6
+         ON CONFLICT (run_id, path) DO UPDATE SET state = 'RUNNING', inputs = ?5,
+             started_at = COALESCE(tasks.started_at, ?6)
          RETURNING id",
     )
     .bind(&id)
@@ -38,6 +39,21 @@ pub async fn task_started(store: &Store, run_id: &str, path: &str, name: &str, i
     .fetch_one(store.pool())
     .await?;
     Ok(id)
+}
+
+/// Records how many iterations the loop at `path` has (once per run: a
+/// resumed run finds the same items).
+pub async fn loop_size(store: &Store, run_id: &str, path: &str, items: usize) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO loop_sizes (run_id, path, items) VALUES (?1, ?2, ?3)
+         ON CONFLICT (run_id, path) DO UPDATE SET items = ?3",
+    )
+    .bind(run_id)
+    .bind(path)
+    .bind(items as i64)
+    .execute(store.pool())
+    .await?;
+    Ok(())
 }
 
 /// Records how a task ended.

@@ -49,6 +49,9 @@ pub struct NotebookDetails {
     pub created_by: String,
     /// Workspace volume and mount, if any.
     pub workspace: Option<(String, String)>,
+    /// Where the workspace (the server's working directory) really lives
+    /// on this machine.
+    pub workspace_path: String,
     /// Data volumes and mounts.
     pub data_volumes: Vec<(String, String)>,
     /// Configurations applied.
@@ -102,26 +105,7 @@ pub struct NewNotebook {
     pub shm: bool,
 }
 
-/// A field the form was refused for: its Kubeflow key and the problem.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldProblem {
-    /// e.g. `cpuLimit`, `gpus.num`, `datavols[0]`.
-    pub field: String,
-    /// What is wrong.
-    pub problem: String,
-}
-
-impl FieldProblem {
-    /// Splits an error message of the form "field: problem".
-    pub fn from_message(message: &str) -> Self {
-        match message.split_once(": ") {
-            Some((field, problem)) if !field.contains(' ') => {
-                Self { field: field.to_owned(), problem: problem.to_owned() }
-            }
-            _ => Self { field: String::new(), problem: message.to_owned() },
-        }
-    }
-}
+pub use crate::error::FieldProblem;
 
 /// What the form offers: the spawner config, free GPUs and which server
 /// types can run here.
@@ -259,10 +243,15 @@ mod ssr {
         }
     }
 
-    /// The form that would make `notebook` again (for editing).
-    pub fn form_of(notebook: &Notebook) -> NewNotebook {
+    /// The form that would make `notebook` again (for editing). A limit
+    /// the config's factor gives is left empty, so that it follows the
+    /// request as on create.
+    pub fn form_of(notebook: &Notebook, config: &engine::notebooks::config::SpawnerConfig) -> NewNotebook {
         let spec = &notebook.spec;
         let data = spec.data_volumes.first();
+        let follows = |limit: u64, request: u64, factor: Option<f64>| {
+            limit == factor.map_or(request, |f| (request as f64 * f).round() as u64)
+        };
         NewNotebook {
             name: notebook.name.clone(),
             server_type: spec.server_type.clone(),
@@ -270,9 +259,17 @@ mod ssr {
             custom_image: String::new(),
             image_pull_policy: spec.image_pull_policy.clone(),
             cpu: cores(spec.cpu_milli),
-            cpu_limit: cores(spec.cpu_limit_milli),
+            cpu_limit: if follows(spec.cpu_limit_milli, spec.cpu_milli, config.cpu.limit_factor) {
+                String::new()
+            } else {
+                cores(spec.cpu_limit_milli)
+            },
             memory: format!("{}Mi", spec.memory_bytes >> 20),
-            memory_limit: format!("{}Mi", spec.memory_limit_bytes >> 20),
+            memory_limit: if follows(spec.memory_limit_bytes, spec.memory_bytes, config.memory.limit_factor) {
+                String::new()
+            } else {
+                format!("{}Mi", spec.memory_limit_bytes >> 20)
+            },
             gpu_vendor: spec.gpu_vendor.clone(),
             gpus: if spec.gpus == 0 { "none".to_owned() } else { spec.gpus.to_string() },
             workspace: spec.workspace.as_ref().map(|v| v.name.clone()).unwrap_or_default(),
@@ -347,14 +344,17 @@ pub async fn notebook_form_options() -> Result<FormOptions, AppError> {
     })
 }
 
-/// Checks the form as it is being filled: the first problem, if any.
+/// Checks the form as it is being filled, exactly as create will: every
+/// field's problem (none when it would be accepted).
 #[server(CheckNotebook, "/api/ui", endpoint = "check_notebook")]
-pub async fn check_notebook(namespace: String, form: NewNotebook) -> Result<Option<FieldProblem>, AppError> {
-    let _ = namespace;
-    Ok(ssr::manager()?
-        .check(&ssr::kubeflow_form(&form))
-        .err()
-        .map(|e| FieldProblem { field: e.field, problem: e.problem }))
+pub async fn check_notebook(namespace: String, form: NewNotebook) -> Result<Vec<FieldProblem>, AppError> {
+    use crate::error::ssr::principal;
+    // Problems found are this call's answer, not its failure (no 400).
+    match ssr::manager()?.check(&principal()?, &namespace, &ssr::kubeflow_form(&form)).await {
+        Ok(_) => Ok(Vec::new()),
+        Err(engine::Error::InvalidForm { problems }) => Ok(problems.into_iter().map(Into::into).collect()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Creates and starts a notebook, then shows the list.
@@ -393,12 +393,13 @@ pub async fn notebook_details(namespace: String, name: String) -> Result<Noteboo
         row: ssr::row(&notebook),
         created_by: notebook.created_by.clone(),
         workspace: spec.workspace.as_ref().map(|v| (v.name.clone(), v.mount.clone())),
+        workspace_path: ssr::manager()?.workspace_path(&notebook).display().to_string(),
         data_volumes: spec.data_volumes.iter().map(|v| (v.name.clone(), v.mount.clone())).collect(),
         configurations: spec.configurations.clone(),
         shm: spec.shm,
         spec_yaml: engine::notebooks::spec_yaml(&notebook),
         events,
-        form: ssr::form_of(&notebook),
+        form: ssr::form_of(&notebook, ssr::manager()?.config()),
     })
 }
 

@@ -7,12 +7,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{
-    StopStartButton,
+    DeleteButton, StopStartButton,
     api::{
-        FieldProblem, NotebookDetails, SetNotebookStopped, UpdateNotebook, notebook_details, notebook_form_options,
+        DeleteNotebook, NotebookDetails, SetNotebookStopped, UpdateNotebook, notebook_details, notebook_form_options,
         notebook_log,
     },
-    form::{FormProblem, NotebookFields},
+    form::{FormProblem, NotebookFields, Problems},
     notebook_changes, phase_class, server_type_label, when,
 };
 use crate::{live::use_live_events, namespace::use_namespace, pages::utilization::WorkloadUsage, shell::Loading};
@@ -25,9 +25,24 @@ pub fn NotebookDetailPage() -> impl IntoView {
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let stop = ServerAction::<SetNotebookStopped>::new();
     let update = ServerAction::<UpdateNotebook>::new();
+    let delete = ServerAction::<DeleteNotebook>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate(&format!("/notebooks?ns={}", namespace.get_untracked()), Default::default());
+        }
+    });
     let changed = notebook_changes();
+    // Read again after a save that was accepted only: a refused one keeps
+    // the user's input on screen next to its problems.
+    let saved = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = update.value().get() {
+            saved.update(|n| *n += 1);
+        }
+    });
     let details = Resource::new(
-        move || (namespace.get(), name.get(), changed.get(), stop.version().get(), update.version().get()),
+        move || (namespace.get(), name.get(), changed.get(), stop.version().get(), saved.get()),
         |(ns, name, _, _, _)| notebook_details(ns.to_string(), name),
     );
     let live = use_live_events();
@@ -43,7 +58,10 @@ pub fn NotebookDetailPage() -> impl IntoView {
         <Title text=move || format!("Notebook {}", name.get()) />
         <Transition fallback=|| view! { <Loading what="the notebook" /> }>
             {move || details.get().map(|result| result.map(|details| view! {
-                <NotebookHeader details=details.clone() stop />
+                <NotebookHeader details=details.clone() stop delete />
+                {move || delete.value().get().and_then(Result::err).map(|e| view! {
+                    <p class="notice notice--danger" role="alert">{e.to_string()}</p>
+                })}
                 <div class="run-layout">
                     <Overview details=details.clone() />
                     <section class="card">
@@ -73,7 +91,11 @@ pub fn NotebookDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn NotebookHeader(details: NotebookDetails, stop: ServerAction<SetNotebookStopped>) -> impl IntoView {
+fn NotebookHeader(
+    details: NotebookDetails,
+    stop: ServerAction<SetNotebookStopped>,
+    delete: ServerAction<DeleteNotebook>,
+) -> impl IntoView {
     let ns = use_namespace().get_untracked().to_string();
     let row = details.row;
     let ready = row.phase == "ready";
@@ -90,7 +112,8 @@ fn NotebookHeader(details: NotebookDetails, stop: ServerAction<SetNotebookStoppe
             <div class="run-actions">
                 <a class="button button--primary" class:is-disabled=!ready aria-disabled=(!ready).to_string()
                     href=row.url.clone() target="_blank" rel="noopener">"Connect"</a>
-                <StopStartButton namespace=ns name=row.name.clone() stopped=row.stopped stop />
+                <StopStartButton namespace=ns.clone() name=row.name.clone() stopped=row.stopped stop />
+                <DeleteButton namespace=ns name=row.name.clone() delete />
             </div>
         </div>
     }
@@ -105,7 +128,15 @@ fn Overview(details: NotebookDetails) -> impl IntoView {
         ("CPU (request / limit)", row.cpu.clone()),
         ("Memory (request / limit)", row.memory.clone()),
         ("GPUs", if row.gpus.is_empty() { "none".to_owned() } else { row.gpus.clone() }),
-        ("Workspace", details.workspace.as_ref().map_or("none".to_owned(), volume)),
+        (
+            "Workspace",
+            match &details.workspace {
+                Some((name, mount)) => {
+                    format!("{name}: {} on this machine (mounted at {mount} on a cluster)", details.workspace_path)
+                }
+                None => format!("none: it works in {}", details.workspace_path),
+            },
+        ),
         (
             "Data volumes",
             if details.data_volumes.is_empty() {
@@ -154,10 +185,10 @@ fn EventTable(events: Vec<(chrono::DateTime<chrono::Utc>, String, String)>) -> i
 #[component]
 fn EditWhileStopped(details: NotebookDetails, update: ServerAction<UpdateNotebook>) -> impl IntoView {
     let options = Resource::new(|| (), |_| notebook_form_options());
-    let problem = RwSignal::new(None::<FieldProblem>);
+    let problem = Problems::new(Vec::new());
     Effect::new(move |_| match update.value().get() {
-        Some(Err(e)) => problem.set(Some(FieldProblem::from_message(&e.to_string()))),
-        Some(Ok(())) => problem.set(None),
+        Some(Err(e)) => problem.set(e.field_problems()),
+        Some(Ok(())) => problem.set(Vec::new()),
         None => {}
     });
     let ns = use_namespace().get_untracked().to_string();

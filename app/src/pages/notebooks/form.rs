@@ -22,16 +22,16 @@ pub fn NewNotebookPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| notebook_form_options());
     let create = ServerAction::<CreateNotebook>::new();
     let check = ServerAction::<CheckNotebook>::new();
-    let problem = RwSignal::new(None::<FieldProblem>);
+    let problem = Problems::new(Vec::new());
     Effect::new(move |_| {
         if let Some(Err(e)) = create.value().get() {
-            problem.set(Some(FieldProblem::from_message(&e.to_string())));
+            problem.set(e.field_problems());
         }
     });
-    Effect::new(move |_| {
-        if let Some(result) = check.value().get() {
-            problem.set(result.ok().flatten());
-        }
+    Effect::new(move |_| match check.value().get() {
+        Some(Ok(found)) => problem.set(found),
+        Some(Err(e)) => problem.set(e.field_problems()),
+        None => {}
     });
     let recheck = move |ev: leptos::ev::Event| check_form(&ev, check);
     view! {
@@ -77,12 +77,15 @@ fn check_form(ev: &leptos::ev::Event, check: ServerAction<CheckNotebook>) {
     let _ = (ev, check);
 }
 
-/// The problem with `field` (a Kubeflow key), if the last check found one;
-/// `""` shows problems no field claims.
+/// Every problem the last check or submission found, by field.
+pub type Problems = RwSignal<Vec<FieldProblem>>;
+
+/// The problems with `field` (a Kubeflow key) the last check found; `""`
+/// shows problems no field claims.
 #[component]
-pub fn FormProblem(problem: RwSignal<Option<FieldProblem>>, field: &'static str) -> impl IntoView {
+pub fn FormProblem(problem: Problems, field: &'static str) -> impl IntoView {
     let mine = move || {
-        problem.get().filter(|p| {
+        problem.get().into_iter().filter(|p| {
             if field.is_empty() {
                 return !KNOWN_FIELDS.iter().any(|known| claims(known, &p.field));
             }
@@ -92,7 +95,7 @@ pub fn FormProblem(problem: RwSignal<Option<FieldProblem>>, field: &'static str)
     view! {
         {move || mine().map(|p| view! {
             <span class="field__error" role="alert" data-testid=format!("problem-{field}")>{p.problem}</span>
-        })}
+        }).collect_view()}
     }
 }
 
@@ -115,7 +118,7 @@ fn claims(field: &str, reported: &str) -> bool {
 pub fn NotebookFields(
     options: FormOptions,
     initial: NewNotebook,
-    problem: RwSignal<Option<FieldProblem>>,
+    problem: Problems,
     editing: bool,
 ) -> impl IntoView {
     let server_type =
@@ -248,7 +251,7 @@ pub fn NotebookFields(
 fn ServerTypes(
     options: Vec<(String, String, Option<String>)>,
     server_type: RwSignal<String>,
-    problem: RwSignal<Option<FieldProblem>>,
+    problem: Problems,
 ) -> impl IntoView {
     let reasons: Vec<String> =
         options.iter().filter_map(|(_, label, why)| why.as_ref().map(|why| format!("{label}: {why}"))).collect();
@@ -278,7 +281,7 @@ fn ServerTypes(
 /// Workspace, data volume, configurations and shared memory: fixed once
 /// the notebook exists.
 #[component]
-fn VolumeFields(options: FormOptions, initial: NewNotebook, problem: RwSignal<Option<FieldProblem>>) -> impl IntoView {
+fn VolumeFields(options: FormOptions, initial: NewNotebook, problem: Problems) -> impl IntoView {
     let workspace = if initial.workspace.is_empty() { options.workspace.clone() } else { initial.workspace.clone() };
     view! {
         <fieldset class="form-section">

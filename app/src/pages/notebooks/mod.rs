@@ -171,16 +171,25 @@ fn NotebookRowView(
                 <a class="button button--small" class:is-disabled=!ready aria-disabled=(!ready).to_string()
                     href=row.url.clone() target="_blank" rel="noopener" data-testid="connect">"Connect"</a>
                 <StopStartButton namespace=ns.clone() name=name.clone() stopped=row.stopped stop />
-                <ActionForm action=delete>
-                    <input type="hidden" name="namespace" value=ns.clone() />
-                    <input type="hidden" name="name" value=name.clone() />
-                    <button class="button button--small button--danger" type="submit" data-testid="delete"
-                        on:click=move |ev| if !confirm(&format!("Delete the notebook {name}? Its volumes stay.")) { ev.prevent_default() }>
-                        "Delete"
-                    </button>
-                </ActionForm>
+                <DeleteButton namespace=ns name delete />
             </td>
         </tr>
+    }
+}
+
+/// Deletes the notebook once the user confirms; its volumes stay.
+#[component]
+fn DeleteButton(namespace: String, name: String, delete: ServerAction<DeleteNotebook>) -> impl IntoView {
+    let asked = name.clone();
+    view! {
+        <ActionForm action=delete>
+            <input type="hidden" name="namespace" value=namespace />
+            <input type="hidden" name="name" value=name />
+            <button class="button button--small button--danger" type="submit" data-testid="delete"
+                on:click=move |ev| if !confirm(&format!("Delete the notebook {asked}? Its volumes stay.")) { ev.prevent_default() }>
+                "Delete"
+            </button>
+        </ActionForm>
     }
 }
 

@@ -53,10 +53,15 @@ pub struct TaskRow {
     pub path: String,
     /// Its name.
     pub name: String,
+    /// Its path as people read it: no root, iterations by their items.
+    pub label: String,
     /// Its state.
     pub state: String,
     /// Attempts made.
     pub attempts: u32,
+    /// How long it took once ended, in milliseconds: its attempts' time
+    /// added up (the waits between retries left out), else end - start.
+    pub took_ms: Option<i64>,
     /// When it started.
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
@@ -193,13 +198,16 @@ fn summary(r: engine::runs::RunRecord) -> RunSummary {
 }
 
 #[cfg(feature = "ssr")]
-fn task_row(t: &engine::runs::TaskRecord) -> TaskRow {
+fn task_row(t: &engine::runs::TaskRecord, label: String) -> TaskRow {
+    let took = t.finished_at.and(t.ran_for).or_else(|| t.finished_at.zip(t.started_at).map(|(f, s)| f - s));
     TaskRow {
         id: t.id.clone(),
         path: t.path.clone(),
         name: t.name.clone(),
+        label,
         state: t.state.clone(),
         attempts: t.attempts,
+        took_ms: took.map(|d| d.num_milliseconds()),
         started_at: t.started_at,
         finished_at: t.finished_at,
         cached: t.cached_from.is_some(),
@@ -351,17 +359,22 @@ pub async fn task_rows(run_id: String, filter: String, sort: String) -> Result<T
     let tasks = engine.task_records(&run_id).await?;
     let total = tasks.len();
     let needle = filter.to_lowercase();
+    let labels = engine::runs::iterations::readable_paths(&tasks);
     let mut rows: Vec<TaskRow> = tasks
         .iter()
-        .filter(|t| {
-            needle.is_empty() || t.path.to_lowercase().contains(&needle) || t.state.to_lowercase().contains(&needle)
+        .zip(labels)
+        .filter(|(t, label)| {
+            needle.is_empty()
+                || label.to_lowercase().contains(&needle)
+                || t.path.to_lowercase().contains(&needle)
+                || t.state.to_lowercase().contains(&needle)
         })
-        .map(task_row)
+        .map(|(t, label)| task_row(t, label))
         .collect();
     match sort.as_str() {
         "state" => rows.sort_by(|a, b| a.state.cmp(&b.state)),
         "started" => rows.sort_by_key(|t| t.started_at),
-        "duration" => rows.sort_by_key(|t| std::cmp::Reverse(t.finished_at.zip(t.started_at).map(|(f, s)| f - s))),
+        "duration" => rows.sort_by_key(|t| std::cmp::Reverse(t.took_ms)),
         _ => rows.sort_by(|a, b| a.path.cmp(&b.path)),
     }
     let matching = rows.len();
@@ -378,8 +391,10 @@ pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails
     let task = record
         .tasks
         .iter()
-        .find(|t| t.id == task_id)
+        .position(|t| t.id == task_id)
         .ok_or_else(|| AppError::NotFound(format!("task {task_id} not found in run {run_id}")))?;
+    let label = engine::runs::iterations::readable_paths(&record.tasks).swap_remove(task);
+    let task = &record.tasks[task];
     let attempts = engine
         .task_attempts(&principal, &run_id, &task_id)
         .await?
@@ -406,7 +421,7 @@ pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails
         .collect();
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     Ok(TaskDetails {
-        task: task_row(task),
+        task: task_row(task, label),
         inputs: pretty(&task.inputs),
         outputs: pretty(&task.outputs),
         reason: task.reason.clone(),

@@ -14,8 +14,9 @@ use super::{
         MAX_TASK_ROWS, RunDetails, RunOverview, archive_run, delete_run, resume_run, retry_run, run_details, task_rows,
         terminate_run,
     },
-    duration,
+    duration, elapsed,
     hydration::GraphDrawn,
+    iterations::{IterationPicker, iteration_of},
     task_panel::TaskPanel,
 };
 use crate::{
@@ -61,6 +62,7 @@ pub fn RunDetailPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let scope = Memo::new(move |_| query.with(|q| q.get("scope").unwrap_or_default()));
     let task = Memo::new(move |_| query.with(|q| q.get("task").filter(|t| !t.is_empty())));
+    let opened_loop = Memo::new(move |_| query.with(|q| q.get("loop").filter(|l| !l.is_empty())));
     let live = use_live_events();
     // The whole run reloads when it starts or ends again (retry, finish);
     // task states in between come from the live map.
@@ -92,7 +94,7 @@ pub fn RunDetailPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <Loading what="the run" /> }>
             {move || details.get().map(|result| match result {
-                Ok(details) => Ok(view! { <RunView details live_states task=task reload=ended /> }.into_any()),
+                Ok(details) => Ok(view! { <RunView details live_states task opened_loop reload=ended /> }.into_any()),
                 Err(AppError::NotFound(message)) => {
                     Ok(view! { <Missing what="Run" list="/runs" list_name="runs" message /> }.into_any())
                 }
@@ -107,6 +109,8 @@ fn RunView(
     details: RunDetails,
     live_states: Signal<HashMap<String, String>>,
     task: Memo<Option<String>>,
+    /// A loop of single steps whose iterations to list.
+    opened_loop: Memo<Option<String>>,
     /// Changes when the run starts or ends again: the task table reloads.
     reload: Memo<usize>,
 ) -> impl IntoView {
@@ -140,6 +144,19 @@ fn RunView(
             <RunActions run=run.clone() suspended=details.suspended supplied=details.supplied.clone() />
         </header>
         <Overview overview=details.overview.clone() />
+        {
+            let (run_id, base, scope) = (run.id.clone(), base.clone(), scope.clone());
+            move || {
+                let (loop_path, current) = match (opened_loop.get(), iteration_of(&scope)) {
+                    (Some(path), _) => (path, None),
+                    (None, Some((path, index))) => (path, Some(index)),
+                    (None, None) => return None,
+                };
+                Some(view! {
+                    <IterationPicker run_id=run_id.clone() loop_path base=base.clone() scope=scope.clone() current reload />
+                })
+            }
+        }
         <div class="run-layout">
             <section class="card run-layout__graph">
                 <DagGraph view=details.dag links live=live_states whole />
@@ -291,7 +308,7 @@ fn TaskTable(
     });
     let row_view = move |t: super::api::TaskRow| {
         let href = format!("{base}&scope={}&task={}", encode(&scope), t.id);
-        let label = t.path.split_once('/').map_or(t.path.as_str(), |(_, rest)| rest).to_owned();
+        let label = t.label.clone();
         let (path, stored) = (t.path.clone(), t.state.clone());
         let state = Signal::derive(move || live.with(|l| l.get(&path).cloned()).unwrap_or_else(|| stored.clone()));
         view! {
@@ -300,7 +317,11 @@ fn TaskTable(
                 <td><StateBadge state=state /></td>
                 <td>{t.attempts}</td>
                 <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>
-                <td>{t.started_at.map(|s| duration(s, t.finished_at)).unwrap_or_default()}</td>
+                <td>{match (t.took_ms, t.started_at) {
+                    (Some(ms), _) => elapsed(ms),
+                    (None, Some(_)) => "running".to_owned(),
+                    (None, None) => String::new(),
+                }}</td>
                 <td>{if t.cached { "yes" } else { "" }}</td>
             </tr>
         }

@@ -41,6 +41,7 @@ impl Encoder<Result<RunDetails, AppError>> for GraphDrawn {
                 nodes: Vec::new(),
                 edges: Vec::new(),
                 layout: Layout { nodes: Vec::new(), width: dag.layout.width, height: dag.layout.height },
+                title: dag.title.clone(),
             },
         };
         serde_json::to_string(&Ok::<_, AppError>(frame))
@@ -97,6 +98,7 @@ mod tests {
                 nodes: vec![node("a"), node("b")],
                 edges: vec![(0, 1)],
                 layout: layered(2, &[(0, 1)], &Spacing::default()),
+                title: "pipeline".into(),
             },
             node_count: 2,
             notices: vec![],

@@ -3,6 +3,7 @@
 pub mod api;
 mod detail;
 mod hydration;
+mod iterations;
 mod task_panel;
 
 use leptos::prelude::*;
@@ -158,7 +159,12 @@ pub fn StateBadge(#[prop(into)] state: Signal<String>) -> impl IntoView {
 /// `1m 05s` between two times, or since `start` while still going.
 pub fn duration(start: chrono::DateTime<chrono::Utc>, end: Option<chrono::DateTime<chrono::Utc>>) -> String {
     let Some(end) = end else { return "running".to_owned() };
-    let seconds = (end - start).num_milliseconds().max(0) as f64 / 1000.0;
+    elapsed((end - start).num_milliseconds())
+}
+
+/// `1m 05s` for a number of milliseconds.
+pub fn elapsed(milliseconds: i64) -> String {
+    let seconds = milliseconds.max(0) as f64 / 1000.0;
     if seconds < 60.0 {
         format!("{seconds:.1}s")
     } else {

@@ -47,7 +47,7 @@ pub fn TaskPanel(
 fn TaskBody(details: TaskDetails, run_id: String) -> impl IntoView {
     let last_attempt = details.attempts.last().map(|a| a.name.clone());
     view! {
-        <h2 class="panel__title">{details.task.path.clone()}</h2>
+        <h2 class="panel__title">{details.task.label.clone()}</h2>
         <p><StateBadge state=details.task.state.clone() />{details.task.cached.then_some(" from the cache")}</p>
         {details.reason.clone().map(|r| view! { <p class="notice notice--warning">{r}</p> })}
         <details open=true>

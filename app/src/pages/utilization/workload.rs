@@ -14,6 +14,9 @@ pub struct WorkloadUsageView {
     /// (title, SVG markup), in the order shown; the requested lines only
     /// while it holds resources.
     pub charts: Vec<(String, String)>,
+    /// Use above what it requested, in words (memory above its request
+    /// is what gets a workload killed first when the machine runs short).
+    pub over_request: Vec<String>,
 }
 
 /// Shortest span charted: a step of a few seconds still gets a readable axis.
@@ -90,6 +93,16 @@ pub async fn workload_usage(
         }
         lines
     };
+    let mut over_request = Vec::new();
+    let peak_memory = memory.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    let requested_gib = requested_memory as f64 / (1u64 << 30) as f64;
+    if requested_memory > 0 && peak_memory > requested_gib {
+        over_request.push(format!(
+            "Memory peaked at {} GiB, above its request of {} GiB: it is among the first killed when the machine runs short.",
+            short(peak_memory),
+            short(requested_gib)
+        ));
+    }
     let (width, height) = (360, 170);
     let mut charts = vec![
         (
@@ -122,7 +135,14 @@ pub async fn workload_usage(
             )?,
         ));
     }
-    Ok(WorkloadUsageView { charts })
+    Ok(WorkloadUsageView { charts, over_request })
+}
+
+/// A figure with at most three decimals, without trailing zeros.
+#[cfg(feature = "ssr")]
+fn short(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The "Utilization" card of a notebook or run page. `to` is when the
@@ -175,6 +195,9 @@ pub fn WorkloadUsage(
                     <p class="muted">"No use recorded: samples are kept while it runs, for the configured retention."</p>
                 }.into_any(),
                 Some(Ok(usage)) => view! {
+                    {usage.over_request.into_iter().map(|why| view! {
+                        <p class="notice notice--warning" data-testid="over-request">{why}</p>
+                    }).collect_view()}
                     <div class="chart-grid chart-grid--small">
                         {usage.charts.into_iter().map(|(title, svg)| view! {
                             <figure class="chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
