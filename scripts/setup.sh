@@ -3,7 +3,7 @@
 # Idempotent: each step checks first and skips what is already there.
 #
 #   build: the wasm32 target, wasm-bindgen-cli (the exact version in
-#          Cargo.lock), npm's binaryen (wasm-opt) and playwright-core
+#          Cargo.lock), npm's binaryen (wasm-opt), playwright-core and axe-core
 #   test:  Debian's chromium (for the end2end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +41,7 @@ fi
 
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm dev tools (binaryen, playwright-core)"
+  step "installing npm dev tools (binaryen, playwright-core, axe-core)"
   npm ci --no-audit --no-fund
 fi
 

@@ -1,6 +1,8 @@
 //! Line charts drawn on the server with `plotters`' SVG backend: axes with
-//! units, a legend, colours that read on light and dark backgrounds, and
-//! no background of their own. Text is measured without font files.
+//! units, colours that read on light and dark backgrounds, and no
+//! background of their own. Text is measured without font files. The
+//! legend is not drawn on the plot (where it hides lines): the page lists
+//! it under the chart, line `i` in colour `i` ([`PALETTE_SIZE`]).
 
 use plotters::prelude::*;
 
@@ -34,6 +36,10 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(147, 51, 234),
 ];
 
+/// How many colours lines take in turn; the page's legend classes
+/// (`legend__swatch--0` ...) follow the same order.
+pub const PALETTE_SIZE: usize = PALETTE.len();
+
 /// Axis and label colour, mid grey for either background.
 const INK: RGBColor = RGBColor(128, 134, 150);
 
@@ -61,10 +67,10 @@ pub fn line_chart(frame: &Frame, lines: &[Line], width: u32, height: u32) -> Res
         let top = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(frame.y_max, f64::max);
         let text = |size: u32| ("sans-serif", size).into_font().color(&INK);
         let mut chart = ChartBuilder::on(&root)
-            .caption(frame.title, text(14))
+            .caption(frame.title, text(15))
             .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(48)
+            .x_label_area_size(26)
+            .y_label_area_size(58)
             .build_cartesian_2d(frame.span.0..frame.span.1.max(frame.span.0 + 1), 0.0..top * 1.05)
             .map_err(|e| e.to_string())?;
         let span = frame.span.1 - frame.span.0;
@@ -79,7 +85,7 @@ pub fn line_chart(frame: &Frame, lines: &[Line], width: u32, height: u32) -> Res
             .x_max_light_lines(1)
             .y_max_light_lines(1)
             .axis_style(INK.mix(0.6))
-            .label_style(text(11))
+            .label_style(text(12))
             .x_labels(6)
             .y_labels(5)
             .x_label_formatter(&clock)
@@ -93,17 +99,6 @@ pub fn line_chart(frame: &Frame, lines: &[Line], width: u32, height: u32) -> Res
             let colour = PALETTE[i % PALETTE.len()];
             chart
                 .draw_series(LineSeries::new(thin(&line.points, width as usize), colour.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(line.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2)));
-        }
-        if lines.len() > 1 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font(text(11))
-                .border_style(INK.mix(0.3))
-                .draw()
                 .map_err(|e| e.to_string())?;
         }
         root.present().map_err(|e| e.to_string())?;

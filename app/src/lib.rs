@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/pipelines/:id") view=pages::PipelineDetailPage ssr=SsrMode::Async />
                         <Route path=path!("/experiments") view=pages::ExperimentsPage />
                         <Route path=path!("/runs") view=pages::RunsPage />
+                        <Route path=path!("/runs/compare") view=pages::CompareRunsPage ssr=SsrMode::Async />
                         <Route path=path!("/runs/:id") view=pages::RunDetailPage ssr=SsrMode::Async />
                         <Route path=path!("/recurring-runs") view=pages::RecurringRunsPage />
                         <Route path=path!("/workflow-templates") view=pages::WorkflowTemplatesPage />

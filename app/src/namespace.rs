@@ -37,6 +37,17 @@ pub async fn list_namespaces() -> Result<Vec<Namespace>, AppError> {
     Ok(engine()?.list_namespaces(&principal()?).await?)
 }
 
+/// Creates a namespace (an administrator's step until profiles arrive: the
+/// engine refuses it to others) and returns its name.
+#[leptos::server(CreateNamespace, "/api/ui", endpoint = "create_namespace")]
+pub async fn create_namespace(
+    /// The new namespace's name (a DNS-1123 label).
+    name: String,
+) -> Result<String, AppError> {
+    use crate::error::ssr::{engine, principal};
+    Ok(engine()?.create_namespace(&principal()?, name.trim()).await?.name.to_string())
+}
+
 /// A `<select>` of namespaces; choosing one rewrites `?ns=` on this page.
 #[component]
 pub fn NamespaceSelector() -> impl IntoView {
@@ -51,7 +62,8 @@ pub fn NamespaceSelector() -> impl IntoView {
         navigate(&format!("{}?ns={chosen}", location.pathname.get_untracked()), Default::default());
     };
     view! {
-        <label class="namespace-selector">
+        <div class="namespace-selector">
+        <label>
             <span class="namespace-selector__label">"Namespace"</span>
             <select aria-label="Namespace" on:change=on_change prop:value=move || namespace.get().to_string()>
                 <Transition fallback=move || view! { <option>{move || namespace.get().to_string()}</option> }>
@@ -71,5 +83,40 @@ pub fn NamespaceSelector() -> impl IntoView {
                 </Transition>
             </select>
         </label>
+        <NewNamespace />
+        </div>
+    }
+}
+
+/// "New namespace": a name, created on the spot and switched to.
+#[component]
+fn NewNamespace() -> impl IntoView {
+    let create = ServerAction::<CreateNamespace>::new();
+    let navigate = use_navigate();
+    let location = use_location();
+    let details = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(name)) = create.value().get() {
+            if let Some(details) = details.get_untracked() {
+                let _ = details.remove_attribute("open");
+            }
+            navigate(&format!("{}?ns={name}", location.pathname.get_untracked()), Default::default());
+        }
+    });
+    let problem = move || create.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <details class="namespace-new" node_ref=details>
+            <summary class="button button--small" aria-label="New namespace" data-testid="new-namespace">"+"</summary>
+            <ActionForm action=create attr:class="namespace-new__form">
+                <label class="field">
+                    <span>"New namespace"</span>
+                    <input class="input" name="name" required=true maxlength="63" autocomplete="off"
+                        pattern="[a-z0-9]([a-z0-9\\-]*[a-z0-9])?" data-testid="new-namespace-name"
+                        title="Lower-case letters, digits and '-', starting and ending with a letter or digit" />
+                </label>
+                <button class="button button--primary button--small" type="submit">"Create"</button>
+                {move || problem().map(|p| view! { <p class="field__error" role="alert" data-testid="new-namespace-problem">{p}</p> })}
+            </ActionForm>
+        </details>
     }
 }

@@ -134,3 +134,46 @@ spec:
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the pipeline page shows the spec as uploaded and its description, and confirms a new version', async () => {
+  const first = path.join(scratch, 'described.yaml');
+  const yaml = `# Says hello, then counts.
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: described-
+  annotations:
+    workflows.argoproj.io/description: Greets the team, then counts to three.
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: hello, template: say}
+  - name: say
+    container: {image: alpine, command: [echo, hello]}  # the first step
+`;
+  writeFileSync(first, yaml);
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${server.url}/pipelines?ns=default`);
+  await upload(page, first, 'described');
+  await page.getByRole('heading', { name: 'described', level: 1 }).waitFor();
+  await waitLive(page);
+  assert.equal(await page.getByTestId('pipeline-description').textContent(), 'Greets the team, then counts to three.');
+  assert.equal(await page.getByTestId('spec').textContent(), yaml, 'the spec reads as it was uploaded, comments kept');
+  assert.match(await page.getByTestId('shown-version').textContent(), /version described \(the latest\)/);
+
+  // A new version from the page: confirmed, and the page says which version it shows.
+  const second = path.join(scratch, 'described-v2.yaml');
+  writeFileSync(second, yaml.replace('echo, hello', 'echo, hi'));
+  await page.locator('[data-testid=upload-form] input[name=name]').first().fill('v2');
+  await page.locator('[data-testid=upload-form] input[type=file]').first().setInputFiles(second);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Upload version' }).click()]);
+  await waitLive(page);
+  assert.match(await page.getByTestId('version-uploaded').textContent(), /Version v2 was added: the graph and the run form below use it/);
+  assert.match(await page.getByTestId('shown-version').textContent(), /version v2 \(the latest\)/);
+  assert.match(await page.getByTestId('spec').textContent(), /echo, hi/);
+  await page.screenshot({ path: path.join(outputDir, 'pipeline-new-version.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

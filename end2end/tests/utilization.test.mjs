@@ -56,18 +56,34 @@ test('the Utilization page charts the host live and lists a running step against
   const charts = page.locator('[data-testid=charts] svg');
   await charts.first().waitFor();
   assert.ok(await charts.count() >= 2, 'CPU and memory charts at least');
+  // No GPU here (no kubelet or GPU on this machine): said plainly, the
+  // loader's message behind "Details".
   const gpus = await page.locator('[data-testid=no-gpus]').count();
-  if (gpus) assert.match(await page.getByTestId('no-gpus').textContent(), /no GPUs on this host/);
+  if (gpus) {
+    const notice = page.getByTestId('no-gpus');
+    assert.match(await notice.textContent(), /No GPUs are in use on this host/);
+    assert.equal(await notice.locator('details').getAttribute('open'), null, 'the details start closed');
+    assert.match(await notice.locator('details pre').textContent(), /no GPUs on this host/);
+  }
+  // The CPU chart is the whole machine's, Ferroflow's share beside it, the
+  // legend under the plot.
+  const cpuChart = page.locator('[data-testid=charts] figure[aria-label=CPU]');
+  assert.deepEqual(await cpuChart.locator('.legend li').allTextContents(), ['whole machine', "Ferroflow's workloads"]);
+  assert.match(await page.getByTestId('utilization-cards').textContent(), /CPU \(whole machine\)[\s\S]*Ferroflow's workloads \d+ %/);
 
-  // The run's step appears with its CPU use next to its one-core request.
-  const row = page.locator(`[data-testid=workload][data-kind=run]`).filter({ hasText: runId });
+  // The run's step appears by the run's name and its task, with its CPU
+  // use next to its one-core request.
+  const row = page.locator(`[data-testid=workload][data-kind=run]`).filter({ hasText: 'run busy' });
   await row.waitFor({ timeout: 60_000 });
-  await page.waitForFunction((id) => {
-    const r = [...document.querySelectorAll('[data-testid=workload]')].find((tr) => tr.textContent.includes(id));
+  assert.match(await row.textContent(), /run busy\s*burn/);
+  assert.doesNotMatch(await row.textContent(), new RegExp(runId), 'named, not by its id');
+  await page.waitForFunction(() => {
+    const r = [...document.querySelectorAll('[data-testid=workload]')].find((tr) => tr.textContent.includes('run busy'));
     const cores = r && parseFloat(r.querySelector('[data-testid=workload-cpu]').textContent);
     return cores > 0.5;
-  }, runId, { timeout: 60_000 });
+  }, null, { timeout: 60_000 });
   assert.match(await row.getByTestId('workload-cpu').textContent(), /of 1\.00 cores/);
+  await page.locator('[data-testid=charts] figure[aria-label="Workloads\' CPU"] .legend li', { hasText: 'run busy' }).waitFor();
   // The namespace's totals, in the table across namespaces.
   const total = page.getByTestId('namespace-total').filter({ hasText: 'default' });
   await total.waitFor();
@@ -84,7 +100,8 @@ test('the Utilization page charts the host live and lists a running step against
   await waitLive(page);
   await usage.locator('svg').nth(1).waitFor({ timeout: 30_000 });
   const cpu = usage.locator('svg').first();
-  assert.match(await cpu.textContent(), /CPU[\s\S]*requested/);
+  assert.match(await cpu.textContent(), /CPU/);
+  assert.deepEqual(await usage.locator('figure').first().locator('.legend li').allTextContents(), ['used', 'requested']);
   const drawn = await cpu.innerHTML();
   await page.waitForFunction((old) => document.querySelector('[data-testid=workload-usage] svg').innerHTML !== old, drawn, { timeout: 30_000 });
   await page.screenshot({ path: path.join(outputDir, 'run-utilization.png'), fullPage: true });

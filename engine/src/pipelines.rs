@@ -52,6 +52,8 @@ pub struct PipelineVersion {
     pub package_url: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// The spec as it was uploaded, when it came as a file.
+    pub source: Option<String>,
 }
 
 /// What a caller gives to create a pipeline.
@@ -82,6 +84,9 @@ pub struct NewVersion {
     pub code_source_url: String,
     /// Where the package came from.
     pub package_url: String,
+    /// The spec as uploaded (YAML with its comments), when it came as a
+    /// file of text.
+    pub source: Option<String>,
 }
 
 const PIPELINES: Table = Table {
@@ -110,7 +115,7 @@ const VERSIONS: Table = Table {
 
 const PIPELINE_COLUMNS: &str = "id, namespace, name, display_name, description, created_at";
 const VERSION_COLUMNS: &str =
-    "id, pipeline_id, name, display_name, description, spec, code_source_url, package_url, created_at";
+    "id, pipeline_id, name, display_name, description, spec, code_source_url, package_url, created_at, source";
 
 /// Longest name or display name accepted.
 const MAX_NAME_BYTES: usize = 256;
@@ -139,13 +144,17 @@ impl Engine {
         check_text("pipeline name", &name, MAX_NAME_BYTES, true)?;
         let display_name = first_nonempty([&pipeline.display_name]).unwrap_or_else(|| name.clone());
         check_text("pipeline display_name", &display_name, MAX_NAME_BYTES, true)?;
-        check_text("pipeline description", &pipeline.description, MAX_DESCRIPTION_BYTES, false)?;
+        // Without a description of its own, a pipeline says what its spec says.
+        let description = first_nonempty([&pipeline.description])
+            .or_else(|| version.as_ref().and_then(|v| spec::description(&v.spec)))
+            .unwrap_or_default();
+        check_text("pipeline description", &description, MAX_DESCRIPTION_BYTES, false)?;
         let created = Pipeline {
             id: uuid::Uuid::new_v4().to_string(),
             namespace: namespace.to_string(),
             name,
             display_name,
-            description: pipeline.description,
+            description,
             created_at: Utc::now(),
         };
         let mut tx = self.store.write().await?;
@@ -345,21 +354,24 @@ async fn insert_version(
     check_text("pipeline version name", &name, MAX_NAME_BYTES, true)?;
     let display_name = first_nonempty([&version.display_name]).unwrap_or_else(|| name.clone());
     check_text("pipeline version display_name", &display_name, MAX_NAME_BYTES, true)?;
-    check_text("pipeline version description", &version.description, MAX_DESCRIPTION_BYTES, false)?;
+    let description =
+        first_nonempty([&version.description]).or_else(|| spec::description(&version.spec)).unwrap_or_default();
+    check_text("pipeline version description", &description, MAX_DESCRIPTION_BYTES, false)?;
     let created = PipelineVersion {
         id: uuid::Uuid::new_v4().to_string(),
         pipeline_id: pipeline.id.clone(),
         name,
         display_name,
-        description: version.description,
+        description,
         spec: version.spec,
         code_source_url: version.code_source_url,
         package_url: version.package_url,
         created_at: now,
+        source: version.source,
     };
     let inserted = sqlx::query(
-        "INSERT INTO pipeline_versions (id, pipeline_id, name, display_name, description, spec, code_source_url, package_url, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline_id, name) DO NOTHING",
+        "INSERT INTO pipeline_versions (id, pipeline_id, name, display_name, description, spec, code_source_url, package_url, created_at, source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline_id, name) DO NOTHING",
     )
     .bind(&created.id)
     .bind(&created.pipeline_id)
@@ -370,6 +382,7 @@ async fn insert_version(
     .bind(&created.code_source_url)
     .bind(&created.package_url)
     .bind(created.created_at)
+    .bind(&created.source)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -423,5 +436,6 @@ fn decode_version(row: &SqliteRow) -> Result<PipelineVersion> {
         code_source_url: row.try_get("code_source_url")?,
         package_url: row.try_get("package_url")?,
         created_at: row.try_get("created_at")?,
+        source: row.try_get("source")?,
     })
 }

@@ -19,7 +19,7 @@ use crate::{
     ApiError, AppState,
     kfp::{
         namespace_or_default, package,
-        pipelines::{spec_of, stem},
+        pipelines::{stem, uploaded_version},
     },
 };
 
@@ -42,17 +42,18 @@ pub async fn upload(
         let (file_name, bytes) = form
             .package
             .ok_or_else(|| (String::new(), ApiError::BadRequest("choose a pipeline file to upload".into())))?;
-        let spec = spec_of(&bytes).map_err(|e| (file_name.clone(), e))?;
+        let uploaded = uploaded_version(&bytes).map_err(|e| (file_name.clone(), e))?;
         let name = form.fields.get("name").cloned().unwrap_or_default();
-        let version = NewVersion { name: name.clone(), spec, ..NewVersion::default() };
+        let version = NewVersion { name: name.clone(), ..uploaded };
         let engine = &state.engine;
-        let id = match pipeline_id {
+        let location = match pipeline_id {
             Some(id) => {
-                engine
+                let created = engine
                     .create_pipeline_version(&principal, &id, version)
                     .await
                     .map_err(|e| (file_name.clone(), e.into()))?;
-                id
+                // The new version is shown, with a word that it was added.
+                format!("{id}?ns={namespace}&version={}&uploaded=1", created.id)
             }
             None => {
                 let name = if name.is_empty() { stem(&file_name) } else { name };
@@ -61,14 +62,14 @@ pub async fn upload(
                     .create_pipeline(&principal, &namespace, new, Some(version))
                     .await
                     .map_err(|e| (file_name.clone(), e.into()))?;
-                pipeline.id
+                format!("{}?ns={namespace}", pipeline.id)
             }
         };
-        Ok(id)
+        Ok(location)
     }
     .await;
     match outcome {
-        Ok(id) => Redirect::to(&format!("/pipelines/{id}?ns={namespace}")).into_response(),
+        Ok(location) => Redirect::to(&format!("/pipelines/{location}")).into_response(),
         Err((file, error)) => {
             let message = error.to_string();
             let query = serde_urlencoded::to_string([("ns", &namespace), ("file", &file), ("upload_error", &message)])

@@ -52,6 +52,20 @@ pub fn encode(text: &str) -> String {
 /// Space around the drawing, in its units.
 const PAD: f32 = 16.0;
 
+/// Tallest the viewport grows (its CSS `max-height`), in pixels.
+const VIEWPORT_MAX_HEIGHT: f32 = 620.0;
+
+/// Smallest zoom a level opens at: a level of thousands of nodes opens
+/// readable, and "Fit" shows all of it.
+const OPENING_ZOOM: f32 = 0.5;
+
+/// The zoom that shows a `width` x `height` drawing (padding included)
+/// whole in a viewport `available` pixels wide, never above actual size.
+pub fn fitted_zoom(width: f32, height: f32, available: f32) -> f32 {
+    let (w, h) = (width + 2.0 * PAD, height + 2.0 * PAD);
+    (available / w).min(VIEWPORT_MAX_HEIGHT / h).clamp(0.1, 1.0)
+}
+
 /// One level of a DAG. `live` overrides node states by task path as
 /// updates arrive. When `view` came without its nodes (a big level, sent
 /// to the browser as its first window only), `whole` brings it later.
@@ -81,6 +95,17 @@ pub fn DagGraph(
             }
         });
     }
+    let fit = move |floor: f32| {
+        if let Some(viewport) = targets.viewport.get_untracked() {
+            zoom.set(fitted_zoom(width, height, viewport.client_width() as f32).max(floor));
+        }
+    };
+    // The level opens fitted to its window (once the browser knows its size).
+    Effect::new(move |_| {
+        if targets.viewport.get().is_some() {
+            fit(OPENING_ZOOM);
+        }
+    });
     let navigate = leptos_router::hooks::use_navigate();
     let on_key = navigate.clone();
     view! {
@@ -94,6 +119,8 @@ pub fn DagGraph(
                     <button class="button button--small" type="button" aria-label="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.1))>"\u{2212}"</button>
                     <button class="button button--small" type="button" aria-label="Actual size" on:click=move |_| zoom.set(1.0)>{move || format!("{:.0}%", zoom.get() * 100.0)}</button>
                     <button class="button button--small" type="button" aria-label="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
+                    <button class="button button--small" type="button" aria-label="Fit the graph to its window" data-testid="fit"
+                        on:click=move |_| fit(0.1)>"Fit"</button>
                 </span>
             </div>
             <div class="dag__viewport" tabindex="0" aria-label="DAG; scroll to pan" node_ref=targets.viewport
@@ -128,5 +155,20 @@ fn link_target(event: &leptos::ev::Event) -> Option<String> {
     {
         let _ = event;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drawing_is_fitted_to_its_window_never_enlarged() {
+        assert_eq!(fitted_zoom(300.0, 200.0, 1000.0), 1.0, "a small level stays at actual size");
+        let wide = fitted_zoom(2000.0 - 2.0 * PAD, 100.0, 1000.0);
+        assert!((wide - 0.5).abs() < 1e-6, "{wide}");
+        let tall = fitted_zoom(100.0, 1240.0 - 2.0 * PAD, 1000.0);
+        assert!((tall - 0.5).abs() < 1e-6, "{tall}");
+        assert_eq!(fitted_zoom(1e6, 1e6, 1000.0), 0.1, "thousands of nodes: no smaller than a tenth");
     }
 }

@@ -20,6 +20,6 @@ pub use not_found::{Missing, NotFound};
 pub use notebooks::{NewNotebookPage, NotebookDetailPage, NotebooksPage};
 pub use pipelines::{PipelineDetailPage, PipelinesPage};
 pub use recurring::RecurringRunsPage;
-pub use runs::{RunDetailPage, RunsPage};
+pub use runs::{CompareRunsPage, RunDetailPage, RunsPage};
 pub use utilization::UtilizationPage;
 pub use workflow_templates::WorkflowTemplatesPage;

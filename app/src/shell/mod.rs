@@ -4,6 +4,7 @@ mod document;
 mod icon;
 mod kfp_links;
 mod nav;
+mod theme;
 
 use leptos::prelude::*;
 
@@ -27,6 +28,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <div class="app__main">
                 <header class="topbar">
                     <NamespaceSelector />
+                    <theme::ThemePicker />
                     <LiveIndicator />
                 </header>
                 <InvalidNamespaceNotice />

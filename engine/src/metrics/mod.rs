@@ -153,7 +153,8 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-/// Series names: `host.cpu` (percent), `host.memory` (bytes), `gpu.N.util`
+/// Series names: `host.cpu` (percent), `workloads.cpu` (percent of the
+/// machine Ferroflow's notebooks and steps use), `host.memory` (bytes), `gpu.N.util`
 /// (percent), `gpu.N.memory` (bytes), and per owner
 /// `<kind>/<namespace>/<name>.cpu` (cores), `.memory` (bytes) and, while it
 /// holds GPUs, `.gpu` (their utilization, percent). A run's attempts add up
@@ -271,6 +272,9 @@ impl Metrics {
             }
         };
         push("host.cpu".into(), snapshot.host.cpu_percent);
+        // Ferroflow's own share of the machine, beside the machine's whole.
+        let cores: f64 = snapshot.owners.iter().map(|o| o.cores).sum();
+        push("workloads.cpu".into(), 100.0 * cores / snapshot.host.cores.max(1) as f64);
         push("host.memory".into(), snapshot.host.memory_used as f64);
         for g in &snapshot.gpus {
             push(format!("gpu.{}.util", g.index), g.util_percent);

@@ -157,7 +157,8 @@ impl NotebookForm {
         noted(p, check_name("name", &self.name, MAX_NAME_LEN));
         let server_type = if self.server_type.is_empty() { "jupyter" } else { self.server_type.as_str() };
         let image = noted(p, self.image(config, server_type));
-        let cpu = noted(p, self.resource("cpu", &self.cpu, &config.cpu.value, config.cpu.read_only, quantity::cpu_milli));
+        let cpu =
+            noted(p, self.resource("cpu", &self.cpu, &config.cpu.value, config.cpu.read_only, quantity::cpu_milli));
         let cpu_limit = cpu.and_then(|cpu| {
             noted(p, self.limit("cpuLimit", &self.cpu_limit, cpu, config.cpu.limit_factor, quantity::cpu_milli))
         });
@@ -190,8 +191,16 @@ impl NotebookForm {
                 p.push(refuse("configurations", format!("{c:?} is not a configured configuration")));
             }
         }
-        let (Some(image), Some(cpu), Some(cpu_limit), Some(memory), Some(memory_limit), Some((gpu_vendor, gpus)), Some(workspace), true) =
-            (image, cpu, cpu_limit, memory, memory_limit, gpus, workspace, problems.is_empty())
+        let (
+            Some(image),
+            Some(cpu),
+            Some(cpu_limit),
+            Some(memory),
+            Some(memory_limit),
+            Some((gpu_vendor, gpus)),
+            Some(workspace),
+            true,
+        ) = (image, cpu, cpu_limit, memory, memory_limit, gpus, workspace, problems.is_empty())
         else {
             return Err(problems);
         };
@@ -386,7 +395,8 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_at_once() {
-        let body = json!({"name": "Bad Name", "cpu": "lots", "memory": "1Gi", "memoryLimit": "1Mi", "gpus": {"num": "x"}});
+        let body =
+            json!({"name": "Bad Name", "cpu": "lots", "memory": "1Gi", "memoryLimit": "1Mi", "gpus": {"num": "x"}});
         let problems = form(body).check_all(&SpawnerConfig::default()).unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["name", "cpu", "memoryLimit", "gpus.num"]);

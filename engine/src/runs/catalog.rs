@@ -282,7 +282,11 @@ impl Engine {
     ) -> Result<Vec<model::dag::Iteration>> {
         let plan = self.run_plan(principal, id).await?;
         let (tasks, loop_sizes) = (self.task_records(id).await?, self.loop_sizes(id).await?);
-        super::dag_view::loop_iterations(&plan, loop_path, super::dag_view::Recorded { tasks: &tasks, loop_sizes: &loop_sizes })
+        super::dag_view::loop_iterations(
+            &plan,
+            loop_path,
+            super::dag_view::Recorded { tasks: &tasks, loop_sizes: &loop_sizes },
+        )
     }
 
     /// The attempts of task `task_id` of run `run_id`, first first.
@@ -384,6 +388,24 @@ impl Engine {
 }
 
 impl Engine {
+    /// The task of each attempt of run `run_id`, by attempt name: its path
+    /// without the root (`train`, `for-loop-2[1]/train`), to name what an
+    /// attempt's process is doing.
+    pub async fn attempt_tasks(&self, run_id: &str) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT a.name, t.path FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.run_id = ?")
+                .bind(run_id)
+                .fetch_all(self.store.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(attempt, path)| {
+                let task = path.split_once('/').map_or(path.as_str(), |(_, rest)| rest).to_owned();
+                (attempt, task)
+            })
+            .collect())
+    }
+
     /// How many iterations each loop of run `run_id` has, by the loop's
     /// path, for the loops whose items are known.
     pub async fn loop_sizes(&self, run_id: &str) -> Result<BTreeMap<String, u32>> {

@@ -79,8 +79,7 @@ pub fn readable_paths(tasks: &[TaskRecord]) -> Vec<String> {
                     continue;
                 };
                 let loop_path = &task.path[..start + name.len()];
-                let labels =
-                    labels_by_loop.entry(loop_path).or_insert_with(|| labels(&of_loop(loop_path, tasks)));
+                let labels = labels_by_loop.entry(loop_path).or_insert_with(|| labels(&of_loop(loop_path, tasks)));
                 match index.parse::<u32>().ok().and_then(|i| labels.get(&i)) {
                     Some(label) => out.push(format!("{name} ({label})")),
                     None => out.push(segment.to_owned()),
@@ -222,11 +221,15 @@ mod tests {
 
     #[test]
     fn every_due_iteration_is_listed_the_unstarted_pending() {
-        let tasks = [iteration("root/sweep[0]", json!({"lr": "0.1"})), iteration("root/sweep[1]", json!({"lr": "0.2"}))];
+        let tasks =
+            [iteration("root/sweep[0]", json!({"lr": "0.1"})), iteration("root/sweep[1]", json!({"lr": "0.2"}))];
         let listed = list("root/sweep", &tasks, Some(4), true);
         assert_eq!(listed.len(), 4);
         assert_eq!(listed[1].opens.as_deref(), Some("root/sweep[1]"));
-        assert_eq!((listed[3].state.as_str(), listed[3].label.as_str(), listed[3].opens.as_ref()), ("PENDING", "item 3", None));
+        assert_eq!(
+            (listed[3].state.as_str(), listed[3].label.as_str(), listed[3].opens.as_ref()),
+            ("PENDING", "item 3", None)
+        );
         assert!(index_in("root/sweep", "root/sweeping[1]").is_none());
     }
 }

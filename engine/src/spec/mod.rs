@@ -138,6 +138,16 @@ pub fn to_yaml(value: &serde_json::Value) -> String {
     serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot write the spec as YAML: {e}\n"))
 }
 
+/// What a spec says about itself: KFP's `pipelineInfo.description` (a
+/// compiled pipeline's docstring), or Argo's
+/// `workflows.argoproj.io/description` annotation.
+pub fn description(spec: &serde_json::Value) -> Option<String> {
+    let ir = if spec.get("pipeline_spec").is_some() { &spec["pipeline_spec"] } else { spec };
+    [&ir["pipelineInfo"]["description"], &spec["metadata"]["annotations"]["workflows.argoproj.io/description"]]
+        .into_iter()
+        .find_map(|v| v.as_str().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned))
+}
+
 /// Reads and parses a spec file.
 pub fn parse_file(path: &std::path::Path) -> Result<Plan, SpecError> {
     parse(&read_file(path)?)

@@ -27,9 +27,11 @@ pub struct UploadParams {
     pipelineid: String,
 }
 
-/// The spec in an uploaded file, as JSON; the engine validates it when it stores it.
-pub(crate) fn spec_of(bytes: &[u8]) -> Result<Value, ApiError> {
-    Ok(engine::spec::load_json(bytes).map_err(engine::Error::from)?)
+/// An uploaded file as a version: its spec as JSON (the engine validates
+/// it when it stores it) and its text as uploaded.
+pub(crate) fn uploaded_version(bytes: &[u8]) -> Result<NewVersion, ApiError> {
+    let spec = engine::spec::load_json(bytes).map_err(engine::Error::from)?;
+    Ok(NewVersion { spec, source: String::from_utf8(bytes.to_vec()).ok(), ..NewVersion::default() })
 }
 
 /// A file name without its package extension: the default pipeline name.
@@ -50,20 +52,14 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<Json<PipelineJson>, ApiError> {
     let (file_name, bytes) = package::read_upload(multipart).await?;
-    let spec = spec_of(&bytes)?;
+    let uploaded = uploaded_version(&bytes)?;
     let name = if params.name.is_empty() && params.display_name.is_empty() { stem(&file_name) } else { params.name };
     let pipeline = NewPipeline {
         name: name.clone(),
         display_name: params.display_name.clone(),
         description: params.description.clone(),
     };
-    let version = NewVersion {
-        name,
-        display_name: params.display_name,
-        description: params.description,
-        spec,
-        ..NewVersion::default()
-    };
+    let version = NewVersion { name, display_name: params.display_name, description: params.description, ..uploaded };
     let namespace = namespace_or_default(&params.namespace);
     let (pipeline, _) = state.engine.create_pipeline(&principal, namespace, pipeline, Some(version)).await?;
     Ok(Json(pipeline.into()))
@@ -84,8 +80,7 @@ pub async fn upload_version(
         name: params.name,
         display_name: params.display_name,
         description: params.description,
-        spec: spec_of(&bytes)?,
-        ..NewVersion::default()
+        ..uploaded_version(&bytes)?
     };
     let created = state.engine.create_pipeline_version(&principal, &params.pipelineid, version).await?;
     Ok(Json(created.into()))
@@ -137,6 +132,7 @@ fn new_version(v: PipelineVersionJson) -> Result<NewVersion, ApiError> {
         spec: v.pipeline_spec,
         code_source_url: v.code_source_url,
         package_url: v.package_url.map(|u| u.pipeline_url).unwrap_or_default(),
+        source: None,
     })
 }
 

@@ -115,12 +115,7 @@ fn claims(field: &str, reported: &str) -> bool {
 /// The spawner fields, named as [`NewNotebook`] reads them (`form[...]`).
 /// While `editing`, only the image and resources can change.
 #[component]
-pub fn NotebookFields(
-    options: FormOptions,
-    initial: NewNotebook,
-    problem: Problems,
-    editing: bool,
-) -> impl IntoView {
+pub fn NotebookFields(options: FormOptions, initial: NewNotebook, problem: Problems, editing: bool) -> impl IntoView {
     let server_type =
         RwSignal::new(if initial.server_type.is_empty() { "jupyter".to_owned() } else { initial.server_type.clone() });
     let custom = RwSignal::new(!initial.custom_image.is_empty());

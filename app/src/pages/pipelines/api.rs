@@ -64,9 +64,13 @@ pub struct PipelineDetails {
     pub versions: Vec<VersionSummary>,
     /// The shown version.
     pub version_id: String,
+    /// The shown version's name.
+    pub version_name: String,
+    /// The shown version's description (its spec's, when not given).
+    pub version_description: String,
     /// The shown level of its DAG.
     pub dag: DagView,
-    /// Its spec as pretty JSON.
+    /// Its spec as uploaded (YAML with its comments), else as YAML.
     pub spec: String,
     /// Its parameters, defaults filled in (from the cloned run, when cloning).
     pub parameters: Vec<ParameterField>,
@@ -200,8 +204,10 @@ pub async fn pipeline_details(
             .map(|v| VersionSummary { id: v.id, name: v.display_name, created_at: v.created_at })
             .collect(),
         version_id: chosen.id,
+        version_name: chosen.display_name,
+        version_description: chosen.description,
         dag,
-        spec: serde_json::to_string_pretty(&chosen.spec).unwrap_or_default(),
+        spec: chosen.source.unwrap_or_else(|| engine::spec::to_yaml(&chosen.spec)),
         parameters,
     })
 }

@@ -51,11 +51,28 @@ fn PipelineView(details: PipelineDetails) -> impl IntoView {
     let ns = namespace.get_untracked();
     let p = details.pipeline.clone();
     let base = format!("/pipelines/{}?ns={ns}&version={}", p.id, details.version_id);
+    let latest = details.versions.first().is_some_and(|v| v.id == details.version_id);
+    let uploaded = use_query_map().with_untracked(|q| q.get("uploaded").is_some());
+    let version_name = details.version_name.clone();
+    let description = if details.version_description.is_empty() {
+        p.description.clone()
+    } else {
+        details.version_description.clone()
+    };
     view! {
         <Title text=p.name.clone() />
         <p class="page-lead"><a href=format!("/pipelines?ns={ns}")>"Pipelines"</a></p>
         <h1 class="page-title">{p.name.clone()}</h1>
-        {(!p.description.is_empty()).then(|| view! { <p class="page-lead">{p.description.clone()}</p> })}
+        {(!description.is_empty()).then(|| view! { <p class="page-lead" data-testid="pipeline-description">{description}</p> })}
+        {uploaded.then(|| view! {
+            <p class="notice notice--success" role="status" data-testid="version-uploaded">
+                {format!("Version {version_name} was added: the graph and the run form below use it.")}
+            </p>
+        })}
+        <p class="muted" data-testid="shown-version">
+            "Graph and run form: version " <strong>{details.version_name.clone()}</strong>
+            {if latest { " (the latest)" } else { " (not the latest)" }}
+        </p>
         <div class="run-layout">
             <section class="card run-layout__graph">
                 <DagGraph view=details.dag.clone() links=NodeLinks { base, tasks: false } live=Signal::derive(Default::default) />
@@ -82,7 +99,7 @@ fn PipelineView(details: PipelineDetails) -> impl IntoView {
         </section>
         <section class="card">
             <details>
-                <summary>"Spec"</summary>
+                <summary>"Spec (as uploaded)"</summary>
                 <pre class="code" data-testid="spec">{details.spec.clone()}</pre>
             </details>
         </section>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use model::dag::DagView;
 use serde::{Deserialize, Serialize};
 
+pub use super::task_values::ValueRow;
 use crate::error::AppError;
 
 /// A run as lists show it.
@@ -161,10 +162,14 @@ pub struct ArtifactRow {
 pub struct TaskDetails {
     /// The task.
     pub task: TaskRow,
-    /// Resolved inputs, as pretty JSON.
-    pub inputs: String,
-    /// Outputs, as pretty JSON.
-    pub outputs: String,
+    /// Resolved inputs.
+    pub inputs: Vec<ValueRow>,
+    /// Outputs.
+    pub outputs: Vec<ValueRow>,
+    /// Scalar metrics it logged: (name, value).
+    pub metrics: Vec<(String, String)>,
+    /// The log stream to open first: `stderr` when the error is there.
+    pub log_stream: String,
     /// Why it failed or was skipped.
     pub reason: Option<String>,
     /// Its attempts.
@@ -183,7 +188,7 @@ pub struct LogChunk {
 }
 
 #[cfg(feature = "ssr")]
-fn summary(r: engine::runs::RunRecord) -> RunSummary {
+pub(super) fn summary(r: engine::runs::RunRecord) -> RunSummary {
     RunSummary {
         id: r.id,
         display_name: r.display_name,
@@ -407,27 +412,58 @@ pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails
             reason: a.reason,
         })
         .collect();
-    let artifacts = engine
-        .run_artifacts(&principal, &run_id)
-        .await?
-        .into_iter()
-        .filter(|a| a.task == task.path)
+    let stored = engine.run_artifacts(&principal, &run_id).await?;
+    let task_ids: HashMap<&str, &str> = record.tasks.iter().map(|t| (t.path.as_str(), t.id.as_str())).collect();
+    let links: HashMap<&str, String> = stored
+        .iter()
+        .filter_map(|a| {
+            Some((a.uri.as_str(), format!("/ui/artifacts/{run_id}/{}/{}", task_ids.get(a.task.as_str())?, a.name)))
+        })
+        .collect();
+    let link = |uri: &str| links.get(uri).cloned();
+    let mine: Vec<_> = stored.iter().filter(|a| a.task == task.path).collect();
+    let metrics = super::task_values::metrics(mine.iter().map(|a| (a.schema_title.as_str(), &a.metadata)));
+    let artifacts = mine
+        .iter()
         .map(|a| ArtifactRow {
             href: format!("/ui/artifacts/{run_id}/{task_id}/{}", a.name),
-            name: a.name,
-            schema_title: a.schema_title,
+            name: a.name.clone(),
+            schema_title: a.schema_title.clone(),
             size_bytes: a.size_bytes,
         })
         .collect();
-    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let log_stream = match attempts_failed_with_stderr(&engine, &principal, &run_id, task).await {
+        true => "stderr",
+        false => "stdout",
+    };
     Ok(TaskDetails {
         task: task_row(task, label),
-        inputs: pretty(&task.inputs),
-        outputs: pretty(&task.outputs),
+        inputs: super::task_values::rows(&task.inputs, link),
+        outputs: super::task_values::rows(&task.outputs, link),
+        metrics,
+        log_stream: log_stream.to_owned(),
         reason: task.reason.clone(),
         attempts,
         artifacts,
     })
+}
+
+/// Whether the task's last attempt failed, or wrote to stderr only: its
+/// log opens on stderr, where the error is.
+#[cfg(feature = "ssr")]
+async fn attempts_failed_with_stderr(
+    engine: &engine::Engine,
+    principal: &model::Principal,
+    run_id: &str,
+    task: &engine::runs::TaskRecord,
+) -> bool {
+    let Some(attempt) = &task.attempt else { return false };
+    let Ok(runner) = crate::error::ssr::runner() else { return false };
+    let Ok((namespace, _)) = engine.authorize_run(principal, run_id, model::Verb::Get).await else { return false };
+    let Ok(logs) = runner.attempt_logs(principal, &namespace, attempt).await else { return false };
+    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let (stdout, stderr) = (size(&logs.stdout), size(&logs.stderr));
+    stderr > 0 && (matches!(task.state.as_str(), "FAILED" | "LOST") || stdout == 0)
 }
 
 /// Lines of attempt `attempt`'s output (`stdout` or `stderr`) from `offset`.

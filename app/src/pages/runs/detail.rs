@@ -157,7 +157,7 @@ fn RunView(
                 })
             }
         }
-        <div class="run-layout">
+        <div class="run-layout run-layout--stacked">
             <section class="card run-layout__graph">
                 <DagGraph view=details.dag links live=live_states whole />
             </section>
@@ -313,7 +313,7 @@ fn TaskTable(
         let state = Signal::derive(move || live.with(|l| l.get(&path).cloned()).unwrap_or_else(|| stored.clone()));
         view! {
             <tr data-testid="task-row" data-state=state>
-                <td><a href=href>{label}</a></td>
+                <td><a href=href data-path=t.path.clone()>{label}</a></td>
                 <td><StateBadge state=state /></td>
                 <td>{t.attempts}</td>
                 <td>{t.started_at.map(|s| s.format("%H:%M:%S").to_string()).unwrap_or_default()}</td>

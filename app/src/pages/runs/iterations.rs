@@ -37,8 +37,7 @@ pub fn IterationPicker(
 ) -> impl IntoView {
     let name = loop_path.rsplit('/').next().unwrap_or(&loop_path).to_owned();
     let asked = loop_path.clone();
-    let iterations =
-        Resource::new(move || reload.get(), move |_| loop_iterations(run_id.clone(), asked.clone()));
+    let iterations = Resource::new(move || reload.get(), move |_| loop_iterations(run_id.clone(), asked.clone()));
     let link = move |it: &Iteration| -> Option<String> {
         if let Some(opens) = &it.opens {
             return Some(format!("{base}&scope={}", encode(opens)));

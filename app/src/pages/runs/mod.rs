@@ -1,16 +1,19 @@
 //! Runs: the list (filter by state, search, sort, paging; live) and one run's page.
 
 pub mod api;
+mod compare;
 mod detail;
 mod hydration;
 mod iterations;
 mod task_panel;
+mod task_values;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use model::EventKind;
 
+pub use compare::CompareRunsPage;
 pub use detail::RunDetailPage;
 
 use crate::{
@@ -120,13 +123,17 @@ pub fn RunTable(
         .into_any();
     }
     let name_of = |id: &str| names.get(id).cloned().unwrap_or_else(|| short(id));
+    let picked = RwSignal::new(0usize);
     let rows = runs
         .into_iter()
         .map(|run| {
             let href = format!("/runs/{}?ns={}", run.id, namespace.get_untracked());
             let duration = duration(run.created_at, run.finished_at);
+            let label = format!("Compare {}", run.display_name);
             view! {
                 <tr data-testid="run-row">
+                    <td class="pick"><input type="checkbox" name="ids" value=run.id.clone() form="compare-runs" aria-label=label
+                        on:change=move |ev| picked.update(|n| if event_target_checked(&ev) { *n += 1 } else { *n = n.saturating_sub(1) }) /></td>
                     <td><a href=href>{run.display_name}</a></td>
                     <td><StateBadge state=run.state /></td>
                     <td>{duration}</td>
@@ -137,11 +144,20 @@ pub fn RunTable(
             }
         })
         .collect_view();
+    let (fewest, most) = (*compare::COMPARED.start(), *compare::COMPARED.end());
     view! {
+        <form id="compare-runs" class="toolbar" method="get" action="/runs/compare">
+            <input type="hidden" name="ns" value=namespace.get_untracked().to_string() />
+            <button class="button" type="submit" data-testid="compare"
+                disabled=move || !compare::COMPARED.contains(&picked.get())>"Compare selected"</button>
+            <span class="muted">{move || format!("{} picked; compare {fewest} to {most} runs", picked.get())}</span>
+        </form>
+        <div class="table-scroll">
         <table class="table" data-testid="runs-table">
-            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Duration"</th><th>"Pipeline version"</th><th>"Experiment"</th><th>"Started"</th></tr></thead>
+            <thead><tr><th><span class="visually-hidden">"Pick"</span></th><th>"Name"</th><th>"Status"</th><th>"Duration"</th><th>"Pipeline version"</th><th>"Experiment"</th><th>"Started"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        </div>
     }
     .into_any()
 }

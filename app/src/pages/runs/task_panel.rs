@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::{
     StateBadge,
-    api::{LogChunk, TaskDetails, task_details, task_log},
+    api::{LogChunk, TaskDetails, ValueRow, task_details, task_log},
 };
 use crate::{live::use_live_events, shell::Loading};
 
@@ -28,13 +28,42 @@ pub fn TaskPanel(
         let state = Memo::new(move |_| path.with(|p| p.as_ref().and_then(|p| live.with(|l| l.get(p).cloned()))));
         Resource::new(move || state.get(), move |_| task_details(run_id.clone(), task_id.clone()))
     };
+    // Kept outside the reactive graph: it is read while the panel is
+    // disposed of, to put focus back.
+    let opened_from = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let remember = opened_from.clone();
     Effect::new(move |_| {
         if let Some(Ok(d)) = details.get() {
             path.set(Some(d.task.path.clone()));
+            if let Ok(mut from) = remember.lock() {
+                *from = Some(d.task.path.clone());
+            }
         }
     });
+    // A dialog beside the page: focus moves into it, Escape closes it, and
+    // focus goes back to the task's node (or row) it was opened from.
+    let panel = NodeRef::<leptos::html::Aside>::new();
+    Effect::new(move |_| {
+        if let Some(panel) = panel.get() {
+            let _ = panel.focus();
+        }
+    });
+    on_cleanup(move || {
+        if let Some(path) = opened_from.lock().ok().and_then(|p| p.clone()) {
+            focus_task(&path);
+        }
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    let leave = close.clone();
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            navigate(&leave, Default::default());
+        }
+    };
     view! {
-        <aside class="panel" aria-label="Task details" data-testid="task-panel">
+        <aside class="panel" role="dialog" aria-label="Task details" data-testid="task-panel" tabindex="-1"
+            node_ref=panel on:keydown=on_key>
             <a class="panel__close button button--small" href=close aria-label="Close the task panel">"\u{d7}"</a>
             <Transition fallback=|| view! { <Loading what="the task" /> }>
                 {move || details.get().map(|result| result.map(|d| view! { <TaskBody details=d run_id=run_id.clone() /> }))}
@@ -43,21 +72,87 @@ pub fn TaskPanel(
     }
 }
 
+/// Puts focus back on the graph node, else the table row, of the task at
+/// `path` (where its panel was opened from).
+fn focus_task(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Ok(nodes) = document
+            .query_selector_all("[data-testid=dag] [data-path][data-href], [data-testid=task-row] a[data-path]")
+        else {
+            return;
+        };
+        let found = (0..nodes.length())
+            .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+            .find(|e| e.get_attribute("data-path").as_deref() == Some(path));
+        if let Some(element) = found {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// Inputs or outputs: name, type, value or a download link.
+#[component]
+fn ValueTable(rows: Vec<ValueRow>, what: &'static str) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{format!("No {what}.")}</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="table values" data-testid=format!("task-{what}")>
+                <thead><tr><th>"Name"</th><th>"Type"</th><th>"Value"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| view! {
+                        <tr>
+                            <th scope="row">{r.name.clone()}</th>
+                            <td class="muted">{r.kind}</td>
+                            <td>{match r.href {
+                                Some(href) => view! { <a href=href download=r.name rel="noopener">{r.value}</a> }.into_any(),
+                                None => view! { <code>{r.value}</code> }.into_any(),
+                            }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 fn TaskBody(details: TaskDetails, run_id: String) -> impl IntoView {
     let last_attempt = details.attempts.last().map(|a| a.name.clone());
+    let first_stream = details.log_stream.clone();
+    let metrics = details.metrics.clone();
     view! {
         <h2 class="panel__title">{details.task.label.clone()}</h2>
         <p><StateBadge state=details.task.state.clone() />{details.task.cached.then_some(" from the cache")}</p>
         {details.reason.clone().map(|r| view! { <p class="notice notice--warning">{r}</p> })}
         <details open=true>
             <summary>"Inputs"</summary>
-            <pre class="code">{details.inputs.clone()}</pre>
+            <ValueTable rows=details.inputs.clone() what="inputs" />
         </details>
         <details open=true>
             <summary>"Outputs"</summary>
-            <pre class="code">{details.outputs.clone()}</pre>
+            <ValueTable rows=details.outputs.clone() what="outputs" />
         </details>
+        {(!metrics.is_empty()).then(|| view! {
+            <details open=true>
+                <summary>"Metrics"</summary>
+                <table class="table" data-testid="task-metrics">
+                    <thead><tr><th>"Metric"</th><th>"Value"</th></tr></thead>
+                    <tbody>
+                        {metrics.into_iter().map(|(name, value)| view! {
+                            <tr><th scope="row">{name}</th><td>{value}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        })}
         <details open=true>
             <summary>{format!("Artifacts ({})", details.artifacts.len())}</summary>
             <ul class="artifact-list" data-testid="artifacts">
@@ -85,7 +180,7 @@ fn TaskBody(details: TaskDetails, run_id: String) -> impl IntoView {
                 </tbody>
             </table>
         </details>
-        {last_attempt.map(|attempt| view! { <LogView run_id attempt /> })}
+        {last_attempt.map(|attempt| view! { <LogView run_id attempt first_stream /> })}
     }
 }
 
@@ -98,8 +193,8 @@ const MAX_TAIL_LINES: usize = 20_000;
 /// event reads on from where the last read ended, and the view follows the
 /// end unless the reader turns that off.
 #[component]
-fn LogView(run_id: String, attempt: String) -> impl IntoView {
-    let stream = RwSignal::new("stdout".to_owned());
+fn LogView(run_id: String, attempt: String, first_stream: String) -> impl IntoView {
+    let stream = RwSignal::new(first_stream.clone());
     let search = RwSignal::new(String::new());
     let follow = RwSignal::new(true);
     let log = {
@@ -150,9 +245,10 @@ fn LogView(run_id: String, attempt: String) -> impl IntoView {
         <section class="log" data-testid="log">
             <div class="toolbar">
                 <h3 class="card__title">"Log"</h3>
-                <select class="input" aria-label="Output stream" on:change=move |ev| stream.set(event_target_value(&ev))>
-                    <option value="stdout">"stdout"</option>
-                    <option value="stderr">"stderr"</option>
+                <select class="input" aria-label="Output stream" data-testid="log-stream"
+                    on:change=move |ev| stream.set(event_target_value(&ev))>
+                    <option value="stdout" selected=first_stream == "stdout">"stdout"</option>
+                    <option value="stderr" selected=first_stream == "stderr">"stderr"</option>
                 </select>
                 <input class="input" type="search" placeholder="Search the log" aria-label="Search the log"
                     on:input=move |ev| search.set(event_target_value(&ev)) />

@@ -27,6 +27,36 @@ use crate::{error::AppError, live::use_live_events, namespace::use_namespace, sh
 const SPANS: [(&str, &str, i64); 4] =
     [("15m", "15 minutes", 900), ("1h", "1 hour", 3_600), ("1d", "1 day", 86_400), ("1w", "1 week", 604_800)];
 
+/// A chart drawn on the server: its title, SVG markup and legend.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChartView {
+    /// What it shows.
+    pub title: String,
+    /// The drawing.
+    pub svg: String,
+    /// Its lines' names, each with its colour's index.
+    pub legend: Vec<(String, usize)>,
+}
+
+/// A chart with its legend under it (one entry per line, off the plot).
+#[component]
+pub fn ChartFigure(chart: ChartView, #[prop(optional)] card: bool) -> impl IntoView {
+    view! {
+        <figure class="chart" class:card=card aria-label=chart.title.clone()>
+            <div class="chart__svg" inner_html=chart.svg></div>
+            {(!chart.legend.is_empty()).then(|| view! {
+                <figcaption>
+                    <ul class="legend" aria-label=format!("{} legend", chart.title)>
+                        {chart.legend.into_iter().map(|(name, colour)| view! {
+                            <li><span class=format!("legend__swatch legend__swatch--{colour}") aria-hidden="true"></span>{name}</li>
+                        }).collect_view()}
+                    </ul>
+                </figcaption>
+            })}
+        </figure>
+    }
+}
+
 /// A workload's row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadRow {
@@ -34,7 +64,9 @@ pub struct WorkloadRow {
     pub kind: String,
     /// Notebook name or run id.
     pub name: String,
-    /// For a run: the attempt.
+    /// What people call it: the notebook's name, or the run's display name.
+    pub label: String,
+    /// For a run: the task its attempt runs (else the attempt's name).
     pub detail: String,
     /// CPU used / requested, e.g. "0.42 of 0.5 cores".
     pub cpu: String,
@@ -55,8 +87,8 @@ pub struct UtilizationView {
     pub cards: Vec<(String, String)>,
     /// Why there are no GPUs, when there are none.
     pub no_gpus: Option<String>,
-    /// Charts as SVG markup: (title, markup).
-    pub charts: Vec<(String, String)>,
+    /// Charts.
+    pub charts: Vec<ChartView>,
     /// The namespace's workloads.
     pub workloads: Vec<WorkloadRow>,
     /// Workloads of any namespace the viewer may read holding idle GPUs.
@@ -77,13 +109,15 @@ fn bytes(n: f64) -> String {
     if n >= GIB { format!("{:.1} GiB", n / GIB) } else { format!("{:.0} MiB", n / (1u64 << 20) as f64) }
 }
 
-/// A chart as SVG markup; a failure to draw is logged.
+/// A chart drawn, titled `title`; a failure to draw is logged.
 #[cfg(feature = "ssr")]
-fn draw(frame: chart::Frame, lines: Vec<chart::Line>, width: u32, height: u32) -> Result<String, AppError> {
-    chart::line_chart(&frame, &lines, width, height).map_err(|e| {
+fn draw(title: &str, frame: chart::Frame, lines: Vec<chart::Line>, size: (u32, u32)) -> Result<ChartView, AppError> {
+    let svg = chart::line_chart(&frame, &lines, size.0, size.1).map_err(|e| {
         tracing::error!(error = %e, "cannot draw a chart");
         AppError::Internal
-    })
+    })?;
+    let legend = lines.iter().enumerate().map(|(i, l)| (l.name.to_owned(), i % chart::PALETTE_SIZE)).collect();
+    Ok(ChartView { title: title.to_owned(), svg, legend })
 }
 
 /// The utilization of this host and of `namespace`'s workloads over `span`.
@@ -104,65 +138,77 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
         metrics.series(name, since).into_iter().map(|p| (p.at, f64::from(p.value) / scale)).collect()
     };
     let gib = (1u64 << 30) as f64;
-    let draw = |frame: chart::Frame, lines: Vec<chart::Line>| draw(frame, lines, 520, 230);
+    let chart = |title: &str, frame: chart::Frame, lines: Vec<chart::Line>| draw(title, frame, lines, (520, 230));
     let mut charts = vec![
-        (
-            "CPU".to_owned(),
-            draw(
-                chart::Frame { title: "CPU", unit: "%", span: window, y_max: 100.0 },
-                vec![chart::Line { name: "host", points: points("host.cpu", 1.0) }],
-            )?,
-        ),
-        (
-            "Memory".to_owned(),
-            draw(
-                chart::Frame {
-                    title: "Memory",
-                    unit: "GiB",
-                    span: window,
-                    y_max: sample.host.memory_total as f64 / gib,
-                },
-                vec![chart::Line { name: "host", points: points("host.memory", gib) }],
-            )?,
-        ),
+        chart(
+            "CPU",
+            chart::Frame { title: "CPU: the whole machine", unit: "%", span: window, y_max: 100.0 },
+            vec![
+                chart::Line { name: "whole machine", points: points("host.cpu", 1.0) },
+                chart::Line { name: "Ferroflow's workloads", points: points("workloads.cpu", 1.0) },
+            ],
+        )?,
+        chart(
+            "Memory",
+            chart::Frame {
+                title: "Memory: the whole machine",
+                unit: "GiB",
+                span: window,
+                y_max: sample.host.memory_total as f64 / gib,
+            },
+            vec![chart::Line { name: "whole machine", points: points("host.memory", gib) }],
+        )?,
     ];
     for g in &sample.gpus {
         let title = format!("GPU {} ({})", g.index, g.name);
         let util = points(&format!("gpu.{}.util", g.index), 1.0);
-        charts.push((
-            title.clone(),
-            draw(
-                chart::Frame { title: &title, unit: "%", span: window, y_max: 100.0 },
-                vec![chart::Line { name: "utilization", points: util }],
-            )?,
-        ));
+        charts.push(chart(
+            &title,
+            chart::Frame { title: &title, unit: "%", span: window, y_max: 100.0 },
+            vec![chart::Line { name: "utilization", points: util }],
+        )?);
         let memory = points(&format!("gpu.{}.memory", g.index), gib);
         let memory_title = format!("GPU {} memory", g.index);
-        charts.push((
-            memory_title.clone(),
-            draw(
-                chart::Frame { title: &memory_title, unit: "GiB", span: window, y_max: g.memory_total as f64 / gib },
-                vec![chart::Line { name: "used", points: memory }],
-            )?,
-        ));
+        charts.push(chart(
+            &memory_title,
+            chart::Frame { title: &memory_title, unit: "GiB", span: window, y_max: g.memory_total as f64 / gib },
+            vec![chart::Line { name: "used", points: memory }],
+        )?);
     }
     let mine: Vec<_> = sample.owners.iter().filter(|o| o.owner.namespace == namespace).collect();
+    let labels = workload_labels(&engine, &principal, &mine).await;
     if !mine.is_empty() {
-        let names: Vec<String> =
-            mine.iter().take(6).map(|o| format!("{} {}", o.owner.kind.as_str(), short(&o.owner.name))).collect();
-        let lines = mine
+        // One line per workload (a run's attempts share its series).
+        let mut shown: Vec<&engine::metrics::owners::Owner> = Vec::new();
+        for o in &mine {
+            if shown.len() < chart::PALETTE_SIZE
+                && !shown.iter().any(|s| s.kind == o.owner.kind && s.name == o.owner.name)
+            {
+                shown.push(&o.owner);
+            }
+        }
+        let names: Vec<String> = shown.iter().map(|o| labels.name(o.kind.as_str(), &o.name)).collect();
+        let lines = shown
             .iter()
-            .take(6)
             .zip(&names)
-            .map(|(o, name)| chart::Line { name, points: points(&owner_series(&o.owner, "cpu"), 1.0) })
+            .map(|(o, name)| chart::Line { name, points: points(&owner_series(o, "cpu"), 1.0) })
             .collect();
-        charts.push((
-            "Workloads' CPU".to_owned(),
-            draw(chart::Frame { title: "CPU by workload", unit: "cores", span: window, y_max: 1.0 }, lines)?,
-        ));
+        charts.push(chart(
+            "Workloads' CPU",
+            chart::Frame { title: "CPU by workload", unit: "cores", span: window, y_max: 1.0 },
+            lines,
+        )?);
     }
+    let workloads_percent =
+        100.0 * sample.owners.iter().map(|o| o.cores).sum::<f64>() / sample.host.cores.max(1) as f64;
     let mut cards = vec![
-        ("CPU".to_owned(), format!("{:.0} % of {} cores", sample.host.cpu_percent, sample.host.cores)),
+        (
+            "CPU (whole machine)".to_owned(),
+            format!(
+                "{:.0} % of {} cores; Ferroflow's workloads {workloads_percent:.0} %",
+                sample.host.cpu_percent, sample.host.cores
+            ),
+        ),
         (
             "Memory".to_owned(),
             format!("{} of {}", bytes(sample.host.memory_used as f64), bytes(sample.host.memory_total as f64)),
@@ -184,7 +230,8 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
         .map(|o| WorkloadRow {
             kind: o.owner.kind.as_str().to_owned(),
             name: o.owner.name.clone(),
-            detail: o.owner.detail.clone(),
+            label: labels.name(o.owner.kind.as_str(), &o.owner.name),
+            detail: labels.task(&o.owner.name, &o.owner.detail),
             cpu: cpu_text(o.cores, o.allocation.cpu_milli),
             memory: memory_text(o.memory_bytes, o.allocation.memory_bytes),
             gpus: if o.allocation.gpus.is_empty() {
@@ -231,6 +278,54 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
         failures: sample.failures.iter().map(|f| (f.sampler.clone(), f.message.clone())).collect(),
         sampled: true,
     })
+}
+
+/// What people call the workloads: runs by display name, attempts by
+/// their task.
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+struct WorkloadLabels {
+    /// Run id -> display name.
+    runs: std::collections::HashMap<String, String>,
+    /// Attempt name -> task path.
+    tasks: std::collections::HashMap<String, String>,
+}
+
+#[cfg(feature = "ssr")]
+impl WorkloadLabels {
+    fn name(&self, kind: &str, name: &str) -> String {
+        match self.runs.get(name).filter(|_| kind == "run") {
+            Some(display) => format!("run {display}"),
+            None => format!("{kind} {}", short(name)),
+        }
+    }
+
+    fn task(&self, _run: &str, attempt: &str) -> String {
+        self.tasks.get(attempt).cloned().unwrap_or_else(|| attempt.to_owned())
+    }
+}
+
+/// Labels of the runs among `usages` (the namespace was authorized).
+#[cfg(feature = "ssr")]
+async fn workload_labels(
+    engine: &engine::Engine,
+    principal: &model::Principal,
+    usages: &[&engine::metrics::OwnerUsage],
+) -> WorkloadLabels {
+    let mut labels = WorkloadLabels::default();
+    for usage in usages.iter().filter(|u| u.owner.kind.as_str() == "run") {
+        let id = &usage.owner.name;
+        if labels.runs.contains_key(id) {
+            continue;
+        }
+        if let Ok(run) = engine.run_without_tasks(principal, id).await {
+            labels.runs.insert(id.clone(), run.display_name);
+        }
+        if let Ok(tasks) = engine.attempt_tasks(id).await {
+            labels.tasks.extend(tasks);
+        }
+    }
+    labels
 }
 
 /// Those of `namespaces` that `principal` may read.
@@ -390,18 +485,24 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
     let has_gpus = data.no_gpus.is_none() || !data.idle_gpus.is_empty();
     view! {
         {data.failures.into_iter().map(|(sampler, why)| view! {
-            <p class="notice notice--warning" role="status">{format!("The {sampler} sampler failed (retried each interval): {why}")}</p>
+            <div class="notice notice--warning" role="status">
+                {format!("The {sampler} sampler failed; it is retried each interval.")}
+                <details><summary>"Details"</summary><pre class="code">{why}</pre></details>
+            </div>
         }).collect_view()}
         <div class="cards utilization-cards" data-testid="utilization-cards">
             {data.cards.into_iter().map(|(label, value)| view! {
                 <section class="card"><h2 class="card__title">{label}</h2><p class="figure">{value}</p></section>
             }).collect_view()}
         </div>
-        {data.no_gpus.map(|why| view! { <p class="notice" data-testid="no-gpus">{why}</p> })}
+        {data.no_gpus.map(|why| view! {
+            <div class="notice" data-testid="no-gpus">
+                "No GPUs are in use on this host."
+                <details><summary>"Details"</summary><pre class="code">{why}</pre></details>
+            </div>
+        })}
         <div class="chart-grid" data-testid="charts">
-            {data.charts.into_iter().map(|(title, svg)| view! {
-                <figure class="card chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
-            }).collect_view()}
+            {data.charts.into_iter().map(|chart| view! { <ChartFigure chart card=true /> }).collect_view()}
         </div>
         <section class="card">
             <h2 class="card__title">"Workloads: used against requested"</h2>
@@ -428,7 +529,7 @@ fn WorkloadTable(rows: Vec<WorkloadRow>) -> impl IntoView {
                     let href = if r.kind == "notebook" { format!("/notebooks/{}?ns={ns}", r.name) } else { format!("/runs/{}?ns={ns}", r.name) };
                     view! {
                         <tr data-testid="workload" data-kind=r.kind.clone()>
-                            <td><a href=href>{format!("{} {}", r.kind, r.name)}</a>
+                            <td><a href=href>{r.label.clone()}</a>
                                 {(!r.detail.is_empty()).then(|| view! { <div class="muted">{r.detail.clone()}</div> })}</td>
                             <td data-testid="workload-cpu">{r.cpu}</td><td data-testid="workload-memory">{r.memory}</td>
                             <td>{r.gpus}</td><td>{r.gpu_use}</td>

@@ -11,9 +11,9 @@ use crate::{error::AppError, live::use_live_events, namespace::use_namespace, sh
 /// The charts of one workload.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadUsageView {
-    /// (title, SVG markup), in the order shown; the requested lines only
-    /// while it holds resources.
-    pub charts: Vec<(String, String)>,
+    /// In the order shown; the requested lines only while it holds
+    /// resources.
+    pub charts: Vec<super::ChartView>,
     /// Use above what it requested, in words (memory above its request
     /// is what gets a workload killed first when the machine runs short).
     pub over_request: Vec<String>,
@@ -103,37 +103,28 @@ pub async fn workload_usage(
             short(requested_gib)
         ));
     }
-    let (width, height) = (360, 170);
+    let size = (360, 170);
     let mut charts = vec![
-        (
-            "CPU".to_owned(),
-            draw(
-                Frame { title: "CPU", unit: "cores", span: (from, end), y_max: requested_cores.max(0.5) },
-                with_request(cpu, requested_cores),
-                width,
-                height,
-            )?,
-        ),
-        (
-            "Memory".to_owned(),
-            draw(
-                Frame { title: "Memory", unit: "GiB", span: (from, end), y_max: 0.25 },
-                with_request(memory, requested_memory as f64 / (1u64 << 30) as f64),
-                width,
-                height,
-            )?,
-        ),
+        draw(
+            "CPU",
+            Frame { title: "CPU", unit: "cores", span: (from, end), y_max: requested_cores.max(0.5) },
+            with_request(cpu, requested_cores),
+            size,
+        )?,
+        draw(
+            "Memory",
+            Frame { title: "Memory", unit: "GiB", span: (from, end), y_max: 0.25 },
+            with_request(memory, requested_memory as f64 / (1u64 << 30) as f64),
+            size,
+        )?,
     ];
     if !gpu.is_empty() {
-        charts.push((
-            "GPU utilization".to_owned(),
-            draw(
-                Frame { title: "GPUs held", unit: "%", span: (from, end), y_max: 100.0 },
-                vec![Line { name: "utilization", points: gpu }],
-                width,
-                height,
-            )?,
-        ));
+        charts.push(draw(
+            "GPU utilization",
+            Frame { title: "GPUs held", unit: "%", span: (from, end), y_max: 100.0 },
+            vec![Line { name: "utilization", points: gpu }],
+            size,
+        )?);
     }
     Ok(WorkloadUsageView { charts, over_request })
 }
@@ -199,9 +190,7 @@ pub fn WorkloadUsage(
                         <p class="notice notice--warning" data-testid="over-request">{why}</p>
                     }).collect_view()}
                     <div class="chart-grid chart-grid--small">
-                        {usage.charts.into_iter().map(|(title, svg)| view! {
-                            <figure class="chart" aria-label=title><div class="chart__svg" inner_html=svg></div></figure>
-                        }).collect_view()}
+                        {usage.charts.into_iter().map(|chart| view! { <super::ChartFigure chart /> }).collect_view()}
                     </div>
                 }.into_any(),
             }}
