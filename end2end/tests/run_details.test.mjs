@@ -175,7 +175,7 @@ test('two runs are compared side by side, their differences highlighted', async 
   await page.waitForURL(/\/runs\/compare\?/);
   const parameters = page.getByTestId('compare-parameters');
   await parameters.waitFor();
-  const row = (table, name) => table.locator('tbody tr', { has: page.getByRole('rowheader', { name, exact: true }) });
+  const row = (table, name) => table.locator('tbody tr', { has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) });
   const lr = row(parameters, 'lr');
   assert.equal(await lr.getAttribute('data-differs'), 'true');
   assert.deepEqual((await lr.locator('td').allTextContents()).sort(), ['0.2', '0.4']);

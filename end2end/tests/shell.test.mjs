@@ -47,7 +47,7 @@ test('the namespace selector changes ?ns= and the page follows it', async () => 
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/pipelines?ns=default`);
   await waitLive(page);
-  await page.getByLabel('Namespace').selectOption('team-a');
+  await page.getByLabel('Namespace', { exact: true }).selectOption('team-a');
   await page.waitForURL((url) => url.searchParams.get('ns') === 'team-a');
   assert.equal(new URL(page.url()).pathname, '/pipelines');
   await page.getByText('No pipelines in team-a').waitFor();

@@ -96,7 +96,8 @@ pub fn DagGraph(
         });
     }
     let fit = move |floor: f32| {
-        if let Some(viewport) = targets.viewport.get_untracked() {
+        // A viewport not laid out yet (width 0) says nothing about the fit.
+        if let Some(viewport) = targets.viewport.get_untracked().filter(|v| v.client_width() > 0) {
             zoom.set(fitted_zoom(width, height, viewport.client_width() as f32).max(floor));
         }
     };
@@ -117,7 +118,7 @@ pub fn DagGraph(
                 </nav>
                 <span class="dag__zoom">
                     <button class="button button--small" type="button" aria-label="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.1))>"\u{2212}"</button>
-                    <button class="button button--small" type="button" aria-label="Actual size" on:click=move |_| zoom.set(1.0)>{move || format!("{:.0}%", zoom.get() * 100.0)}</button>
+                    <button class="button button--small" type="button" title="Back to actual size" on:click=move |_| zoom.set(1.0)>{move || format!("{:.0}%", zoom.get() * 100.0)}</button>
                     <button class="button button--small" type="button" aria-label="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
                     <button class="button button--small" type="button" aria-label="Fit the graph to its window" data-testid="fit"
                         on:click=move |_| fit(0.1)>"Fit"</button>

@@ -9,7 +9,7 @@ use leptos_meta::Html;
 const COOKIE: &str = "ferroflow_theme";
 
 /// The choices, as stored: "" follows the OS.
-const CHOICES: [(&str, &str); 3] = [("", "System theme"), ("light", "Light"), ("dark", "Dark")];
+const CHOICES: [(&str, &str); 3] = [("", "System"), ("light", "Light"), ("dark", "Dark")];
 
 /// The theme named in a `Cookie` header, if it names one of ours.
 pub fn from_cookies(header: &str) -> &'static str {

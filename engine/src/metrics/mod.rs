@@ -273,7 +273,7 @@ impl Metrics {
         };
         push("host.cpu".into(), snapshot.host.cpu_percent);
         // Ferroflow's own share of the machine, beside the machine's whole.
-        let cores: f64 = snapshot.owners.iter().map(|o| o.cores).sum();
+        let cores = snapshot.owners.iter().map(|o| o.cores).sum::<f64>().max(0.0);
         push("workloads.cpu".into(), 100.0 * cores / snapshot.host.cores.max(1) as f64);
         push("host.memory".into(), snapshot.host.memory_used as f64);
         for g in &snapshot.gpus {

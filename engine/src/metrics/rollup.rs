@@ -84,7 +84,7 @@ mod tests {
         );
 
         let pruned = engine.prune_metric_points(minute + chrono::Duration::seconds(30)).await.unwrap();
-        assert_eq!(pruned, 2, "the first minute of host.cpu and host.memory");
-        assert_eq!(engine.metric_points_since(minute).await.unwrap().len(), 2);
+        assert_eq!(pruned, 3, "the first minute of host.cpu, workloads.cpu and host.memory");
+        assert_eq!(engine.metric_points_since(minute).await.unwrap().len(), 3);
     }
 }

@@ -124,8 +124,9 @@ impl NotebookManager {
     }
 
     /// Checks the form, stores the notebook and starts it.
+    /// A name taken already is a conflict (409), as in Kubeflow's web app.
     pub async fn create(&self, principal: &Principal, namespace: &str, form: &NotebookForm) -> Result<Notebook> {
-        let (name, spec) = self.check(principal, namespace, form).await?;
+        let (name, spec) = self.check_fields(form)?;
         let notebook = self.engine.create_notebook(principal, namespace, &name, &spec).await?;
         self.start(notebook.clone()).await;
         Ok(notebook)
@@ -141,8 +142,11 @@ impl NotebookManager {
         namespace: &str,
         form: &NotebookForm,
     ) -> Result<(String, NotebookSpec)> {
-        let checked = form.check_all(&self.config);
-        let mut problems = checked.as_ref().err().cloned().unwrap_or_default();
+        let checked = self.check_fields(form);
+        let mut problems = match &checked {
+            Err(Error::InvalidForm { problems }) => problems.clone(),
+            _ => Vec::new(),
+        };
         if !problems.iter().any(|p| p.field == "name") {
             match self.engine.notebook(principal, namespace, &form.name).await {
                 Ok(_) => problems.insert(
@@ -156,13 +160,22 @@ impl NotebookManager {
                 Err(e) => return Err(e),
             }
         }
-        if let Ok((_, spec)) = &checked {
-            problems.extend(beyond_host(spec, self.ledger.capacity()));
-        }
         match checked {
             Ok(checked) if problems.is_empty() => Ok(checked),
-            _ => Err(Error::InvalidForm { problems }),
+            Ok(_) | Err(Error::InvalidForm { .. }) => Err(Error::InvalidForm { problems }),
+            Err(other) => Err(other),
         }
+    }
+
+    /// Checks every field against the spawner config and the requests
+    /// against this host (not the name against the namespace's notebooks).
+    fn check_fields(&self, form: &NotebookForm) -> Result<(String, NotebookSpec)> {
+        let (name, spec) = form.check_all(&self.config).map_err(|problems| Error::InvalidForm { problems })?;
+        let problems = beyond_host(&spec, self.ledger.capacity());
+        if !problems.is_empty() {
+            return Err(Error::InvalidForm { problems });
+        }
+        Ok((name, spec))
     }
 
     /// GPUs not held by a notebook or step right now, and how many there are.
@@ -182,11 +195,7 @@ impl NotebookManager {
         let current = self.engine.notebook(principal, namespace, name).await?;
         let form =
             NotebookForm { name: name.to_owned(), server_type: current.spec.server_type.clone(), ..form.clone() };
-        let (_, checked) = form.check_all(&self.config).map_err(|problems| Error::InvalidForm { problems })?;
-        let problems = beyond_host(&checked, self.ledger.capacity());
-        if !problems.is_empty() {
-            return Err(Error::InvalidForm { problems });
-        }
+        let (_, checked) = self.check_fields(&form)?;
         let spec = NotebookSpec {
             image: checked.image,
             image_pull_policy: checked.image_pull_policy,

@@ -213,3 +213,21 @@ fn detect(document: &serde_json::Value) -> Result<SpecFormat, SpecError> {
     }
     Err(SpecError::UnknownFormat)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_spec_describes_itself_in_kfp_or_argo_terms() {
+        let kfp = json!({"pipelineInfo": {"name": "p", "description": "Trains a model."}});
+        assert_eq!(description(&kfp).as_deref(), Some("Trains a model."));
+        let wrapped = json!({"pipeline_spec": kfp, "platform_spec": {}});
+        assert_eq!(description(&wrapped).as_deref(), Some("Trains a model."));
+        let argo = json!({"metadata": {"annotations": {"workflows.argoproj.io/description": " Greets. "}}});
+        assert_eq!(description(&argo).as_deref(), Some("Greets."));
+        assert_eq!(description(&json!({"pipelineInfo": {"description": ""}})), None);
+    }
+}

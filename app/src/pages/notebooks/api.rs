@@ -361,8 +361,11 @@ pub async fn check_notebook(namespace: String, form: NewNotebook) -> Result<Vec<
 #[server(CreateNotebook, "/api/ui", endpoint = "create_notebook")]
 pub async fn create_notebook(namespace: String, form: NewNotebook) -> Result<(), AppError> {
     use crate::error::ssr::principal;
-    // A refused form's message is "field: problem", which the page places.
-    ssr::manager()?.create(&principal()?, &namespace, &ssr::kubeflow_form(&form)).await?;
+    // Checked first as the form is: every problem, a taken name included,
+    // goes back next to its field.
+    let (manager, principal, form) = (ssr::manager()?, principal()?, ssr::kubeflow_form(&form));
+    manager.check(&principal, &namespace, &form).await?;
+    manager.create(&principal, &namespace, &form).await?;
     leptos_axum::redirect(&format!("/notebooks?ns={namespace}"));
     Ok(())
 }

@@ -32,7 +32,14 @@ pub fn NotebookDetailPage() -> impl IntoView {
             navigate(&format!("/notebooks?ns={}", namespace.get_untracked()), Default::default());
         }
     });
-    let changed = notebook_changes();
+    let deleted = Memo::new(move |_| matches!(delete.value().get(), Some(Ok(()))));
+    // Changes stop counting once it is deleted: its page is left, not read
+    // again (which would answer 404).
+    let all_changes = notebook_changes();
+    let changed = Memo::new(move |before: Option<&usize>| match before {
+        Some(before) if deleted.get() => *before,
+        _ => all_changes.get(),
+    });
     // Read again after a save that was accepted only: a refused one keeps
     // the user's input on screen next to its problems.
     let saved = RwSignal::new(0u32);
@@ -75,7 +82,7 @@ pub fn NotebookDetailPage() -> impl IntoView {
                     <h2 class="card__title">"Logs"</h2>
                     <Transition fallback=|| view! { <Loading what="the log" /> }>
                         {move || log.get().map(|lines| lines.map(|lines| view! {
-                            <pre class="code notebook-log" data-testid="notebook-log">
+                            <pre class="code notebook-log" data-testid="notebook-log" tabindex="0" role="log" aria-label="Server log">
                                 {lines.into_iter().map(|l| view! { <span class="log__line">{l}</span> }).collect_view()}
                             </pre>
                         }))}
@@ -83,7 +90,7 @@ pub fn NotebookDetailPage() -> impl IntoView {
                 </section>
                 <section class="card">
                     <h2 class="card__title">"Spec"</h2>
-                    <pre class="code" data-testid="notebook-yaml">{details.spec_yaml.clone()}</pre>
+                    <pre class="code" data-testid="notebook-yaml" tabindex="0" role="region" aria-label="Notebook resource">{details.spec_yaml.clone()}</pre>
                 </section>
             }))}
         </Transition>

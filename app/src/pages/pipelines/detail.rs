@@ -100,7 +100,7 @@ fn PipelineView(details: PipelineDetails) -> impl IntoView {
         <section class="card">
             <details>
                 <summary>"Spec (as uploaded)"</summary>
-                <pre class="code" data-testid="spec">{details.spec.clone()}</pre>
+                <pre class="code" data-testid="spec" tabindex="0" role="region" aria-label="Spec">{details.spec.clone()}</pre>
             </details>
         </section>
     }

@@ -119,6 +119,7 @@ fn RunView(
     let base = format!("/runs/{}?ns={}", run.id, namespace.get_untracked());
     let links = NodeLinks { base: base.clone(), tasks: true };
     let scope = details.dag.scope.clone();
+    let scope_shown = scope.clone();
     let run_id = run.id.clone();
     // Hydrated from a copy without the graph's nodes: fetch the whole level
     // for drawing other windows, after the page is interactive.
@@ -168,7 +169,9 @@ fn RunView(
         <WorkloadUsage kind="run" name=run.id.clone() from=Some(run.created_at.timestamp())
             to=run.finished_at.map(|t| t.timestamp()) />
         {move || task.get().map(|task_id| {
-            view! { <TaskPanel run_id=run_id.clone() task_id close=base.clone() live=live_states /> }
+            // Closing keeps the level shown (the graph is not drawn again).
+            let close = format!("{base}&scope={}", encode(&scope_shown));
+            view! { <TaskPanel run_id=run_id.clone() task_id close live=live_states /> }
         })}
     }
 }

@@ -84,9 +84,11 @@ fn focus_task(path: &str) {
         else {
             return;
         };
+        // Graph nodes are SVG elements: `focus` is theirs too.
         let found = (0..nodes.length())
-            .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
-            .find(|e| e.get_attribute("data-path").as_deref() == Some(path));
+            .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::Element>().ok())
+            .find(|e| e.get_attribute("data-path").as_deref() == Some(path))
+            .map(|e| e.unchecked_into::<web_sys::HtmlElement>());
         if let Some(element) = found {
             let _ = element.focus();
         }
@@ -262,7 +264,7 @@ fn LogView(run_id: String, attempt: String, first_stream: String) -> impl IntoVi
                     let empty = move || first_empty && tail.with(Vec::is_empty);
                     let first = chunk.lines;
                     view! {
-                        <pre class="code log__lines" node_ref=lines_ref hidden=empty>
+                        <pre class="code log__lines" node_ref=lines_ref hidden=empty tabindex="0" role="log" aria-label="Log lines">
                             {move || shown(&first)}{move || tail.with(|t| shown(t))}
                         </pre>
                         <p class="muted" hidden=move || !empty()>"No output on this stream yet."</p>

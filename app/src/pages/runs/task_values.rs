@@ -37,6 +37,8 @@ pub fn rows(values: &Value, link: impl Fn(&str) -> Option<String>) -> Vec<ValueR
             let name = name.strip_prefix("pipelinechannel--").unwrap_or(name).to_owned();
             rows.push(ValueRow { name, kind: kind_of(value).to_owned(), value: shown(value), href: None });
         }
+        // By the names people see, not by KFP's prefixed keys.
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
     }
     if let Some(artifacts) = values["artifacts"].as_object() {
         for (name, list) in artifacts {

@@ -199,8 +199,9 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             lines,
         )?);
     }
+    // `max(0.0)`: an empty sum of floats is -0.0, which prints as "-0".
     let workloads_percent =
-        100.0 * sample.owners.iter().map(|o| o.cores).sum::<f64>() / sample.host.cores.max(1) as f64;
+        (100.0 * sample.owners.iter().map(|o| o.cores).sum::<f64>() / sample.host.cores.max(1) as f64).max(0.0);
     let mut cards = vec![
         (
             "CPU (whole machine)".to_owned(),
@@ -487,7 +488,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
         {data.failures.into_iter().map(|(sampler, why)| view! {
             <div class="notice notice--warning" role="status">
                 {format!("The {sampler} sampler failed; it is retried each interval.")}
-                <details><summary>"Details"</summary><pre class="code">{why}</pre></details>
+                <details><summary>"Details"</summary><pre class="code" tabindex="0">{why}</pre></details>
             </div>
         }).collect_view()}
         <div class="cards utilization-cards" data-testid="utilization-cards">
@@ -498,7 +499,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
         {data.no_gpus.map(|why| view! {
             <div class="notice" data-testid="no-gpus">
                 "No GPUs are in use on this host."
-                <details><summary>"Details"</summary><pre class="code">{why}</pre></details>
+                <details><summary>"Details"</summary><pre class="code" tabindex="0">{why}</pre></details>
             </div>
         })}
         <div class="chart-grid" data-testid="charts">

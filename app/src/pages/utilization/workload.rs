@@ -94,13 +94,12 @@ pub async fn workload_usage(
         lines
     };
     let mut over_request = Vec::new();
-    let peak_memory = memory.iter().map(|(_, v)| *v).fold(0.0, f64::max);
-    let requested_gib = requested_memory as f64 / (1u64 << 30) as f64;
-    if requested_memory > 0 && peak_memory > requested_gib {
+    let peak_bytes = memory.iter().map(|(_, gib)| gib * (1u64 << 30) as f64).fold(0.0, f64::max) as u64;
+    if requested_memory > 0 && peak_bytes > requested_memory {
         over_request.push(format!(
-            "Memory peaked at {} GiB, above its request of {} GiB: it is among the first killed when the machine runs short.",
-            short(peak_memory),
-            short(requested_gib)
+            "Memory peaked at {}, above its request of {}: it is among the first killed when the machine runs short.",
+            super::bytes(peak_bytes as f64),
+            super::bytes(requested_memory as f64)
         ));
     }
     let size = (360, 170);
@@ -127,13 +126,6 @@ pub async fn workload_usage(
         )?);
     }
     Ok(WorkloadUsageView { charts, over_request })
-}
-
-/// A figure with at most three decimals, without trailing zeros.
-#[cfg(feature = "ssr")]
-fn short(value: f64) -> String {
-    let text = format!("{value:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The "Utilization" card of a notebook or run page. `to` is when the
