@@ -32,7 +32,8 @@ pub fn NotebookDetailPage() -> impl IntoView {
             navigate(&format!("/notebooks?ns={}", namespace.get_untracked()), Default::default());
         }
     });
-    let deleted = Memo::new(move |_| matches!(delete.value().get(), Some(Ok(()))));
+    // From the moment Delete is sent: its event may arrive before its answer.
+    let deleted = Memo::new(move |_| delete.pending().get() || matches!(delete.value().get(), Some(Ok(()))));
     // Changes stop counting once it is deleted: its page is left, not read
     // again (which would answer 404).
     let all_changes = notebook_changes();

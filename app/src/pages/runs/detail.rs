@@ -120,6 +120,8 @@ fn RunView(
     let links = NodeLinks { base: base.clone(), tasks: true };
     let scope = details.dag.scope.clone();
     let scope_shown = scope.clone();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let run_id = run.id.clone();
     // Hydrated from a copy without the graph's nodes: fetch the whole level
     // for drawing other windows, after the page is interactive.
@@ -168,7 +170,10 @@ fn RunView(
         </div>
         <WorkloadUsage kind="run" name=run.id.clone() from=Some(run.created_at.timestamp())
             to=run.finished_at.map(|t| t.timestamp()) />
-        {move || task.get().map(|task_id| {
+        // The panel is drawn by the browser once the page is live (a page
+        // loaded with `task=` hydrates without it, then opens it): its log
+        // and live state are the browser's to follow anyway.
+        {move || task.get().filter(|_| mounted.get()).map(|task_id| {
             // Closing keeps the level shown (the graph is not drawn again).
             let close = format!("{base}&scope={}", encode(&scope_shown));
             view! { <TaskPanel run_id=run_id.clone() task_id close live=live_states /> }
