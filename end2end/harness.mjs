@@ -1,7 +1,7 @@
 // Starts a real `ferroflow serve` (release build) on a free port with a fresh
 // data dir, and a headless Debian Chromium driven by playwright-core.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,4 +115,54 @@ ${parallelism ? `    parallelism: ${parallelism}\n` : ''}    dag:
       tasks:
 ${lines.join('\n')}
 `;
+}
+
+/** Calls the server's REST API (JSON in and out); fails the test on an error status. */
+export async function api(server, method, url, body) {
+  const res = await fetch(`${server.url}${url}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Uploads a pipeline file's text through KFP's upload endpoint, as `kfp.Client` does. */
+export async function uploadPipeline(server, name, text) {
+  const form = new FormData();
+  form.append('uploadfile', new Blob([text]), `${name}.yaml`);
+  const res = await fetch(`${server.url}/apis/v2beta1/pipelines/upload?name=${name}`, { method: 'POST', body: form });
+  const answer = await res.text();
+  if (res.status !== 200) throw new Error(`upload ${name}: ${res.status} ${answer}`);
+  return JSON.parse(answer);
+}
+
+/** Starts a run of `pipeline` (its latest version) named `displayName`. */
+export function startRun(server, pipeline, displayName, parameters = {}) {
+  return api(server, 'POST', '/apis/v2beta1/runs', {
+    display_name: displayName,
+    pipeline_version_reference: { pipeline_id: pipeline.pipeline_id },
+    runtime_config: { parameters },
+  });
+}
+
+/** Waits until run `runId` ended, polling the KFP API; returns it. */
+export async function finishedRun(server, runId) {
+  for (;;) {
+    const run = await api(server, 'GET', `/apis/v2beta1/runs/${runId}`);
+    if (['SUCCEEDED', 'FAILED', 'CANCELED'].includes(run.state)) return run;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Compiles a kfp pipeline source as a user does (`python pipeline.py` with
+ * the project's kfp) in `dir`; returns a function reading what it wrote.
+ */
+export function compileKfp(dir, source) {
+  writeFileSync(path.join(dir, 'pipeline.py'), source);
+  execFileSync(path.join(pythonRuntime, 'python'), ['pipeline.py'], { cwd: dir, stdio: 'pipe' });
+  return (name) => readFileSync(path.join(dir, `${name}.yaml`), 'utf8');
 }

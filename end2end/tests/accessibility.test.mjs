@@ -4,7 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitLive, outputDir, argoWorkflow, accessibilityProblems, pythonRuntime } from '../harness.mjs';
+import {
+  startServer, launchBrowser, openPage, waitLive, outputDir, argoWorkflow, accessibilityProblems, pythonRuntime,
+  api, uploadPipeline, startRun, finishedRun,
+} from '../harness.mjs';
 
 let server;
 let browser;
@@ -19,35 +22,13 @@ after(async () => {
   assert.equal(await server?.stop(), 0, `graceful shutdown:\n${server.log.join('')}`);
 });
 
-async function api(method, url, body, form) {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : form,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-async function waitRun(runId) {
-  for (;;) {
-    const run = await api('GET', `/apis/v2beta1/runs/${runId}`);
-    if (['SUCCEEDED', 'FAILED', 'CANCELED'].includes(run.state)) return run;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test('no page has a serious accessibility violation or scrolls sideways at 390 px', async () => {
-  const form = new FormData();
-  form.append('uploadfile', new Blob([argoWorkflow('tour', [['fetch', []], ['train', ['fetch']], ['report', ['train']]])]), 'tour.yaml');
-  const pipeline = await api('POST', '/apis/v2beta1/pipelines/upload?name=tour', null, form);
-  const start = (name) => api('POST', '/apis/v2beta1/runs', { display_name: name, pipeline_version_reference: { pipeline_id: pipeline.pipeline_id } });
-  const [first, second] = [await start('tour one'), await start('tour two')];
-  await waitRun(first.run_id);
-  const done = await waitRun(second.run_id);
+  const pipeline = await uploadPipeline(server, 'tour', argoWorkflow('tour', [['fetch', []], ['train', ['fetch']], ['report', ['train']]]));
+  const [first, second] = [await startRun(server, pipeline, 'tour one'), await startRun(server, pipeline, 'tour two')];
+  await finishedRun(server, first.run_id);
+  const done = await finishedRun(server, second.run_id);
   const task = done.run_details.task_details.find((t) => t.display_name === 'train');
-  await api('POST', '/api/namespaces/default/notebooks', { name: 'look', cpu: '0.1', memory: '256Mi' });
+  await api(server, 'POST', '/api/namespaces/default/notebooks', { name: 'look', cpu: '0.1', memory: '256Mi' });
 
   const pages = [
     ['home', '/?ns=default'],

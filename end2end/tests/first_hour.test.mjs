@@ -5,7 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitLive, outputDir, argoWorkflow } from '../harness.mjs';
+import {
+  startServer, launchBrowser, openPage, waitLive, outputDir, argoWorkflow, uploadPipeline, startRun,
+} from '../harness.mjs';
 
 let server;
 let browser;
@@ -20,26 +22,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function uploadPipeline(name, yaml) {
-  const form = new FormData();
-  form.append('uploadfile', new Blob([yaml]), `${name}.yaml`);
-  const res = await fetch(`${server.url}/apis/v2beta1/pipelines/upload?name=${name}`, { method: 'POST', body: form });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function startRun(displayName, pipeline) {
-  const res = await fetch(`${server.url}/apis/v2beta1/runs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ display_name: displayName, pipeline_version_reference: { pipeline_id: pipeline.pipeline_id } }),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
 test('Home lists a just-uploaded pipeline and run, live, and activity links the run by its name', async () => {
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/`);
@@ -49,9 +31,9 @@ test('Home lists a just-uploaded pipeline and run, live, and activity links the 
   await page.getByTestId('first-notebook').waitFor();
   await page.screenshot({ path: path.join(outputDir, 'home-empty.png') });
 
-  const pipeline = await uploadPipeline('first-steps', argoWorkflow('first-steps', [['a', []], ['b', ['a']]]));
+  const pipeline = await uploadPipeline(server, 'first-steps', argoWorkflow('first-steps', [['a', []], ['b', ['a']]]));
   await page.getByTestId('recent-pipelines').getByRole('link', { name: 'first-steps' }).waitFor();
-  const run = await startRun('my first run', pipeline);
+  const run = await startRun(server, pipeline, 'my first run');
   const row = page.getByTestId('recent-runs').locator('li', { hasText: 'my first run' });
   await row.waitFor();
   await row.locator('.badge', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
@@ -80,8 +62,8 @@ test('an unknown run id answers 404 with a way back to the runs', async () => {
 });
 
 test('the links kfp.Client prints open the page they name', async () => {
-  const pipeline = await uploadPipeline('linked', argoWorkflow('linked', [['a', []]]));
-  const run = await startRun('linked run', pipeline);
+  const pipeline = await uploadPipeline(server, 'linked', argoWorkflow('linked', [['a', []]]));
+  const run = await startRun(server, pipeline, 'linked run');
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/#/runs/details/${run.run_id}`);
   await page.waitForURL((url) => url.pathname === `/runs/${run.run_id}`);
@@ -114,8 +96,8 @@ test('a failed task shows the exception it died of', async () => {
   const yaml = argoWorkflow('crashes', [['train', []]], {
     command: ['python3', '-c', "raise ValueError('learning rate 3 is too large')"],
   });
-  const pipeline = await uploadPipeline('crashes', yaml);
-  const run = await startRun('crashing run', pipeline);
+  const pipeline = await uploadPipeline(server, 'crashes', yaml);
+  const run = await startRun(server, pipeline, 'crashing run');
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/runs/${run.run_id}`);
   await waitLive(page);
@@ -138,8 +120,8 @@ spec:
     inputs: {parameters: [{name: lr}, {name: n}]}
     container: {image: alpine, command: ["true"]}
 `;
-  const pipeline = await uploadPipeline('with-params', yaml);
-  const run = await startRun('tuned run', pipeline);
+  const pipeline = await uploadPipeline(server, 'with-params', yaml);
+  const run = await startRun(server, pipeline, 'tuned run');
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/runs/${run.run_id}`);
   await waitLive(page);

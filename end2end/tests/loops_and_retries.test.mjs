@@ -6,11 +6,12 @@
 // retried step's duration leaves out the wait between attempts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitLive, outputDir, pythonRuntime } from '../harness.mjs';
+import {
+  startServer, launchBrowser, openPage, waitLive, outputDir, pythonRuntime, uploadPipeline, startRun, finishedRun, compileKfp,
+} from '../harness.mjs';
 
 let server;
 let browser;
@@ -46,43 +47,8 @@ def sweep(epochs: int = 3):
 compiler.Compiler().compile(sweep, "sweep.yaml")
 `;
 
-/** Compiles a kfp pipeline source as a user does; returns the YAML. */
-function compileKfp(source) {
-  writeFileSync(path.join(scratch, 'pipeline.py'), source);
-  execFileSync(path.join(pythonRuntime, 'python'), ['pipeline.py'], { cwd: scratch, stdio: 'pipe' });
-  return readFileSync(path.join(scratch, 'sweep.yaml'), 'utf8');
-}
-
-async function api(method, url, body) {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-async function upload(name, yaml) {
-  const form = new FormData();
-  form.append('uploadfile', new Blob([yaml]), `${name}.yaml`);
-  const res = await fetch(`${server.url}/apis/v2beta1/pipelines/upload?name=${name}`, { method: 'POST', body: form });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function waitRun(runId) {
-  for (;;) {
-    const run = await api('GET', `/apis/v2beta1/runs/${runId}`);
-    if (['SUCCEEDED', 'FAILED', 'CANCELED'].includes(run.state)) return run;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test('a ParallelFor counts every iteration due, names each by its item and opens any of them', async () => {
-  const pipeline = await upload('sweep', compileKfp(SWEEP));
+  const pipeline = await uploadPipeline(server, 'sweep', compileKfp(scratch, SWEEP)('sweep'));
   const { page, problems } = await openPage(browser);
 
   // Before any run, the loop's body can be opened from the pipeline's graph.
@@ -94,16 +60,13 @@ test('a ParallelFor counts every iteration due, names each by its item and opens
   await page.locator('[data-testid=dag] .dag-node', { hasText: 'train' }).waitFor();
   assert.match(await page.locator('.dag__crumbs').textContent(), /for-loop-\d+ \(each item\)/);
 
-  const run = await api('POST', '/apis/v2beta1/runs', {
-    display_name: 'lr sweep',
-    pipeline_version_reference: { pipeline_id: pipeline.pipeline_id },
-  });
+  const run = await startRun(server, pipeline, 'lr sweep');
   await page.goto(`${server.url}/runs/${run.run_id}?ns=default`);
   await waitLive(page);
   // One at a time: while it runs, the count is of all four due.
   const counted = page.locator('[data-testid=dag] .dag-node', { hasText: /\d\/4 iterations/ });
   await counted.waitFor({ timeout: 90_000 });
-  const finished = await waitRun(run.run_id);
+  const finished = await finishedRun(server, run.run_id);
   assert.equal(finished.state, 'SUCCEEDED', JSON.stringify(finished.error));
 
   // Every task (iterations included) starts before what it holds.
@@ -155,12 +118,9 @@ spec:
     retryStrategy: {limit: 2, backoff: {duration: "4s"}}
     container: {image: alpine, command: [sh, -c, '[ "{{retries}}" -ge 1 ]']}
 `;
-  const pipeline = await upload('greet', workflow);
-  const run = await api('POST', '/apis/v2beta1/runs', {
-    display_name: 'greetings',
-    pipeline_version_reference: { pipeline_id: pipeline.pipeline_id },
-  });
-  const finished = await waitRun(run.run_id);
+  const pipeline = await uploadPipeline(server, 'greet', workflow);
+  const run = await startRun(server, pipeline, 'greetings');
+  const finished = await finishedRun(server, run.run_id);
   assert.equal(finished.state, 'SUCCEEDED', JSON.stringify(finished.error));
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/runs/${run.run_id}?ns=default`);

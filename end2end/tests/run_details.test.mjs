@@ -6,11 +6,12 @@
 // run's actions usable, and two runs compared side by side.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitLive, outputDir, pythonRuntime } from '../harness.mjs';
+import {
+  startServer, launchBrowser, openPage, waitLive, outputDir, pythonRuntime, uploadPipeline, startRun, finishedRun, compileKfp,
+} from '../harness.mjs';
 
 let server;
 let browser;
@@ -59,51 +60,17 @@ compiler.Compiler().compile(evaluate_pipeline, "evaluate.yaml")
 compiler.Compiler().compile(fails, "fails.yaml")
 `;
 
-function compile() {
-  writeFileSync(path.join(scratch, 'pipelines.py'), PIPELINES);
-  execFileSync(path.join(pythonRuntime, 'python'), ['pipelines.py'], { cwd: scratch, stdio: 'pipe' });
-  return (name) => readFileSync(path.join(scratch, `${name}.yaml`), 'utf8');
-}
-
-async function api(method, url, body) {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-async function upload(name, yaml) {
-  const form = new FormData();
-  form.append('uploadfile', new Blob([yaml]), `${name}.yaml`);
-  const res = await fetch(`${server.url}/apis/v2beta1/pipelines/upload?name=${name}`, { method: 'POST', body: form });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function finishedRun(pipeline, displayName, parameters = {}) {
-  const run = await api('POST', '/apis/v2beta1/runs', {
-    display_name: displayName,
-    pipeline_version_reference: { pipeline_id: pipeline.pipeline_id },
-    runtime_config: { parameters },
-  });
-  for (;;) {
-    const now = await api('GET', `/apis/v2beta1/runs/${run.run_id}`);
-    if (['SUCCEEDED', 'FAILED', 'CANCELED'].includes(now.state)) return now;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 let yamlOf;
 
+/** A run of `pipeline` with `parameters`, once it ended. */
+async function ran(pipeline, displayName, parameters = {}) {
+  return finishedRun(server, (await startRun(server, pipeline, displayName, parameters)).run_id);
+}
+
 test("a task's inputs, outputs and metrics are tables; its panel is a dialog beside the run's actions", async () => {
-  yamlOf = compile();
-  const pipeline = await upload('evaluate', yamlOf('evaluate'));
-  const run = await finishedRun(pipeline, 'lr 0.1', { lr: 0.1 });
+  yamlOf = compileKfp(scratch, PIPELINES);
+  const pipeline = await uploadPipeline(server, 'evaluate', yamlOf('evaluate'));
+  const run = await ran(pipeline, 'lr 0.1', { lr: 0.1 });
   assert.equal(run.state, 'SUCCEEDED', JSON.stringify(run.error));
   const { page, problems } = await openPage(browser);
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -149,8 +116,8 @@ test("a task's inputs, outputs and metrics are tables; its panel is a dialog bes
 });
 
 test("a failed step's log opens on stderr, at its exception", async () => {
-  const pipeline = await upload('fails', yamlOf('fails'));
-  const run = await finishedRun(pipeline, 'divide by zero');
+  const pipeline = await uploadPipeline(server, 'fails', yamlOf('fails'));
+  const run = await ran(pipeline, 'divide by zero');
   assert.equal(run.state, 'FAILED');
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/runs/${run.run_id}?ns=default`);
@@ -164,8 +131,8 @@ test("a failed step's log opens on stderr, at its exception", async () => {
 });
 
 test('two runs are compared side by side, their differences highlighted', async () => {
-  const pipeline = await upload('evaluate-again', yamlOf('evaluate'));
-  const runs = [await finishedRun(pipeline, 'lr 0.2', { lr: 0.2 }), await finishedRun(pipeline, 'lr 0.4', { lr: 0.4 })];
+  const pipeline = await uploadPipeline(server, 'evaluate-again', yamlOf('evaluate'));
+  const runs = [await ran(pipeline, 'lr 0.2', { lr: 0.2 }), await ran(pipeline, 'lr 0.4', { lr: 0.4 })];
   const { page, problems } = await openPage(browser);
   await page.goto(`${server.url}/runs?ns=default`);
   await waitLive(page);
