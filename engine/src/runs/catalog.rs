@@ -140,6 +140,33 @@ pub struct TaskRecord {
     pub ran_for: Option<chrono::Duration>,
 }
 
+#[cfg(test)]
+impl TaskRecord {
+    /// A task recorded at `path` in `state`, nothing else known: for tests
+    /// of what is built from records.
+    pub(crate) fn at(path: &str, state: &str) -> Self {
+        Self {
+            id: format!("id-{path}"),
+            path: path.to_owned(),
+            name: path.rsplit('/').next().unwrap_or(path).to_owned(),
+            parent_id: None,
+            child_ids: Vec::new(),
+            state: state.to_owned(),
+            reason: None,
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+            inputs: Value::Null,
+            outputs: Value::Null,
+            attempt: None,
+            output_artifacts: Vec::new(),
+            attempts: 1,
+            cached_from: None,
+            ran_for: None,
+        }
+    }
+}
+
 /// One attempt of a task.
 #[derive(Clone, Debug)]
 pub struct AttemptRecord {

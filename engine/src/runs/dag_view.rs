@@ -202,25 +202,7 @@ mod tests {
     }
 
     fn task(path: &str, state: &str) -> TaskRecord {
-        TaskRecord {
-            id: format!("id-{path}"),
-            path: path.to_owned(),
-            name: path.rsplit('/').next().unwrap().to_owned(),
-            parent_id: None,
-            child_ids: Vec::new(),
-            state: state.to_owned(),
-            reason: None,
-            created_at: chrono::Utc::now(),
-            started_at: None,
-            finished_at: None,
-            inputs: serde_json::Value::Null,
-            outputs: serde_json::Value::Null,
-            attempt: None,
-            output_artifacts: Vec::new(),
-            attempts: 1,
-            cached_from: None,
-            ran_for: None,
-        }
+        TaskRecord::at(path, state)
     }
 
     #[test]

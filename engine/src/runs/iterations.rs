@@ -164,25 +164,7 @@ mod tests {
     use super::*;
 
     fn iteration(path: &str, parameters: Value) -> TaskRecord {
-        TaskRecord {
-            id: format!("id-{path}"),
-            path: path.to_owned(),
-            name: "train".into(),
-            parent_id: None,
-            child_ids: Vec::new(),
-            state: "SUCCEEDED".into(),
-            reason: None,
-            created_at: chrono::Utc::now(),
-            started_at: None,
-            finished_at: None,
-            inputs: json!({ "parameters": parameters }),
-            outputs: Value::Null,
-            attempt: None,
-            output_artifacts: Vec::new(),
-            attempts: 1,
-            cached_from: None,
-            ran_for: None,
-        }
+        TaskRecord { inputs: json!({ "parameters": parameters }), ..TaskRecord::at(path, "SUCCEEDED") }
     }
 
     #[test]
