@@ -69,7 +69,7 @@ test('the Utilization page charts the host live and lists a running step against
   // legend under the plot.
   const cpuChart = page.locator('[data-testid=charts] figure[aria-label=CPU]');
   assert.deepEqual(await cpuChart.locator('.legend li').allTextContents(), ['whole machine', "Ferroflow's workloads"]);
-  assert.match(await page.getByTestId('utilization-cards').textContent(), /CPU \(whole machine\)[\s\S]*Ferroflow's workloads \d+ %/);
+  assert.match(await page.getByTestId('utilization-cards').textContent(), /CPU \(whole machine\)\d+ % of \d+ cores[\s\S]*Ferroflow's workloads\d+ % of the machine/);
 
   // The run's step appears by the run's name and its task, with its CPU
   // use next to its one-core request.

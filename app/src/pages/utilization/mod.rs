@@ -203,13 +203,8 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
     let workloads_percent =
         (100.0 * sample.owners.iter().map(|o| o.cores).sum::<f64>() / sample.host.cores.max(1) as f64).max(0.0);
     let mut cards = vec![
-        (
-            "CPU (whole machine)".to_owned(),
-            format!(
-                "{:.0} % of {} cores; Ferroflow's workloads {workloads_percent:.0} %",
-                sample.host.cpu_percent, sample.host.cores
-            ),
-        ),
+        ("CPU (whole machine)".to_owned(), format!("{:.0} % of {} cores", sample.host.cpu_percent, sample.host.cores)),
+        ("Ferroflow's workloads".to_owned(), format!("{workloads_percent:.0} % of the machine")),
         (
             "Memory".to_owned(),
             format!("{} of {}", bytes(sample.host.memory_used as f64), bytes(sample.host.memory_total as f64)),
@@ -486,7 +481,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
     let has_gpus = data.no_gpus.is_none() || !data.idle_gpus.is_empty();
     view! {
         {data.failures.into_iter().map(|(sampler, why)| view! {
-            <div class="notice notice--warning" role="status">
+            <div class="notice notice--warning utilization-notice" role="status">
                 {format!("The {sampler} sampler failed; it is retried each interval.")}
                 <details><summary>"Details"</summary><pre class="code" tabindex="0">{why}</pre></details>
             </div>
@@ -497,7 +492,7 @@ fn UtilizationBody(data: UtilizationView) -> impl IntoView {
             }).collect_view()}
         </div>
         {data.no_gpus.map(|why| view! {
-            <div class="notice" data-testid="no-gpus">
+            <div class="notice notice--info utilization-notice" data-testid="no-gpus">
                 "No GPUs are in use on this host."
                 <details><summary>"Details"</summary><pre class="code" tabindex="0">{why}</pre></details>
             </div>
