@@ -90,6 +90,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The share of this machine's CPU that Ferroflow's notebooks and steps
+    /// use, in percent (`workloads.cpu`).
+    pub fn workloads_cpu_percent(&self) -> f64 {
+        // `max(0.0)`: an empty sum of floats is -0.0, which prints as "-0".
+        (100.0 * self.owners.iter().map(|o| o.cores).sum::<f64>() / self.host.cores.max(1) as f64).max(0.0)
+    }
+
     /// The usage of notebook or run `name` of `namespace` (a run's
     /// attempts running side by side, one each).
     pub fn usage_of<'a>(
@@ -273,8 +280,7 @@ impl Metrics {
         };
         push("host.cpu".into(), snapshot.host.cpu_percent);
         // Ferroflow's own share of the machine, beside the machine's whole.
-        let cores = snapshot.owners.iter().map(|o| o.cores).sum::<f64>().max(0.0);
-        push("workloads.cpu".into(), 100.0 * cores / snapshot.host.cores.max(1) as f64);
+        push("workloads.cpu".into(), snapshot.workloads_cpu_percent());
         push("host.memory".into(), snapshot.host.memory_used as f64);
         for g in &snapshot.gpus {
             push(format!("gpu.{}.util", g.index), g.util_percent);

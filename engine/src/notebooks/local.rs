@@ -142,10 +142,10 @@ impl NotebookManager {
         namespace: &str,
         form: &NotebookForm,
     ) -> Result<(String, NotebookSpec)> {
-        let checked = self.check_fields(form);
-        let mut problems = match &checked {
-            Err(Error::InvalidForm { problems }) => problems.clone(),
-            _ => Vec::new(),
+        let (checked, mut problems) = match self.check_fields(form) {
+            Ok(checked) => (Some(checked), Vec::new()),
+            Err(Error::InvalidForm { problems }) => (None, problems),
+            Err(other) => return Err(other),
         };
         if !problems.iter().any(|p| p.field == "name") {
             match self.engine.notebook(principal, namespace, &form.name).await {
@@ -161,9 +161,8 @@ impl NotebookManager {
             }
         }
         match checked {
-            Ok(checked) if problems.is_empty() => Ok(checked),
-            Ok(_) | Err(Error::InvalidForm { .. }) => Err(Error::InvalidForm { problems }),
-            Err(other) => Err(other),
+            Some(checked) if problems.is_empty() => Ok(checked),
+            _ => Err(Error::InvalidForm { problems }),
         }
     }
 

@@ -49,6 +49,11 @@ pub struct Fill<'a> {
     pub item: Option<&'a Value>,
 }
 
+/// A run's parameters (a JSON object) as (name, text) pairs, by name.
+pub fn parameter_texts(parameters: &Value) -> Vec<(String, String)> {
+    parameters.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), as_argument(v))).collect()
+}
+
 /// A value as one command-line argument: strings as they are, the rest as JSON.
 pub fn as_argument(value: &Value) -> String {
     match value {

@@ -307,12 +307,7 @@ async fn overview(
     principal: &model::Principal,
     record: &engine::runs::RunRecord,
 ) -> RunOverview {
-    let parameters = match &record.parameters {
-        serde_json::Value::Object(map) => {
-            map.iter().map(|(k, v)| (k.clone(), engine::runs::values::as_argument(v))).collect()
-        }
-        _ => Vec::new(),
-    };
+    let parameters = engine::runs::values::parameter_texts(&record.parameters);
     let pipeline = match &record.pipeline_id {
         Some(id) => engine.pipeline(principal, id).await.ok().map(|p| (p.id, p.display_name)),
         None => None,
@@ -432,10 +427,7 @@ pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails
             size_bytes: a.size_bytes,
         })
         .collect();
-    let log_stream = match attempts_failed_with_stderr(&engine, &principal, &run_id, task).await {
-        true => "stderr",
-        false => "stdout",
-    };
+    let log_stream = if opens_on_stderr(&principal, &record.namespace, task).await { "stderr" } else { "stdout" };
     Ok(TaskDetails {
         task: task_row(task, label),
         inputs: super::task_values::rows(&task.inputs, link),
@@ -448,19 +440,13 @@ pub async fn task_details(run_id: String, task_id: String) -> Result<TaskDetails
     })
 }
 
-/// Whether the task's last attempt failed, or wrote to stderr only: its
-/// log opens on stderr, where the error is.
+/// Whether the task's log opens on stderr: its last attempt failed, or
+/// wrote to stderr only (the run was authorized in `namespace` already).
 #[cfg(feature = "ssr")]
-async fn attempts_failed_with_stderr(
-    engine: &engine::Engine,
-    principal: &model::Principal,
-    run_id: &str,
-    task: &engine::runs::TaskRecord,
-) -> bool {
+async fn opens_on_stderr(principal: &model::Principal, namespace: &str, task: &engine::runs::TaskRecord) -> bool {
     let Some(attempt) = &task.attempt else { return false };
     let Ok(runner) = crate::error::ssr::runner() else { return false };
-    let Ok((namespace, _)) = engine.authorize_run(principal, run_id, model::Verb::Get).await else { return false };
-    let Ok(logs) = runner.attempt_logs(principal, &namespace, attempt).await else { return false };
+    let Ok(logs) = runner.attempt_logs(principal, namespace, attempt).await else { return false };
     let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
     let (stdout, stderr) = (size(&logs.stdout), size(&logs.stderr));
     stderr > 0 && (matches!(task.state.as_str(), "FAILED" | "LOST") || stdout == 0)

@@ -70,12 +70,7 @@ pub async fn compare_runs(ids: String) -> Result<Comparison, AppError> {
     let (mut runs, mut parameters, mut metrics) = (Vec::new(), Vec::new(), Vec::new());
     for id in ids {
         let record = engine.run_without_tasks(&principal, id).await?;
-        parameters.push(match &record.parameters {
-            serde_json::Value::Object(map) => {
-                map.iter().map(|(k, v)| (k.clone(), engine::runs::values::as_argument(v))).collect()
-            }
-            _ => BTreeMap::new(),
-        });
+        parameters.push(engine::runs::values::parameter_texts(&record.parameters).into_iter().collect());
         let artifacts = engine.run_artifacts(&principal, id).await?;
         let logged: Vec<(&str, Vec<(String, String)>)> = artifacts
             .iter()

@@ -199,12 +199,9 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             lines,
         )?);
     }
-    // `max(0.0)`: an empty sum of floats is -0.0, which prints as "-0".
-    let workloads_percent =
-        (100.0 * sample.owners.iter().map(|o| o.cores).sum::<f64>() / sample.host.cores.max(1) as f64).max(0.0);
     let mut cards = vec![
         ("CPU (whole machine)".to_owned(), format!("{:.0} % of {} cores", sample.host.cpu_percent, sample.host.cores)),
-        ("Ferroflow's workloads".to_owned(), format!("{workloads_percent:.0} % of the machine")),
+        ("Ferroflow's workloads".to_owned(), format!("{:.0} % of the machine", sample.workloads_cpu_percent())),
         (
             "Memory".to_owned(),
             format!("{} of {}", bytes(sample.host.memory_used as f64), bytes(sample.host.memory_total as f64)),
@@ -227,7 +224,7 @@ pub async fn utilization(namespace: String, span: String) -> Result<UtilizationV
             kind: o.owner.kind.as_str().to_owned(),
             name: o.owner.name.clone(),
             label: labels.name(o.owner.kind.as_str(), &o.owner.name),
-            detail: labels.task(&o.owner.name, &o.owner.detail),
+            detail: labels.task(&o.owner.detail),
             cpu: cpu_text(o.cores, o.allocation.cpu_milli),
             memory: memory_text(o.memory_bytes, o.allocation.memory_bytes),
             gpus: if o.allocation.gpus.is_empty() {
@@ -296,7 +293,7 @@ impl WorkloadLabels {
         }
     }
 
-    fn task(&self, _run: &str, attempt: &str) -> String {
+    fn task(&self, attempt: &str) -> String {
         self.tasks.get(attempt).cloned().unwrap_or_else(|| attempt.to_owned())
     }
 }
